@@ -1,0 +1,168 @@
+#include "hret_cli.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct hret_cli_command commands[] = {
+    {"run", "evaluate a model on a dataset in this process (no Kafka needed)",
+     "usage: hret run --dataset NAME --model NAME [--data-dir DIR] [--subset A,B] [--split S]\n"
+     "                [--limit N] [--method M] [--param k=v ...] [--num-few-shot K]\n"
+     "                [--run-name X] [--output FILE] [--db CONNINFO] [--config FILE]\n"
+     "\n"
+     "Loads the dataset, renders HRET's prompts, calls the model endpoint named in the config\n"
+     "with many requests in flight, scores the answers and writes HRET's results JSON.\n",
+     NULL},
+    {"score", "re-score predictions from a JSONL file without calling a model",
+     "usage: hret score --input FILE.jsonl [--output FILE.jsonl] [--method M] [--param k=v ...]\n"
+     "\n"
+     "Each input line has prediction, reference and optional options, method and params.\n"
+     "Each output line adds normalized_pred, normalized_ref and is_correct.\n",
+     NULL},
+    {"worker", "consume evaluation requests and shard tasks from Kafka (the fleet role)",
+     "usage: hret worker [--config FILE] [--kafka BROKERS] [--db CONNINFO]\n"
+     "\n"
+     "Stateless: runs, shards and samples live in PostgreSQL; offsets are committed only after\n"
+     "the effects are durable, so any worker can die and another finishes its work.\n",
+     NULL},
+    {"submit", "produce an evaluation request to Kafka, optionally wait for its result",
+     "usage: hret submit (--dataset D --model M [--method M] [--run-name X] [--meta k=v ...]\n"
+     "                   | FILE.json|FILE.yaml) [--wait [--timeout S]] [--kafka BROKERS]\n",
+     NULL},
+    {"status", "show the state of a request from PostgreSQL",
+     "usage: hret status REQUEST_ID [--db CONNINFO]\n", NULL},
+    {"runs", "list, show or export stored runs",
+     "usage: hret runs list [--model M] [--dataset D] [--since T] [--status S] [--json]\n"
+     "       hret runs show RUN\n"
+     "       hret runs export RUN [--output FILE]\n",
+     NULL},
+    {"metrics", "metric history and comparison across runs",
+     "usage: hret metrics history --metric NAME [--model M] [--dataset D] [--subset S] [--json]\n"
+     "       hret metrics compare NAME [--runs ...|--model M|--dataset D] [--group-by KEY]\n",
+     NULL},
+    {"compare", "paired significance test between two runs (is B really better than A?)",
+     "usage: hret compare RUN_A RUN_B [--json]\n", NULL},
+    {"dataset", "import benchmark datasets into PostgreSQL and list them",
+     "usage: hret dataset import NAME --from DIR|URL [--subset ...] [--split ...]\n"
+     "       hret dataset list\n",
+     NULL},
+    {"migrate", "apply the database migrations in schemas/sql",
+     "usage: hret migrate [--status] [--db CONNINFO]\n", NULL},
+    {"bridge", "forward result events to MLflow, W&B, TensorBoard or webhooks",
+     "usage: hret bridge mlflow|wandb|tensorboard|webhook [--config FILE]\n", NULL},
+    {"monitor", "raise alerts on degraded runs (thresholds, significant regressions)",
+     "usage: hret monitor [--config FILE]\n", NULL},
+    {"config", "check, show or document the configuration",
+     "usage: hret config check [FILE]    validate; print every problem with file:line:column\n"
+     "       hret config show [FILE]     print the effective configuration, secrets redacted\n"
+     "       hret config reference       print the reference of every key (Markdown)\n"
+     "\n"
+     "FILE defaults to $HRET_CONFIG, then ./hret_config.yaml, then built-in defaults.\n"
+     "HRET_<SECTION>_<KEY> environment variables override keys, e.g. HRET_LOG_LEVEL=debug,\n"
+     "HRET_KAFKA_BROKERS=host:9092; HRET_PG and HRET_KAFKA are short forms for\n"
+     "postgres.conninfo and kafka.brokers. Secrets are never read from the file: name an\n"
+     "environment variable (api_key_env) or a file (api_key_file) instead.\n"
+     "\n"
+     "Exit status: 0 valid, 2 problems found.\n",
+     hret_cmd_config},
+    {"help", "show help for a command", "usage: hret help [COMMAND]\n", NULL},
+    {"version", "print the version", "usage: hret version\n", NULL},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const struct hret_cli_command *find(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(commands[i].name, name) == 0) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+static void usage(FILE *out)
+{
+    fputs("hret - the Haerae Evaluation Toolkit as a fleet service\n"
+          "\n"
+          "usage: hret <command> [options]      (hret help <command> for details)\n"
+          "\n"
+          "commands:\n",
+          out);
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        const struct hret_cli_command *c = &commands[i];
+        bool builtin = strcmp(c->name, "help") == 0 || strcmp(c->name, "version") == 0;
+        fprintf(out, "  %-9s %s%s\n", c->name, c->summary,
+                c->run == NULL && !builtin ? " [not built yet]" : "");
+    }
+    fputs("\n"
+          "start here:\n"
+          "  hret config check hret_config.yaml      validate a configuration\n"
+          "  hret run --dataset kmmlu --model NAME   evaluate one model on one machine\n"
+          "  hret worker                             join the Kafka-driven fleet\n",
+          out);
+}
+
+void hret_cli_print_help(const char *name)
+{
+    const struct hret_cli_command *c = find(name);
+    if (c != NULL) {
+        printf("hret %s - %s\n\n%s", c->name, c->summary, c->help);
+        if (c->run == NULL && strcmp(name, "help") != 0 && strcmp(name, "version") != 0) {
+            printf("\nThis command is not built yet; it is planned in the issue tracker.\n");
+        }
+    }
+}
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int hret_cli_main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? HRET_EXIT_USAGE : HRET_EXIT_OK;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("hret %s\n", HRET_VERSION);
+        return HRET_EXIT_OK;
+    }
+    if (strcmp(name, "help") == 0) {
+        if (argc < 3) {
+            usage(stdout);
+            return HRET_EXIT_OK;
+        }
+        name = argv[2];
+        if (find(name) == NULL) {
+            fprintf(stderr, "hret: unknown command '%s' (see hret --help)\n", name);
+            return HRET_EXIT_USAGE;
+        }
+        hret_cli_print_help(name);
+        return HRET_EXIT_OK;
+    }
+    const struct hret_cli_command *c = find(name);
+    if (c == NULL) {
+        fprintf(stderr, "hret: unknown command '%s' (see hret --help)\n", name);
+        return HRET_EXIT_USAGE;
+    }
+    if (wants_help(argc - 1, argv + 1)) {
+        hret_cli_print_help(name);
+        return HRET_EXIT_OK;
+    }
+    if (c->run == NULL) {
+        fprintf(stderr,
+                "hret: '%s' is not built yet in this version (%s); see hret help %s for what it "
+                "will do\n",
+                name, HRET_VERSION, name);
+        return HRET_EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}

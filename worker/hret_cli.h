@@ -1,0 +1,28 @@
+/* The `hret` command line: a dispatch table of subcommands (pgbouncer's admin commands). */
+#ifndef HRET_CLI_H
+#define HRET_CLI_H
+
+/* Exit statuses shared by every command. */
+enum {
+    HRET_EXIT_OK = 0,
+    HRET_EXIT_FAILURE = 1, /* the work failed (endpoint, database, broker...) */
+    HRET_EXIT_USAGE = 2,   /* bad arguments or configuration, or a command not built yet */
+};
+
+struct hret_cli_command {
+    const char *name;
+    const char *summary; /* one line for `hret --help` */
+    const char *help;    /* full text for `hret help <name>` */
+    /* argv[0] is the command name; NULL while the command is not built yet. */
+    int (*run)(int argc, char **argv);
+};
+
+int hret_cli_main(int argc, char **argv);
+
+/* Prints the command's help to stdout; used by commands on --help. */
+void hret_cli_print_help(const char *name);
+
+/* Commands, one per file hret_cmd_<name>.c. */
+int hret_cmd_config(int argc, char **argv);
+
+#endif

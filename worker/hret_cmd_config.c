@@ -1,0 +1,60 @@
+/* hret config check|show|reference */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hret_cli.h"
+#include "hret_config.h"
+
+static int check_or_show(const char *path, bool show)
+{
+    const char *file = hret_config_locate(path);
+    struct hret_config cfg = {0};
+    struct hret_strlist problems = {0};
+    struct hret_err err = HRET_ERR_INIT;
+    enum hret_result r = hret_config_load(&cfg, file, &problems, &err);
+    int status = HRET_EXIT_OK;
+    if (r != HRET_OK) {
+        for (size_t i = 0; i < problems.count; i++) {
+            fprintf(stderr, "%s\n", problems.items[i]);
+        }
+        fprintf(stderr, "hret: %zu problem%s in %s\n", problems.count,
+                problems.count == 1 ? "" : "s", file ? file : "the environment");
+        status = HRET_EXIT_USAGE;
+    } else if (show) {
+        printf("# effective configuration from %s (secrets redacted)\n",
+               file ? file : "built-in defaults and the environment");
+        hret_cfg_dump(&hret_config_table, &cfg, stdout);
+    } else {
+        printf("%s: ok\n", file ? file : "built-in defaults");
+    }
+    hret_strlist_fini(&problems);
+    hret_config_fini(&cfg);
+    return status;
+}
+
+int hret_cmd_config(int argc, char **argv)
+{
+    if (argc < 2) {
+        hret_cli_print_help("config");
+        return HRET_EXIT_USAGE;
+    }
+    const char *sub = argv[1];
+    const char *file = argc > 2 ? argv[2] : NULL;
+    if (argc > 3) {
+        fprintf(stderr, "hret config %s: too many arguments (see hret help config)\n", sub);
+        return HRET_EXIT_USAGE;
+    }
+    if (strcmp(sub, "check") == 0) {
+        return check_or_show(file, false);
+    }
+    if (strcmp(sub, "show") == 0) {
+        return check_or_show(file, true);
+    }
+    if (strcmp(sub, "reference") == 0 && file == NULL) {
+        hret_cfg_reference(&hret_config_table, stdout);
+        return HRET_EXIT_OK;
+    }
+    fprintf(stderr, "hret config: unknown subcommand '%s' (check, show or reference)\n", sub);
+    return HRET_EXIT_USAGE;
+}

@@ -1,0 +1,356 @@
+#include "hret_config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "hret_mem.h"
+
+/* One table line per key: AT() names the member once, for both the key and the offset. */
+#define AT(type, member) .key = #member, .offset = offsetof(type, member)
+
+static bool check_http_url(const char *v, char *msg, size_t cap)
+{
+    if (strncasecmp(v, "http://", 7) != 0 && strncasecmp(v, "https://", 8) != 0) {
+        snprintf(msg, cap, "expected an http:// or https:// URL, got '%.64s'", v);
+        return false;
+    }
+    return true;
+}
+
+static bool check_no_password(const char *v, char *msg, size_t cap)
+{
+    if (strstr(v, "password") != NULL) {
+        snprintf(msg, cap, "secrets are never read from the config file; remove the password "
+                           "and name an environment variable with 'password_env' (or use "
+                           "PGPASSFILE)");
+        return false;
+    }
+    return true;
+}
+
+static bool check_env_name(const char *v, char *msg, size_t cap)
+{
+    for (const char *p = v; *p; p++) {
+        if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+              (p > v && *p >= '0' && *p <= '9'))) {
+            snprintf(msg, cap, "expected the name of an environment variable (not its value), "
+                               "got something else");
+            return false;
+        }
+    }
+    return true;
+}
+
+static const char *const log_levels[] = {"error", "warn", "info", "debug", "trace", NULL};
+static const char *const log_formats[] = {"logfmt", "json", NULL};
+static const char *const backends[] = {"openai_chat", "openai_completions", NULL};
+static const char *const rule_ops[] = {"<", "<=", ">", ">=", NULL};
+
+#define M struct hret_model_config
+static const struct hret_cfg_field model_fields[] = {
+    {AT(M, backend), .type = HRET_CFG_ENUM, .def = "openai_chat", .enums = backends,
+     .desc = "API dialect: chat completions or legacy completions."},
+    {AT(M, base_url), .type = HRET_CFG_STR, .flags = HRET_CFG_F_REQUIRED, .check = check_http_url,
+     .desc = "Base URL of the OpenAI-compatible API, e.g. `http://127.0.0.1:8000/v1`."},
+    {AT(M, model), .type = HRET_CFG_STR, .flags = HRET_CFG_F_REQUIRED,
+     .desc = "Model id sent in each request."},
+    {AT(M, api_key_env), .type = HRET_CFG_STR, .check = check_env_name,
+     .desc = "Environment variable holding the API key (read at send time, never logged)."},
+    {AT(M, api_key_file), .type = HRET_CFG_STR,
+     .desc = "File holding the API key (alternative to `api_key_env`)."},
+    {AT(M, max_inflight), .type = HRET_CFG_INT, .def = "64", .min = 1, .max = 100000,
+     .desc = "Requests in flight at once for this model."},
+    {AT(M, rpm), .type = HRET_CFG_INT, .def = "0", .min = 0, .max = 1e9,
+     .desc = "Requests per minute (0 = unlimited)."},
+    {AT(M, tpm), .type = HRET_CFG_INT, .def = "0", .min = 0, .max = 1e12,
+     .desc = "Tokens per minute (0 = unlimited)."},
+    {AT(M, timeout_ms), .type = HRET_CFG_INT, .def = "120000", .min = 100, .max = 3600000,
+     .desc = "Per-request timeout, counted from when the request is sent."},
+    {AT(M, connect_timeout_ms), .type = HRET_CFG_INT, .def = "10000", .min = 100, .max = 600000,
+     .desc = "TCP/TLS connect timeout."},
+    {AT(M, max_retries), .type = HRET_CFG_INT, .def = "6", .min = 0, .max = 100,
+     .desc = "Retry budget per request for retriable failures (408/409/429/5xx, timeouts)."},
+    {AT(M, retry_after_cap_ms), .type = HRET_CFG_INT, .def = "60000", .min = 0, .max = 3600000,
+     .desc = "Longest `Retry-After` honoured; longer values fall back to backoff."},
+    {AT(M, max_response_bytes), .type = HRET_CFG_INT, .def = "8388608", .min = 1024,
+     .max = 1073741824, .desc = "Response body cap; larger bodies abort the transfer."},
+    {AT(M, max_tokens), .type = HRET_CFG_INT, .def = "0", .min = 0, .max = 10000000,
+     .desc = "Default `max_tokens` per request (0 = the server's default)."},
+    {AT(M, temperature), .type = HRET_CFG_DOUBLE, .def = "0", .min = 0, .max = 2,
+     .desc = "Default sampling temperature."},
+    {AT(M, price_input_per_1m), .type = HRET_CFG_DOUBLE, .def = "0", .min = 0, .max = 1e6,
+     .desc = "Price per million input tokens, for cost metrics."},
+    {AT(M, price_output_per_1m), .type = HRET_CFG_DOUBLE, .def = "0", .min = 0, .max = 1e6,
+     .desc = "Price per million output tokens, for cost metrics."},
+    {AT(M, extra_body), .type = HRET_CFG_MAP,
+     .desc = "Extra request-body fields passed through as strings (e.g. `top_k`)."},
+    {0},
+};
+#undef M
+static const struct hret_cfg_table model_table = {sizeof(struct hret_model_config), model_fields};
+
+#define K struct hret_kafka_config
+static const struct hret_cfg_field kafka_fields[] = {
+    {AT(K, brokers), .type = HRET_CFG_STR, .def = "127.0.0.1:9092",
+     .desc = "Bootstrap brokers (`host:port,...`)."},
+    {AT(K, group_id), .type = HRET_CFG_STR, .def = "hret-workers",
+     .desc = "Consumer group of the workers."},
+    {AT(K, requests_topic), .type = HRET_CFG_STR, .def = "hret.eval.requests",
+     .desc = "Evaluation requests (invalid ones go to `<topic>.dlq`)."},
+    {AT(K, tasks_topic), .type = HRET_CFG_STR, .def = "hret.eval.tasks",
+     .desc = "Shard tasks handed between workers."},
+    {AT(K, results_topic), .type = HRET_CFG_STR, .def = "hret.eval.results",
+     .desc = "Run results and comparisons (CloudEvents)."},
+    {AT(K, alerts_topic), .type = HRET_CFG_STR, .def = "hret.eval.alerts",
+     .desc = "Alerts raised by the monitor."},
+    {AT(K, max_message_bytes), .type = HRET_CFG_INT, .def = "1048576", .min = 1024,
+     .max = 104857600, .desc = "Largest request message accepted."},
+    {AT(K, properties), .type = HRET_CFG_MAP,
+     .desc = "librdkafka properties passed through as is (SASL/SSL settings; no secrets)."},
+    {0},
+};
+#undef K
+static const struct hret_cfg_table kafka_table = {sizeof(struct hret_kafka_config), kafka_fields};
+
+#define P struct hret_postgres_config
+static const struct hret_cfg_field postgres_fields[] = {
+    {AT(P, conninfo), .type = HRET_CFG_STR, .check = check_no_password,
+     .desc = "libpq connection string, without a password (`HRET_PG` also sets it)."},
+    {AT(P, password_env), .type = HRET_CFG_STR, .check = check_env_name,
+     .desc = "Environment variable holding the PostgreSQL password."},
+    {0},
+};
+#undef P
+static const struct hret_cfg_table postgres_table = {sizeof(struct hret_postgres_config),
+                                                     postgres_fields};
+
+#define E struct hret_endpoints_config
+static const struct hret_cfg_field endpoints_fields[] = {
+    {AT(E, allow_inline), .type = HRET_CFG_BOOL, .def = "false",
+     .desc = "Accept endpoints given inline in requests (only hosts on the allowlist)."},
+    {AT(E, allowlist), .type = HRET_CFG_STRLIST,
+     .desc = "Hosts inline endpoints may name."},
+    {0},
+};
+#undef E
+static const struct hret_cfg_table endpoints_table = {sizeof(struct hret_endpoints_config),
+                                                      endpoints_fields};
+
+#define D struct hret_datasets_config
+static const struct hret_cfg_field datasets_fields[] = {
+    {AT(D, root), .type = HRET_CFG_STR, .def = "./data",
+     .desc = "Directory holding downloaded benchmark files."},
+    {AT(D, shard_size), .type = HRET_CFG_INT, .def = "256", .min = 1, .max = 1000000,
+     .desc = "Samples per shard when a run is split across workers."},
+    {0},
+};
+#undef D
+static const struct hret_cfg_table datasets_table = {sizeof(struct hret_datasets_config),
+                                                     datasets_fields};
+
+#define ML struct hret_mlflow_config
+static const struct hret_cfg_field mlflow_fields[] = {
+    {AT(ML, tracking_uri), .type = HRET_CFG_STR, .def = "http://127.0.0.1:5000",
+     .check = check_http_url, .desc = "MLflow tracking server."},
+    {AT(ML, experiment), .type = HRET_CFG_STR, .def = "hret",
+     .desc = "Default experiment when a request names none."},
+    {AT(ML, token_env), .type = HRET_CFG_STR, .check = check_env_name,
+     .desc = "Environment variable holding a bearer token for MLflow."},
+    {0},
+};
+#undef ML
+static const struct hret_cfg_table mlflow_table = {sizeof(struct hret_mlflow_config),
+                                                   mlflow_fields};
+
+#define W struct hret_wandb_config
+static const struct hret_cfg_field wandb_fields[] = {
+    {AT(W, base_url), .type = HRET_CFG_STR, .def = "https://api.wandb.ai",
+     .check = check_http_url, .desc = "W&B API server."},
+    {AT(W, entity), .type = HRET_CFG_STR, .desc = "W&B entity (user or team)."},
+    {AT(W, project), .type = HRET_CFG_STR, .def = "llm_evaluation",
+     .desc = "Default project when a request names none."},
+    {AT(W, api_key_env), .type = HRET_CFG_STR, .def = "WANDB_API_KEY", .check = check_env_name,
+     .desc = "Environment variable holding the W&B API key."},
+    {0},
+};
+#undef W
+static const struct hret_cfg_table wandb_table = {sizeof(struct hret_wandb_config), wandb_fields};
+
+static const struct hret_cfg_field tensorboard_fields[] = {
+    {AT(struct hret_tensorboard_config, log_dir), .type = HRET_CFG_STR, .def = "./hret_tb",
+     .desc = "Directory for TensorBoard event files, one subdirectory per run."},
+    {0},
+};
+static const struct hret_cfg_table tensorboard_table = {sizeof(struct hret_tensorboard_config),
+                                                        tensorboard_fields};
+
+#define WH struct hret_webhook_config
+static const struct hret_cfg_field webhook_fields[] = {
+    {AT(WH, url), .type = HRET_CFG_STR, .flags = HRET_CFG_F_REQUIRED, .check = check_http_url,
+     .desc = "Receiver of result events (POST, JSON)."},
+    {AT(WH, secret_env), .type = HRET_CFG_STR, .check = check_env_name,
+     .desc = "Environment variable holding the HMAC-SHA256 signing secret."},
+    {AT(WH, events), .type = HRET_CFG_STRLIST, .desc = "Event types to send (empty = all)."},
+    {AT(WH, datasets), .type = HRET_CFG_STRLIST, .desc = "Datasets to send (empty = all)."},
+    {AT(WH, models), .type = HRET_CFG_STRLIST, .desc = "Models to send (empty = all)."},
+    {0},
+};
+#undef WH
+static const struct hret_cfg_table webhook_table = {sizeof(struct hret_webhook_config),
+                                                    webhook_fields};
+
+#define R struct hret_monitor_rule_config
+static const struct hret_cfg_field rule_fields[] = {
+    {AT(R, name), .type = HRET_CFG_STR, .flags = HRET_CFG_F_REQUIRED,
+     .desc = "Rule name (part of the alert dedupe key)."},
+    {AT(R, metric), .type = HRET_CFG_STR, .def = "accuracy", .desc = "Metric the rule watches."},
+    {AT(R, op), .type = HRET_CFG_ENUM, .def = "<", .enums = rule_ops,
+     .desc = "Fires when `metric op threshold`."},
+    {AT(R, threshold), .type = HRET_CFG_DOUBLE, .def = "0", .desc = "Bound for the metric."},
+    {AT(R, model), .type = HRET_CFG_STR, .desc = "Only runs of this model (default: all)."},
+    {AT(R, dataset), .type = HRET_CFG_STR, .desc = "Only runs on this dataset (default: all)."},
+    {0},
+};
+#undef R
+static const struct hret_cfg_table rule_table = {sizeof(struct hret_monitor_rule_config),
+                                                 rule_fields};
+
+#define MO struct hret_monitor_config
+static const struct hret_cfg_field monitor_fields[] = {
+    {AT(MO, cooldown_s), .type = HRET_CFG_INT, .def = "3600", .min = 0, .max = 604800,
+     .desc = "Least time between two alerts with the same dedupe key."},
+    {AT(MO, rules), .type = HRET_CFG_LIST, .sub = &rule_table,
+     .desc = "Alert rules applied to every run (requests add their own)."},
+    {0},
+};
+#undef MO
+static const struct hret_cfg_table monitor_table = {sizeof(struct hret_monitor_config),
+                                                    monitor_fields};
+
+static const struct hret_cfg_field http_fields[] = {
+    {AT(struct hret_http_config, listen), .type = HRET_CFG_STR, .def = "127.0.0.1:9464",
+     .desc = "Address of `/metrics`, `/healthz` and `/readyz` for long-running roles."},
+    {0},
+};
+static const struct hret_cfg_table http_table = {sizeof(struct hret_http_config), http_fields};
+
+#define C struct hret_config
+static const struct hret_cfg_field config_fields[] = {
+    {AT(C, default_dataset), .type = HRET_CFG_STR, .def = "kmmlu",
+     .desc = "Dataset used when a command or request names none."},
+    {AT(C, default_model), .type = HRET_CFG_STR,
+     .desc = "Entry of `models` used when a command or request names none."},
+    {AT(C, default_split), .type = HRET_CFG_STR, .def = "test", .desc = "Default dataset split."},
+    {AT(C, default_evaluation_method), .type = HRET_CFG_STR, .def = "string_match",
+     .desc = "Default evaluator."},
+    {AT(C, mlflow_tracking), .type = HRET_CFG_BOOL, .def = "false",
+     .desc = "Forward every run to MLflow unless its request says otherwise."},
+    {AT(C, wandb_tracking), .type = HRET_CFG_BOOL, .def = "false",
+     .desc = "Forward every run to Weights & Biases unless its request says otherwise."},
+    {AT(C, tensorboard_tracking), .type = HRET_CFG_BOOL, .def = "false",
+     .desc = "Write TensorBoard event files for every run unless its request says otherwise."},
+    {AT(C, output_dir), .type = HRET_CFG_STR, .def = "./hret_results",
+     .desc = "Where results JSON files are written."},
+    {AT(C, auto_save_results), .type = HRET_CFG_BOOL, .def = "true",
+     .desc = "Write a results JSON file for every `hret run`."},
+    {AT(C, log_level), .type = HRET_CFG_ENUM, .def = "info", .enums = log_levels,
+     .desc = "Least severe log level printed (case-insensitive)."},
+    {AT(C, log_format), .type = HRET_CFG_ENUM, .def = "logfmt", .enums = log_formats,
+     .desc = "Log line format on stderr."},
+    {AT(C, batch_size), .type = HRET_CFG_INT, .def = "32", .min = 1, .max = 100000,
+     .desc = "Samples scored and written per batch."},
+    {AT(C, max_workers), .type = HRET_CFG_INT, .def = "4", .min = 1, .max = 1024,
+     .desc = "Shards a worker process runs at once."},
+    {AT(C, kafka), .type = HRET_CFG_SECTION, .sub = &kafka_table, .desc = "Kafka."},
+    {AT(C, postgres), .type = HRET_CFG_SECTION, .sub = &postgres_table, .desc = "PostgreSQL."},
+    {AT(C, models), .type = HRET_CFG_NAMED, .sub = &model_table,
+     .desc = "Named model endpoints that requests refer to."},
+    {AT(C, endpoints), .type = HRET_CFG_SECTION, .sub = &endpoints_table,
+     .desc = "Endpoint policy."},
+    {AT(C, datasets), .type = HRET_CFG_SECTION, .sub = &datasets_table, .desc = "Datasets."},
+    {AT(C, mlflow), .type = HRET_CFG_SECTION, .sub = &mlflow_table, .desc = "MLflow bridge."},
+    {AT(C, wandb), .type = HRET_CFG_SECTION, .sub = &wandb_table, .desc = "W&B bridge."},
+    {AT(C, tensorboard), .type = HRET_CFG_SECTION, .sub = &tensorboard_table,
+     .desc = "TensorBoard bridge."},
+    {AT(C, webhooks), .type = HRET_CFG_LIST, .sub = &webhook_table,
+     .desc = "Webhook receivers of result events."},
+    {AT(C, monitor), .type = HRET_CFG_SECTION, .sub = &monitor_table, .desc = "Monitor."},
+    {AT(C, http), .type = HRET_CFG_SECTION, .sub = &http_table, .desc = "Metrics endpoint."},
+    {0},
+};
+#undef C
+
+const struct hret_cfg_table hret_config_table = {sizeof(struct hret_config), config_fields};
+
+const char *hret_config_locate(const char *path)
+{
+    if (path != NULL) {
+        return path;
+    }
+    const char *env = getenv("HRET_CONFIG");
+    if (env != NULL && *env != '\0') {
+        return env;
+    }
+    return access("hret_config.yaml", R_OK) == 0 ? "hret_config.yaml" : NULL;
+}
+
+/* Checks that span several keys; single-key rules live in the tables. */
+static size_t cross_check(const struct hret_config *cfg, const char *name,
+                          struct hret_strlist *problems, struct hret_err *err)
+{
+    size_t found = 0;
+    for (size_t i = 0; i < cfg->models.count; i++) {
+        const struct hret_model_config *m = (const struct hret_model_config *)cfg->models.items + i;
+        if (m->api_key_env != NULL && m->api_key_file != NULL) {
+            char *msg = hret_xasprintf("%s: models.%s: set api_key_env or api_key_file, not both",
+                                       name, m->name);
+            hret_err_set(err, HRET_E_CONFIG, "%s", msg);
+            found++;
+            if (problems != NULL) {
+                hret_strlist_push(problems, msg);
+            } else {
+                free(msg);
+            }
+        }
+    }
+    return found;
+}
+
+enum hret_result hret_config_load(struct hret_config *cfg, const char *path,
+                                  struct hret_strlist *problems, struct hret_err *err)
+{
+    enum hret_result r = hret_cfg_load_file(&hret_config_table, cfg, path, problems, err);
+    /* HRET_PG is the documented short form for every command that talks to PostgreSQL. */
+    const char *pg = getenv("HRET_PG");
+    if (pg != NULL && *pg != '\0') {
+        free(cfg->postgres.conninfo);
+        cfg->postgres.conninfo = hret_xstrdup(pg);
+    }
+    const char *kafka = getenv("HRET_KAFKA");
+    if (kafka != NULL && *kafka != '\0') {
+        free(cfg->kafka.brokers);
+        cfg->kafka.brokers = hret_xstrdup(kafka);
+    }
+    size_t crossed = cross_check(cfg, path ? path : "(defaults)", problems, err);
+    return r != HRET_OK || crossed > 0 ? HRET_E_CONFIG : HRET_OK;
+}
+
+void hret_config_fini(struct hret_config *cfg)
+{
+    hret_cfg_free(&hret_config_table, cfg);
+}
+
+const struct hret_model_config *hret_config_model(const struct hret_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->models.count; i++) {
+        const struct hret_model_config *m = (const struct hret_model_config *)cfg->models.items + i;
+        if (strcmp(m->name, name) == 0) {
+            return m;
+        }
+    }
+    return NULL;
+}

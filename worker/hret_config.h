@@ -1,0 +1,148 @@
+/* hret_config.yaml: the seed's keys plus the service sections (DESIGN.md §7). The field tables
+ * in hret_config.c are the single description of every key; read-only once loaded. */
+#ifndef HRET_CONFIG_H
+#define HRET_CONFIG_H
+
+#include <stdbool.h>
+
+#include "hret_cfg.h"
+#include "hret_err.h"
+
+enum hret_backend_kind { HRET_BACKEND_OPENAI_CHAT, HRET_BACKEND_OPENAI_COMPLETIONS };
+
+struct hret_model_config {
+    char *name; /* the key under models: (must stay first) */
+    int backend; /* enum hret_backend_kind */
+    char *base_url;
+    char *model;
+    char *api_key_env;
+    char *api_key_file;
+    long long max_inflight;
+    long long rpm;
+    long long tpm;
+    long long timeout_ms;
+    long long connect_timeout_ms;
+    long long max_retries;
+    long long retry_after_cap_ms;
+    long long max_response_bytes;
+    long long max_tokens;
+    double temperature;
+    double price_input_per_1m;
+    double price_output_per_1m;
+    struct hret_kvlist extra_body;
+};
+
+struct hret_kafka_config {
+    char *brokers;
+    char *group_id;
+    char *requests_topic;
+    char *tasks_topic;
+    char *results_topic;
+    char *alerts_topic;
+    long long max_message_bytes;
+    struct hret_kvlist properties;
+};
+
+struct hret_postgres_config {
+    char *conninfo;
+    char *password_env;
+};
+
+struct hret_endpoints_config {
+    bool allow_inline;
+    struct hret_strlist allowlist;
+};
+
+struct hret_datasets_config {
+    char *root;
+    long long shard_size;
+};
+
+struct hret_mlflow_config {
+    char *tracking_uri;
+    char *experiment;
+    char *token_env;
+};
+
+struct hret_wandb_config {
+    char *base_url;
+    char *entity;
+    char *project;
+    char *api_key_env;
+};
+
+struct hret_tensorboard_config {
+    char *log_dir;
+};
+
+struct hret_webhook_config {
+    char *url;
+    char *secret_env;
+    struct hret_strlist events;
+    struct hret_strlist datasets;
+    struct hret_strlist models;
+};
+
+struct hret_monitor_rule_config {
+    char *name;
+    char *metric;
+    int op; /* index into "<", "<=", ">", ">=" */
+    double threshold;
+    char *model;
+    char *dataset;
+};
+
+struct hret_monitor_config {
+    long long cooldown_s;
+    struct hret_cfg_array rules; /* struct hret_monitor_rule_config */
+};
+
+struct hret_http_config {
+    char *listen;
+};
+
+struct hret_config {
+    /* the seed's keys */
+    char *default_dataset;
+    char *default_model;
+    char *default_split;
+    char *default_evaluation_method;
+    bool mlflow_tracking;
+    bool wandb_tracking;
+    bool tensorboard_tracking;
+    char *output_dir;
+    bool auto_save_results;
+    int log_level; /* enum hret_log_level */
+    int log_format; /* enum hret_log_format */
+    long long batch_size;
+    long long max_workers;
+    /* service sections */
+    struct hret_kafka_config kafka;
+    struct hret_postgres_config postgres;
+    struct hret_cfg_array models; /* struct hret_model_config */
+    struct hret_endpoints_config endpoints;
+    struct hret_datasets_config datasets;
+    struct hret_mlflow_config mlflow;
+    struct hret_wandb_config wandb;
+    struct hret_tensorboard_config tensorboard;
+    struct hret_cfg_array webhooks; /* struct hret_webhook_config */
+    struct hret_monitor_config monitor;
+    struct hret_http_config http;
+};
+
+extern const struct hret_cfg_table hret_config_table;
+
+/* The file to read: path if given, else $HRET_CONFIG, else ./hret_config.yaml when it exists,
+ * else NULL (defaults and environment only). Borrowed or static result. */
+const char *hret_config_locate(const char *path);
+
+/* Loads and cross-checks the configuration into cfg (zeroed by the caller). Every problem is
+ * appended to problems (nullable). Release with hret_config_fini, also after a failure. */
+enum hret_result hret_config_load(struct hret_config *cfg, const char *path,
+                                  struct hret_strlist *problems, struct hret_err *err);
+void hret_config_fini(struct hret_config *cfg);
+
+/* The named model, or NULL. Borrowed. */
+const struct hret_model_config *hret_config_model(const struct hret_config *cfg, const char *name);
+
+#endif
