@@ -120,7 +120,7 @@ static bool parse_bool(const char *s, bool *out)
 static bool check_bounds(const struct hret_cfg_field *f, double v, char *msg, size_t cap)
 {
     if (f->min < f->max && (v < f->min || v > f->max)) {
-        snprintf(msg, cap, "must be between %.15g and %.15g", f->min, f->max);
+        snprintf(msg, cap, "must be between %.15g and %.15g, got %.15g", f->min, f->max, v);
         return false;
     }
     return true;
@@ -233,7 +233,9 @@ static bool is_null(const yaml_node_t *n)
 
 static const char *node_kind(const yaml_node_t *n)
 {
-    return n->type == YAML_MAPPING_NODE ? "a mapping" : n->type == YAML_SEQUENCE_NODE ? "a list" : "a scalar";
+    return n->type == YAML_MAPPING_NODE    ? "a mapping"
+           : n->type == YAML_SEQUENCE_NODE ? "a list"
+                                           : "a scalar";
 }
 
 static size_t edit_distance(const char *a, const char *b)
@@ -331,7 +333,8 @@ static void walk_value(struct load *ld, const struct hret_cfg_field *f, void *ba
             return;
         }
         struct hret_cfg_array *a = at(base, f);
-        for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+             p++) {
             yaml_node_t *kn = yaml_document_get_node(ld->doc, p->key);
             const char *name = (const char *)kn->data.scalar.value;
             char sub[PATH_MAX_LEN];
@@ -376,7 +379,8 @@ static void walk_value(struct load *ld, const struct hret_cfg_field *f, void *ba
         }
         struct hret_kvlist *l = at(base, f);
         kvlist_fini(l);
-        for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+             p++) {
             yaml_node_t *kn = yaml_document_get_node(ld->doc, p->key);
             yaml_node_t *vn = yaml_document_get_node(ld->doc, p->value);
             if (vn->type != YAML_SCALAR_NODE) {
@@ -398,6 +402,30 @@ static void walk_value(struct load *ld, const struct hret_cfg_field *f, void *ba
             problem(ld, where, path, "%s", msg);
         }
         return;
+    }
+}
+
+/* Required keys must appear in the mapping itself (with a value). */
+static void require_keys(struct load *ld, const struct hret_cfg_table *t, yaml_node_t *n,
+                         const char *path)
+{
+    for (const struct hret_cfg_field *f = t->fields; f->key; f++) {
+        if (!(f->flags & HRET_CFG_F_REQUIRED)) {
+            continue;
+        }
+        bool found = false;
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+            yaml_node_t *kn = yaml_document_get_node(ld->doc, p->key);
+            yaml_node_t *vn = yaml_document_get_node(ld->doc, p->value);
+            found = found || (kn->type == YAML_SCALAR_NODE && !is_null(vn) &&
+                              strcmp((const char *)kn->data.scalar.value, f->key) == 0);
+        }
+        if (!found) {
+            char where[PATH_MAX_LEN + 64];
+            where_of(ld, n, where, sizeof where);
+            problem(ld, where, path, "required key '%s' is missing", f->key);
+        }
     }
 }
 
@@ -438,6 +466,7 @@ static void walk_mapping(struct load *ld, const struct hret_cfg_table *t, void *
             walk_value(ld, f, base, vn, sub);
         }
     }
+    require_keys(ld, t, n, path);
 }
 
 /* ---- environment and required keys --------------------------------------------------------- */
@@ -479,33 +508,6 @@ static void apply_env(struct load *ld, const struct hret_cfg_table *t, void *bas
     }
 }
 
-static void check_required(struct load *ld, const struct hret_cfg_table *t, void *base,
-                           const char *path)
-{
-    for (const struct hret_cfg_field *f = t->fields; f->key; f++) {
-        char sub[PATH_MAX_LEN];
-        snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", f->key);
-        if (f->type == HRET_CFG_SECTION) {
-            check_required(ld, f->sub, at(base, f), sub);
-        } else if (f->type == HRET_CFG_NAMED || f->type == HRET_CFG_LIST) {
-            struct hret_cfg_array *a = at(base, f);
-            for (size_t i = 0; i < a->count; i++) {
-                void *elem = (char *)a->items + i * f->sub->size;
-                char esub[PATH_MAX_LEN];
-                if (f->type == HRET_CFG_NAMED) {
-                    snprintf(esub, sizeof esub, "%s.%s", sub, *(char **)elem);
-                } else {
-                    snprintf(esub, sizeof esub, "%s[%zu]", sub, i);
-                }
-                check_required(ld, f->sub, elem, esub);
-            }
-        } else if ((f->flags & HRET_CFG_F_REQUIRED) && f->type == HRET_CFG_STR &&
-                   *(char **)at(base, f) == NULL) {
-            problem(ld, ld->name, sub, "required key is missing");
-        }
-    }
-}
-
 /* ---- loading ------------------------------------------------------------------------------ */
 
 enum hret_result hret_cfg_load_text(const struct hret_cfg_table *table, void *obj, const char *name,
@@ -524,8 +526,9 @@ enum hret_result hret_cfg_load_text(const struct hret_cfg_table *table, void *ob
         char where[PATH_MAX_LEN + 64];
         snprintf(where, sizeof where, "%s:%zu:%zu", name, parser.problem_mark.line + 1,
                  parser.problem_mark.column + 1);
-        problem(&ld, where, "", "YAML syntax error: %s%s%s", parser.problem ? parser.problem : "?",
-                parser.context ? " " : "", parser.context ? parser.context : "");
+        problem(&ld, where, "", "YAML syntax error: %s%s%s%s",
+                parser.problem ? parser.problem : "?", parser.context ? " (" : "",
+                parser.context ? parser.context : "", parser.context ? ")" : "");
         yaml_parser_delete(&parser);
         return HRET_E_CONFIG;
     }
@@ -537,7 +540,6 @@ enum hret_result hret_cfg_load_text(const struct hret_cfg_table *table, void *ob
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
     apply_env(&ld, table, obj, "");
-    check_required(&ld, table, obj, "");
     return ld.count ? HRET_E_CONFIG : HRET_OK;
 }
 
@@ -705,9 +707,9 @@ void hret_cfg_dump(const struct hret_cfg_table *table, const void *obj, FILE *ou
 
 static const char *type_name(const struct hret_cfg_field *f)
 {
-    static const char *const names[] = {"string", "integer", "number", "boolean", "enum",
-                                        "list of strings", "map", "section", "named entries",
-                                        "list"};
+    static const char *const names[] = {
+        "string",          "integer", "number",  "boolean",       "enum",
+        "list of strings", "map",     "section", "named entries", "list"};
     return names[f->type];
 }
 

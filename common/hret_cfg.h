@@ -35,8 +35,8 @@ struct hret_cfg_field {
     const char *key;
     enum hret_cfg_type type;
     size_t offset;
-    const char *def; /* default, as YAML scalar text; NULL = zero/empty */
-    double min, max; /* bounds for INT and DOUBLE, checked when min < max */
+    const char *def;                  /* default, as YAML scalar text; NULL = zero/empty */
+    double min, max;                  /* bounds for INT and DOUBLE, checked when min < max */
     const char *const *enums;         /* NULL-terminated names for ENUM */
     const struct hret_cfg_table *sub; /* SECTION, NAMED, LIST */
     unsigned flags;
@@ -46,7 +46,7 @@ struct hret_cfg_field {
 };
 
 struct hret_cfg_table {
-    size_t size;                        /* sizeof the struct the fields live in */
+    size_t size;                         /* sizeof the struct the fields live in */
     const struct hret_cfg_field *fields; /* terminated by an entry with key == NULL */
 };
 

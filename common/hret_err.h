@@ -29,7 +29,13 @@ struct hret_err {
     char msg[512];
 };
 
-#define HRET_ERR_INIT {HRET_OK, {0}}
+#define HRET_ERR_INIT                                                                              \
+    {                                                                                              \
+        HRET_OK,                                                                                   \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
 
 /* Sets err (nullable) unless it already holds an error: the first error wins. Returns code. */
 enum hret_result hret_err_set(struct hret_err *err, enum hret_result code, const char *fmt, ...)

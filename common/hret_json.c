@@ -32,8 +32,8 @@ cJSON *hret_json_parse(const char *text, size_t len, size_t max_len, struct hret
 }
 
 /* Finds key; returns NULL with HRET_OK in *r when absent and optional. */
-static const cJSON *member(const cJSON *obj, const char *key, bool required,
-                           enum hret_result *r, struct hret_err *err)
+static const cJSON *member(const cJSON *obj, const char *key, bool required, enum hret_result *r,
+                           struct hret_err *err)
 {
     const cJSON *item = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
     if (item == NULL || cJSON_IsNull(item)) {
@@ -64,8 +64,8 @@ enum hret_result hret_json_get_string(const cJSON *obj, const char *key, bool re
     return HRET_OK;
 }
 
-enum hret_result hret_json_get_double(const cJSON *obj, const char *key, bool required,
-                                      double *out, struct hret_err *err)
+enum hret_result hret_json_get_double(const cJSON *obj, const char *key, bool required, double *out,
+                                      struct hret_err *err)
 {
     enum hret_result r;
     const cJSON *item = member(obj, key, required, &r, err);
@@ -79,8 +79,8 @@ enum hret_result hret_json_get_double(const cJSON *obj, const char *key, bool re
     return HRET_OK;
 }
 
-enum hret_result hret_json_get_int(const cJSON *obj, const char *key, bool required,
-                                   long long *out, struct hret_err *err)
+enum hret_result hret_json_get_int(const cJSON *obj, const char *key, bool required, long long *out,
+                                   struct hret_err *err)
 {
     enum hret_result r;
     const cJSON *item = member(obj, key, required, &r, err);

@@ -16,10 +16,10 @@ cJSON *hret_json_parse(const char *text, size_t len, size_t max_len, struct hret
 
 enum hret_result hret_json_get_string(const cJSON *obj, const char *key, bool required,
                                       const char **out, struct hret_err *err); /* out borrowed */
-enum hret_result hret_json_get_int(const cJSON *obj, const char *key, bool required,
-                                   long long *out, struct hret_err *err);
-enum hret_result hret_json_get_double(const cJSON *obj, const char *key, bool required,
-                                      double *out, struct hret_err *err);
+enum hret_result hret_json_get_int(const cJSON *obj, const char *key, bool required, long long *out,
+                                   struct hret_err *err);
+enum hret_result hret_json_get_double(const cJSON *obj, const char *key, bool required, double *out,
+                                      struct hret_err *err);
 enum hret_result hret_json_get_bool(const cJSON *obj, const char *key, bool required, bool *out,
                                     struct hret_err *err);
 /* Object or array members; *out borrowed. */

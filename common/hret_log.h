@@ -9,7 +9,13 @@
 
 #include "hret_err.h"
 
-enum hret_log_level { HRET_LOG_ERROR, HRET_LOG_WARN, HRET_LOG_INFO, HRET_LOG_DEBUG, HRET_LOG_TRACE };
+enum hret_log_level {
+    HRET_LOG_ERROR,
+    HRET_LOG_WARN,
+    HRET_LOG_INFO,
+    HRET_LOG_DEBUG,
+    HRET_LOG_TRACE
+};
 enum hret_log_format { HRET_LOG_LOGFMT, HRET_LOG_JSON };
 
 void hret_log_setup(enum hret_log_level level, enum hret_log_format format);

@@ -24,9 +24,10 @@ static bool check_http_url(const char *v, char *msg, size_t cap)
 static bool check_no_password(const char *v, char *msg, size_t cap)
 {
     if (strstr(v, "password") != NULL) {
-        snprintf(msg, cap, "secrets are never read from the config file; remove the password "
-                           "and name an environment variable with 'password_env' (or use "
-                           "PGPASSFILE)");
+        snprintf(msg, cap,
+                 "secrets are never read from the config file; remove the password "
+                 "and name an environment variable with 'password_env' (or use "
+                 "PGPASSFILE)");
         return false;
     }
     return true;
@@ -37,8 +38,9 @@ static bool check_env_name(const char *v, char *msg, size_t cap)
     for (const char *p = v; *p; p++) {
         if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
               (p > v && *p >= '0' && *p <= '9'))) {
-            snprintf(msg, cap, "expected the name of an environment variable (not its value), "
-                               "got something else");
+            snprintf(msg, cap,
+                     "expected the name of an environment variable (not its value), "
+                     "got something else");
             return false;
         }
     }
@@ -132,8 +134,7 @@ static const struct hret_cfg_table postgres_table = {sizeof(struct hret_postgres
 static const struct hret_cfg_field endpoints_fields[] = {
     {AT(E, allow_inline), .type = HRET_CFG_BOOL, .def = "false",
      .desc = "Accept endpoints given inline in requests (only hosts on the allowlist)."},
-    {AT(E, allowlist), .type = HRET_CFG_STRLIST,
-     .desc = "Hosts inline endpoints may name."},
+    {AT(E, allowlist), .type = HRET_CFG_STRLIST, .desc = "Hosts inline endpoints may name."},
     {0},
 };
 #undef E
@@ -168,8 +169,8 @@ static const struct hret_cfg_table mlflow_table = {sizeof(struct hret_mlflow_con
 
 #define W struct hret_wandb_config
 static const struct hret_cfg_field wandb_fields[] = {
-    {AT(W, base_url), .type = HRET_CFG_STR, .def = "https://api.wandb.ai",
-     .check = check_http_url, .desc = "W&B API server."},
+    {AT(W, base_url), .type = HRET_CFG_STR, .def = "https://api.wandb.ai", .check = check_http_url,
+     .desc = "W&B API server."},
     {AT(W, entity), .type = HRET_CFG_STR, .desc = "W&B entity (user or team)."},
     {AT(W, project), .type = HRET_CFG_STR, .def = "llm_evaluation",
      .desc = "Default project when a request names none."},

@@ -11,7 +11,7 @@
 enum hret_backend_kind { HRET_BACKEND_OPENAI_CHAT, HRET_BACKEND_OPENAI_COMPLETIONS };
 
 struct hret_model_config {
-    char *name; /* the key under models: (must stay first) */
+    char *name;  /* the key under models: (must stay first) */
     int backend; /* enum hret_backend_kind */
     char *base_url;
     char *model;
@@ -112,7 +112,7 @@ struct hret_config {
     bool tensorboard_tracking;
     char *output_dir;
     bool auto_save_results;
-    int log_level; /* enum hret_log_level */
+    int log_level;  /* enum hret_log_level */
     int log_format; /* enum hret_log_format */
     long long batch_size;
     long long max_workers;

@@ -23,8 +23,8 @@ struct hret_sample {
 /* What an evaluator says about one prediction. Strings are owned by the verdict. */
 struct hret_verdict {
     bool correct;
-    bool parse_failure;   /* no answer could be extracted (math, judge) */
-    double score;         /* judge score or 1/0 for correct; NAN when none */
+    bool parse_failure; /* no answer could be extracted (math, judge) */
+    double score;       /* judge score or 1/0 for correct; NAN when none */
     char *normalized_pred;
     char *normalized_ref;
 };
