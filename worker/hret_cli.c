@@ -2,7 +2,11 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "hret_json.h"
+#include "hret_mem.h"
 
 static const struct hret_cli_command commands[] = {
     {"run", "evaluate a model on a dataset in this process (no Kafka needed)",
@@ -112,6 +116,21 @@ void hret_cli_print_help(const char *name)
             printf("\nThis command is not built yet; it is planned in the issue tracker.\n");
         }
     }
+}
+
+bool hret_cli_add_param(cJSON *obj, const char *kv, const char *who)
+{
+    const char *eq = strchr(kv, '=');
+    if (eq == NULL || eq == kv) {
+        fprintf(stderr, "%s: --param expects key=value, got '%s'\n", who, kv);
+        return false;
+    }
+    char *key = hret_xstrndup(kv, (size_t)(eq - kv));
+    cJSON *value = hret_json_parse(eq + 1, strlen(eq + 1), 1 << 20, NULL);
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    cJSON_AddItemToObject(obj, key, value ? value : cJSON_CreateString(eq + 1));
+    free(key);
+    return true;
 }
 
 static bool wants_help(int argc, char **argv)

@@ -2,6 +2,10 @@
 #ifndef HRET_CLI_H
 #define HRET_CLI_H
 
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
 /* Exit statuses shared by every command. */
 enum {
     HRET_EXIT_OK = 0,
@@ -21,6 +25,10 @@ int hret_cli_main(int argc, char **argv);
 
 /* Prints the command's help to stdout; used by commands on --help. */
 void hret_cli_print_help(const char *name);
+
+/* Adds `key=value` to obj (borrowed): the value as JSON when it parses (true, 3, ["x"]), else as a
+ * string. On a malformed argument prints "<who>: ..." to stderr and returns false. */
+bool hret_cli_add_param(cJSON *obj, const char *kv, const char *who);
 
 /* Commands, one per file hret_cmd_<name>.c. */
 int hret_cmd_config(int argc, char **argv);

@@ -1,0 +1,689 @@
+#include "hret_http.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "hret_buf.h"
+#include "hret_cfg.h"
+#include "hret_log.h"
+#include "hret_mem.h"
+
+#define IDLE_EASY_MAX 4096
+#define BACKOFF_BASE_MS 500.0
+#define BACKOFF_MAX_MS 30000.0
+#define SECRET_MAX_BYTES 8192
+
+struct job {
+    struct job *next, *prev; /* ready queue (next only) or the in-flight list */
+    int pool;
+    char *url;
+    char *body;
+    size_t body_len;
+    long est_tokens;
+    struct hret_strlist extra_headers;
+    hret_http_done_fn *done;
+    void *user;
+    int attempts;
+    double submit_ms, sent_ms, due_ms;
+    CURL *easy;
+    struct curl_slist *headers;
+    struct hret_buf resp;
+    double retry_after_ms; /* from retry-after-ms, < 0 when absent */
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct bucket {
+    double tokens, capacity, per_ms, last_ms; /* capacity 0 = unlimited */
+};
+
+struct pool {
+    struct hret_http_limits lim; /* its strings point to the owned copies below */
+    char *name, *api_key_env, *api_key_file;
+    struct job *head, *tail;
+    double limit;       /* effective in-flight limit, lowered after 429s */
+    double pause_until; /* no new sends before this (after a 429) */
+    struct bucket rpm, tpm;
+    struct hret_http_stats stats;
+};
+
+struct hret_http {
+    CURLM *multi;
+    struct pool *pools;
+    size_t npools;
+    struct job **heap; /* retries waiting for their due time, min-heap on due_ms */
+    size_t heap_len, heap_cap;
+    size_t pending;
+    struct job *active; /* sent and not finished */
+    CURL **idle;
+    size_t nidle;
+    uint64_t rng;
+};
+
+double hret_http_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static double rand01(struct hret_http *h)
+{
+    h->rng ^= h->rng << 13;
+    h->rng ^= h->rng >> 7;
+    h->rng ^= h->rng << 17;
+    return (double)(h->rng >> 11) / 9007199254740992.0;
+}
+
+/* ---- token buckets --------------------------------------------------------------------------- */
+
+static void bucket_init(struct bucket *b, long per_minute, double now)
+{
+    b->capacity = (double)per_minute;
+    b->tokens = b->capacity;
+    b->per_ms = (double)per_minute / 60000.0;
+    b->last_ms = now;
+}
+
+static void bucket_refill(struct bucket *b, double now)
+{
+    if (b->capacity > 0) {
+        b->tokens = fmin(b->capacity, b->tokens + (now - b->last_ms) * b->per_ms);
+        b->last_ms = now;
+    }
+}
+
+/* Milliseconds until n tokens are available (0 = now). A request larger than the whole bucket
+ * waits for a full bucket and then overdraws, so it is slowed, never blocked forever. */
+static double bucket_wait(const struct bucket *b, double n)
+{
+    if (b->capacity <= 0) {
+        return 0;
+    }
+    double need = fmin(n, b->capacity);
+    return b->tokens >= need ? 0 : (need - b->tokens) / b->per_ms;
+}
+
+/* ---- retry heap ------------------------------------------------------------------------------ */
+
+static void heap_swap(struct hret_http *h, size_t a, size_t b)
+{
+    struct job *t = h->heap[a];
+    h->heap[a] = h->heap[b];
+    h->heap[b] = t;
+}
+
+static void heap_push(struct hret_http *h, struct job *j)
+{
+    if (h->heap_len == h->heap_cap) {
+        h->heap_cap = h->heap_cap ? h->heap_cap * 2 : 64;
+        h->heap = hret_xrealloc(h->heap, h->heap_cap * sizeof *h->heap);
+    }
+    size_t i = h->heap_len++;
+    h->heap[i] = j;
+    while (i > 0 && h->heap[(i - 1) / 2]->due_ms > h->heap[i]->due_ms) {
+        heap_swap(h, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static struct job *heap_pop(struct hret_http *h)
+{
+    struct job *top = h->heap[0];
+    h->heap[0] = h->heap[--h->heap_len];
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->heap_len && h->heap[l]->due_ms < h->heap[m]->due_ms) {
+            m = l;
+        }
+        if (r < h->heap_len && h->heap[r]->due_ms < h->heap[m]->due_ms) {
+            m = r;
+        }
+        if (m == i) {
+            break;
+        }
+        heap_swap(h, i, m);
+        i = m;
+    }
+    return top;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------------- */
+
+struct hret_http *hret_http_new(struct hret_err *err)
+{
+    CURLM *multi = curl_multi_init();
+    if (multi == NULL) {
+        hret_err_set(err, HRET_E_FATAL, "curl_multi_init failed");
+        return NULL;
+    }
+    curl_multi_setopt(multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
+    struct hret_http *h = hret_xcalloc(1, sizeof *h);
+    h->multi = multi;
+    h->rng = (uint64_t)(hret_http_now_ms() * 1000.0) | 1u;
+    return h;
+}
+
+static void free_job(struct job *j)
+{
+    free(j->url);
+    free(j->body);
+    hret_strlist_fini(&j->extra_headers);
+    hret_buf_fini(&j->resp);
+    free(j);
+}
+
+/* Zeroes and frees the request headers (one of them may carry the API key). */
+static void free_headers(struct job *j)
+{
+    for (struct curl_slist *s = j->headers; s != NULL; s = s->next) {
+        memset(s->data, 0, strlen(s->data));
+    }
+    curl_slist_free_all(j->headers);
+    j->headers = NULL;
+}
+
+void hret_http_destroy(struct hret_http *h)
+{
+    if (h == NULL) {
+        return;
+    }
+    for (struct job *j = h->active, *next; j != NULL; j = next) {
+        next = j->next;
+        curl_multi_remove_handle(h->multi, j->easy);
+        curl_easy_cleanup(j->easy);
+        free_headers(j);
+        free_job(j);
+    }
+    for (size_t i = 0; i < h->heap_len; i++) {
+        free_job(h->heap[i]);
+    }
+    for (size_t p = 0; p < h->npools; p++) {
+        struct pool *pl = &h->pools[p];
+        for (struct job *j = pl->head, *next; j != NULL; j = next) {
+            next = j->next;
+            free_job(j);
+        }
+        free(pl->name);
+        free(pl->api_key_env);
+        free(pl->api_key_file);
+    }
+    for (size_t i = 0; i < h->nidle; i++) {
+        curl_easy_cleanup(h->idle[i]);
+    }
+    free(h->idle);
+    free(h->heap);
+    free(h->pools);
+    curl_multi_cleanup(h->multi);
+    free(h);
+}
+
+int hret_http_add_pool(struct hret_http *h, const struct hret_http_limits *limits,
+                       struct hret_err *err)
+{
+    if (limits->max_inflight < 1 || limits->timeout_ms < 1 || limits->max_response_bytes < 1) {
+        hret_err_set(err, HRET_E_CONFIG,
+                     "%s: max_inflight, timeout_ms and max_response_bytes "
+                     "must be positive",
+                     limits->name);
+        return -1;
+    }
+    h->pools = hret_xrealloc(h->pools, (h->npools + 1) * sizeof *h->pools);
+    struct pool *p = &h->pools[h->npools];
+    memset(p, 0, sizeof *p);
+    p->lim = *limits;
+    p->lim.name = p->name = hret_xstrdup(limits->name ? limits->name : "endpoint");
+    p->lim.api_key_env = p->api_key_env = hret_xstrdup(limits->api_key_env);
+    p->lim.api_key_file = p->api_key_file = hret_xstrdup(limits->api_key_file);
+    p->limit = (double)limits->max_inflight;
+    double now = hret_http_now_ms();
+    bucket_init(&p->rpm, limits->rpm, now);
+    bucket_init(&p->tpm, limits->tpm, now);
+    return (int)h->npools++;
+}
+
+enum hret_result hret_http_submit(struct hret_http *h, int pool,
+                                  const struct hret_http_request *req, hret_http_done_fn *done,
+                                  void *user, struct hret_err *err)
+{
+    if (pool < 0 || (size_t)pool >= h->npools) {
+        return hret_err_set(err, HRET_E_INVAL, "no such endpoint pool %d", pool);
+    }
+    struct pool *p = &h->pools[pool];
+    struct job *j = hret_xcalloc(1, sizeof *j);
+    j->pool = pool;
+    j->url = hret_xstrdup(req->url);
+    if (req->body != NULL) {
+        j->body = hret_xstrndup(req->body, req->body_len);
+        j->body_len = req->body_len;
+    }
+    j->est_tokens = req->est_tokens;
+    for (const char *const *hd = req->headers; hd != NULL && *hd != NULL; hd++) {
+        hret_strlist_push(&j->extra_headers, hret_xstrdup(*hd));
+    }
+    j->done = done;
+    j->user = user;
+    j->submit_ms = hret_http_now_ms();
+    hret_buf_init(&j->resp, p->lim.max_response_bytes);
+    if (p->tail != NULL) {
+        p->tail->next = j;
+    } else {
+        p->head = j;
+    }
+    p->tail = j;
+    h->pending++;
+    return HRET_OK;
+}
+
+void hret_http_adjust_tokens(struct hret_http *h, int pool, long delta)
+{
+    struct bucket *b = &h->pools[pool].tpm;
+    if (b->capacity > 0) {
+        b->tokens = fmin(b->capacity, b->tokens - (double)delta);
+    }
+}
+
+void hret_http_stats(const struct hret_http *h, int pool, struct hret_http_stats *out)
+{
+    *out = h->pools[pool].stats;
+    out->limit = (long)h->pools[pool].limit;
+}
+
+/* ---- sending --------------------------------------------------------------------------------- */
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+    struct job *j = userp;
+    return hret_buf_append(&j->resp, data, size * n, NULL) == HRET_OK ? size * n : 0;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+    struct job *j = userp;
+    size_t len = size * n;
+    static const char name[] = "retry-after-ms:";
+    if (len > sizeof name && strncasecmp(data, name, sizeof name - 1) == 0) {
+        char value[32];
+        size_t vlen =
+            len - (sizeof name - 1) < sizeof value - 1 ? len - (sizeof name - 1) : sizeof value - 1;
+        memcpy(value, data + sizeof name - 1, vlen);
+        value[vlen] = '\0';
+        char *end = NULL;
+        double ms = strtod(value, &end);
+        if (end != value && isfinite(ms) && ms >= 0) {
+            j->retry_after_ms = ms;
+        }
+    }
+    return len;
+}
+
+/* The Authorization header from the secret reference, or an error naming the reference (never
+ * the value). */
+static enum hret_result auth_header(const struct pool *p, struct curl_slist **headers,
+                                    struct hret_err *err)
+{
+    char secret[SECRET_MAX_BYTES];
+    size_t len = 0;
+    if (p->lim.api_key_env != NULL) {
+        const char *v = getenv(p->lim.api_key_env);
+        if (v == NULL || *v == '\0') {
+            return hret_err_set(err, HRET_E_CONFIG,
+                                "%s: environment variable %s (api_key_env) is not set", p->lim.name,
+                                p->lim.api_key_env);
+        }
+        len = strlen(v) < sizeof secret - 1 ? strlen(v) : sizeof secret - 1;
+        memcpy(secret, v, len);
+    } else if (p->lim.api_key_file != NULL) {
+        FILE *f = fopen(p->lim.api_key_file, "rb");
+        if (f == NULL) {
+            return hret_err_set(err, HRET_E_CONFIG, "%s: cannot read api_key_file %s", p->lim.name,
+                                p->lim.api_key_file);
+        }
+        len = fread(secret, 1, sizeof secret - 1, f);
+        fclose(f);
+    } else {
+        return HRET_OK;
+    }
+    while (len > 0 &&
+           (secret[len - 1] == '\n' || secret[len - 1] == '\r' || secret[len - 1] == ' ')) {
+        len--;
+    }
+    static const char prefix[] = "Authorization: Bearer ";
+    char line[sizeof prefix + SECRET_MAX_BYTES];
+    memcpy(line, prefix, sizeof prefix - 1);
+    memcpy(line + sizeof prefix - 1, secret, len);
+    line[sizeof prefix - 1 + len] = '\0';
+    *headers = curl_slist_append(*headers, line);
+    memset(secret, 0, sizeof secret);
+    memset(line, 0, sizeof line);
+    return *headers != NULL ? HRET_OK : hret_err_set(err, HRET_E_FATAL, "out of memory");
+}
+
+static enum hret_result deliver(struct job *j, enum hret_result code, long status,
+                                const char *error)
+{
+    struct hret_http_result r = {
+        .code = code,
+        .status = status,
+        .body = hret_buf_str(&j->resp),
+        .body_len = j->resp.len,
+        .error = error ? error : "",
+        .attempts = j->attempts,
+    };
+    if (j->sent_ms > 0) {
+        r.timing.queued_ms = j->sent_ms - j->submit_ms;
+        r.timing.total_ms = hret_http_now_ms() - j->sent_ms;
+    }
+    if (j->easy != NULL) {
+        curl_off_t ttfb = 0;
+        curl_easy_getinfo(j->easy, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
+        r.timing.ttfb_ms = (double)ttfb / 1000.0;
+    }
+    return j->done(j->user, &r);
+}
+
+static void release_easy(struct hret_http *h, struct job *j)
+{
+    if (j->easy == NULL) {
+        return;
+    }
+    if (h->nidle < IDLE_EASY_MAX) {
+        if (h->idle == NULL) {
+            h->idle = hret_xmalloc(IDLE_EASY_MAX * sizeof *h->idle);
+        }
+        curl_easy_reset(j->easy);
+        h->idle[h->nidle++] = j->easy;
+    } else {
+        curl_easy_cleanup(j->easy);
+    }
+    j->easy = NULL;
+}
+
+/* The request is over: count it and free it. */
+static void finish(struct hret_http *h, struct job *j)
+{
+    h->pools[j->pool].stats.completed++;
+    h->pending--;
+    release_easy(h, j);
+    free_job(j);
+}
+
+/* Sends one attempt of j. On a local failure (no handle, missing secret) completes it. */
+static void send_job(struct hret_http *h, struct job *j)
+{
+    struct pool *p = &h->pools[j->pool];
+    struct hret_err err = HRET_ERR_INIT;
+    j->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    j->headers = curl_slist_append(j->headers, "Expect:");
+    for (size_t i = 0; i < j->extra_headers.count && j->headers != NULL; i++) {
+        j->headers = curl_slist_append(j->headers, j->extra_headers.items[i]);
+    }
+    CURL *e = h->nidle > 0 ? h->idle[--h->nidle] : curl_easy_init();
+    if (e == NULL || j->headers == NULL || auth_header(p, &j->headers, &err) != HRET_OK) {
+        j->easy = e; /* back to the idle list in finish */
+        free_headers(j);
+        deliver(j, err.code ? err.code : HRET_E_FATAL, 0, err.code ? err.msg : "no handle");
+        finish(h, j);
+        return;
+    }
+    j->easy = e;
+    j->attempts++;
+    j->retry_after_ms = -1;
+    j->errbuf[0] = '\0';
+    hret_buf_reset(&j->resp);
+    curl_easy_setopt(e, CURLOPT_URL, j->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)j);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, p->lim.timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, p->lim.connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (j->body != NULL) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
+    }
+    j->sent_ms = hret_http_now_ms();
+    p->stats.requests++;
+    p->stats.inflight++;
+    j->prev = NULL;
+    j->next = h->active;
+    if (h->active != NULL) {
+        h->active->prev = j;
+    }
+    h->active = j;
+    curl_multi_add_handle(h->multi, e);
+}
+
+/* Starts what each pool's limits allow. Returns the earliest time a blocked pool could go on
+ * (INFINITY when none is blocked by time). */
+static double start_ready(struct hret_http *h, double now)
+{
+    double wake = INFINITY;
+    for (size_t i = 0; i < h->npools; i++) {
+        struct pool *p = &h->pools[i];
+        bucket_refill(&p->rpm, now);
+        bucket_refill(&p->tpm, now);
+        while (p->head != NULL && (double)p->stats.inflight < p->limit) {
+            if (now < p->pause_until) {
+                wake = fmin(wake, p->pause_until);
+                break;
+            }
+            struct job *j = p->head;
+            double wait =
+                fmax(bucket_wait(&p->rpm, 1), bucket_wait(&p->tpm, (double)j->est_tokens));
+            if (wait > 0) {
+                wake = fmin(wake, now + wait);
+                break;
+            }
+            p->rpm.tokens -= p->rpm.capacity > 0 ? 1 : 0;
+            p->tpm.tokens -= p->tpm.capacity > 0 ? (double)j->est_tokens : 0;
+            p->head = j->next;
+            if (p->head == NULL) {
+                p->tail = NULL;
+            }
+            j->next = NULL;
+            send_job(h, j);
+        }
+    }
+    return wake;
+}
+
+/* ---- completion and retries ------------------------------------------------------------------ */
+
+struct outcome {
+    enum hret_result code;
+    bool retriable;
+    char msg[CURL_ERROR_SIZE + 128];
+};
+
+static bool is_connection_error(CURLcode c)
+{
+    return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST || c == CURLE_SEND_ERROR ||
+           c == CURLE_RECV_ERROR || c == CURLE_GOT_NOTHING || c == CURLE_PARTIAL_FILE ||
+           c == CURLE_HTTP2 || c == CURLE_HTTP2_STREAM || c == CURLE_SSL_CONNECT_ERROR;
+}
+
+/* Classifies one attempt: the library's codes are mapped here and nowhere else. */
+static struct outcome classify(const struct pool *p, const struct job *j, CURLcode c, long status)
+{
+    struct outcome o = {HRET_OK, false, ""};
+    if (c == CURLE_WRITE_ERROR && j->resp.len + CURL_MAX_WRITE_SIZE > j->resp.max) {
+        o.code = HRET_E_PROTO;
+        snprintf(o.msg, sizeof o.msg, "response body exceeds the %zu-byte cap (max_response_bytes)",
+                 j->resp.max);
+    } else if (c == CURLE_OPERATION_TIMEDOUT) {
+        o = (struct outcome){HRET_E_TIMEOUT, true, ""};
+        snprintf(o.msg, sizeof o.msg, "timed out after %ld ms (timeout_ms)", p->lim.timeout_ms);
+    } else if (is_connection_error(c)) {
+        o = (struct outcome){HRET_E_UNAVAILABLE, true, ""};
+        snprintf(o.msg, sizeof o.msg, "connection error: %s",
+                 j->errbuf[0] ? j->errbuf : curl_easy_strerror(c));
+    } else if (c != CURLE_OK) {
+        o.code = HRET_E_PROTO;
+        snprintf(o.msg, sizeof o.msg, "transfer failed: %s",
+                 j->errbuf[0] ? j->errbuf : curl_easy_strerror(c));
+    } else if (status >= 200 && status < 300) {
+        return o;
+    } else if (status == 429 && strstr(hret_buf_str(&j->resp), "insufficient_quota") != NULL) {
+        o.code = HRET_E_INVAL;
+        snprintf(o.msg, sizeof o.msg, "HTTP 429 insufficient_quota (not retried)");
+    } else if (status == 408 || status == 409 || status == 429 || status >= 500) {
+        o = (struct outcome){status == 408 ? HRET_E_TIMEOUT : HRET_E_UNAVAILABLE, true, ""};
+        snprintf(o.msg, sizeof o.msg, "HTTP %ld", status);
+    } else {
+        o.code = HRET_E_INVAL;
+        snprintf(o.msg, sizeof o.msg, "HTTP %ld (not retried)", status);
+    }
+    return o;
+}
+
+static void count_status(struct pool *p, CURLcode c, long status)
+{
+    if (c == CURLE_OPERATION_TIMEDOUT) {
+        p->stats.timeouts++;
+    } else if (c != CURLE_OK) {
+        p->stats.conn_errors++;
+    } else if (status == 429) {
+        p->stats.status_429++;
+        p->stats.status_4xx++;
+    } else if (status >= 500) {
+        p->stats.status_5xx++;
+    } else if (status >= 400) {
+        p->stats.status_4xx++;
+    } else if (status >= 200 && status < 300) {
+        p->stats.status_2xx++;
+    }
+}
+
+/* Delay before the next attempt: the server's Retry-After when given and within the cap,
+ * else exponential backoff with full jitter. */
+static double retry_delay(struct hret_http *h, const struct pool *p, struct job *j)
+{
+    double ra = j->retry_after_ms;
+    if (ra < 0) {
+        curl_off_t secs = -1;
+        if (curl_easy_getinfo(j->easy, CURLINFO_RETRY_AFTER, &secs) == CURLE_OK && secs > 0) {
+            ra = (double)secs * 1000.0;
+        }
+    }
+    if (ra > 0 && ra <= (double)p->lim.retry_after_cap_ms) {
+        return ra;
+    }
+    double ceiling = fmin(BACKOFF_MAX_MS, BACKOFF_BASE_MS * pow(2.0, j->attempts - 1));
+    return rand01(h) * ceiling;
+}
+
+static void on_done(struct hret_http *h, CURL *e, CURLcode c)
+{
+    struct job *j = NULL;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&j);
+    long status = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    curl_multi_remove_handle(h->multi, e);
+    free_headers(j);
+    if (j->prev != NULL) {
+        j->prev->next = j->next;
+    } else {
+        h->active = j->next;
+    }
+    if (j->next != NULL) {
+        j->next->prev = j->prev;
+    }
+    j->next = j->prev = NULL;
+    struct pool *p = &h->pools[j->pool];
+    p->stats.inflight--;
+    count_status(p, c, status);
+    struct outcome o = classify(p, j, c, status);
+    if (o.code == HRET_OK) {
+        if (deliver(j, HRET_OK, status, "") != HRET_AGAIN) {
+            if (p->limit < (double)p->lim.max_inflight) {
+                p->limit = fmin((double)p->lim.max_inflight, p->limit + 1);
+            }
+            finish(h, j);
+            return;
+        }
+        o = (struct outcome){HRET_E_PROTO, true, "malformed response body"};
+    }
+    double now = hret_http_now_ms();
+    if (o.retriable && j->attempts <= p->lim.max_retries) {
+        double delay = retry_delay(h, p, j);
+        if (status == 429) { /* slow the whole model, once per pause window */
+            if (now >= p->pause_until) {
+                p->limit = fmax(1.0, floor(p->limit / 2));
+            }
+            p->pause_until = fmax(p->pause_until, now + delay);
+        }
+        hret_log_debug("http", p->lim.name, "attempt %d failed (%s), retrying in %.0f ms",
+                       j->attempts, o.msg, delay);
+        p->stats.retries++;
+        release_easy(h, j);
+        j->due_ms = now + delay;
+        heap_push(h, j);
+        return;
+    }
+    if (o.retriable) {
+        size_t n = strlen(o.msg);
+        snprintf(o.msg + n, sizeof o.msg - n, " (gave up after %d attempts)", j->attempts);
+    }
+    deliver(j, o.code, status, o.msg);
+    finish(h, j);
+}
+
+static void drain(struct hret_http *h)
+{
+    int left = 0;
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
+        if (m->msg == CURLMSG_DONE) {
+            on_done(h, m->easy_handle, m->data.result);
+        }
+    }
+}
+
+/* Moves retries whose time has come to the front of their pool's queue. */
+static double promote_due(struct hret_http *h, double now)
+{
+    while (h->heap_len > 0 && h->heap[0]->due_ms <= now) {
+        struct job *j = heap_pop(h);
+        struct pool *p = &h->pools[j->pool];
+        j->next = p->head;
+        p->head = j;
+        if (p->tail == NULL) {
+            p->tail = j;
+        }
+    }
+    return h->heap_len > 0 ? h->heap[0]->due_ms : INFINITY;
+}
+
+size_t hret_http_run(struct hret_http *h, int timeout_ms)
+{
+    int running = 0;
+    double now = hret_http_now_ms();
+    double wake = fmin(promote_due(h, now), start_ready(h, now));
+    curl_multi_perform(h->multi, &running);
+    drain(h);
+    now = hret_http_now_ms();
+    wake = fmin(wake, fmin(promote_due(h, now), start_ready(h, now)));
+    if (h->pending == 0) {
+        return 0;
+    }
+    double wait = fmin((double)timeout_ms, fmax(0.0, wake - now));
+    curl_multi_poll(h->multi, NULL, 0, (int)ceil(wait), NULL);
+    curl_multi_perform(h->multi, &running);
+    drain(h);
+    return h->pending;
+}

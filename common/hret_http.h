@@ -1,0 +1,105 @@
+/* The endpoint engine: one libcurl multi handle drives every HTTP request of a process (curl's
+ * 10-at-a-time / multi-app pattern). Requests go to pools (one per model) that own the limits:
+ * requests in flight, requests and tokens per minute, retry budget, timeouts and body cap.
+ *
+ * - Retries on 408, 409, 429, 5xx, timeouts and connection errors, with exponential backoff
+ *   and full jitter; `retry-after-ms` / `Retry-After` (seconds or HTTP date) are honoured up to
+ *   a cap. A waiting retry holds no in-flight slot. A 429 pauses the whole pool and halves its
+ *   in-flight limit, which then grows back by one per success.
+ * - 400, 401, 403, 404, 422, other 4xx and 429 `insufficient_quota` are permanent.
+ * - Timeouts count from when a request is sent, never from when it was queued.
+ * - The Authorization header is built from the pool's secret reference at send time and freed
+ *   (zeroed) when the transfer ends; it never reaches logs or errors.
+ *
+ * Single-threaded: the caller drives it with hret_http_run. Completions are called from there. */
+#ifndef HRET_HTTP_H
+#define HRET_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hret_err.h"
+
+struct hret_http;
+
+struct hret_http_limits {
+    const char *name;  /* for logs and errors; copied */
+    long max_inflight; /* >= 1 */
+    long rpm;          /* requests per minute, 0 = unlimited */
+    long tpm;          /* tokens per minute, 0 = unlimited */
+    long timeout_ms;   /* per attempt, from send */
+    long connect_timeout_ms;
+    int max_retries;           /* retry budget per request */
+    long retry_after_cap_ms;   /* longer Retry-After values fall back to backoff */
+    size_t max_response_bytes; /* body cap */
+    const char *api_key_env;   /* secret reference: environment variable name, or NULL */
+    const char *api_key_file;  /* secret reference: file path, or NULL */
+};
+
+/* A request as a backend prepared it. Strings are borrowed for the duration of submit. */
+struct hret_http_request {
+    const char *url;
+    const char *body; /* POST body (JSON); NULL for GET */
+    size_t body_len;
+    long est_tokens;            /* tokens charged against tpm before the call */
+    const char *const *headers; /* extra "Name: value" lines, NULL-terminated; may be NULL */
+};
+
+struct hret_http_timing {
+    double queued_ms; /* submit -> last attempt sent (includes retry waits) */
+    double ttfb_ms;   /* last attempt sent -> first response byte */
+    double total_ms;  /* last attempt sent -> done */
+};
+
+/* What a completion receives. Everything is borrowed for the duration of the callback. */
+struct hret_http_result {
+    enum hret_result code; /* HRET_OK for 2xx; otherwise the error class */
+    long status;           /* HTTP status of the last attempt, 0 if none */
+    const char *body;      /* response body of the last attempt ("" when none), NUL-terminated */
+    size_t body_len;
+    const char *error; /* "" on success; never contains secrets */
+    int attempts;
+    struct hret_http_timing timing;
+};
+
+/* Called with the outcome. On a 2xx the callback may return HRET_AGAIN to say the body is
+ * unusable (malformed JSON, truncated): the engine then retries within the request's budget
+ * and, once it is spent, calls again with code HRET_E_PROTO. Any other return accepts. */
+typedef enum hret_result hret_http_done_fn(void *user, const struct hret_http_result *result);
+
+struct hret_http_stats {
+    uint64_t requests;  /* attempts sent */
+    uint64_t completed; /* requests finished (any outcome) */
+    uint64_t retries;
+    uint64_t status_2xx, status_4xx, status_5xx, status_429;
+    uint64_t timeouts, conn_errors;
+    long inflight;
+    long limit; /* current in-flight limit (lowered after 429s) */
+};
+
+struct hret_http *hret_http_new(struct hret_err *err); /* caller owns result */
+void hret_http_destroy(struct hret_http *h);           /* abandons unfinished requests */
+
+/* Adds a pool; returns its id (>= 0) or -1 with err set. limits is copied. */
+int hret_http_add_pool(struct hret_http *h, const struct hret_http_limits *limits,
+                       struct hret_err *err);
+
+/* Queues a request; done is called from hret_http_run (never from submit): once, or more than
+ * once only when it answered HRET_AGAIN to a 2xx. */
+enum hret_result hret_http_submit(struct hret_http *h, int pool,
+                                  const struct hret_http_request *req, hret_http_done_fn *done,
+                                  void *user, struct hret_err *err);
+
+/* Starts what the limits allow, waits up to timeout_ms for progress and calls completions.
+ * Returns the number of requests not yet completed. */
+size_t hret_http_run(struct hret_http *h, int timeout_ms);
+
+/* Corrects the pool's token bucket once the real usage is known (actual - estimated). */
+void hret_http_adjust_tokens(struct hret_http *h, int pool, long delta);
+
+void hret_http_stats(const struct hret_http *h, int pool, struct hret_http_stats *out);
+
+/* Milliseconds on the monotonic clock (shared by callers that time things). */
+double hret_http_now_ms(void);
+
+#endif

@@ -1,0 +1,67 @@
+/* Model backends: const vtables with pure `prepare` (prompt -> HTTP request) and `parse`
+ * (HTTP response -> model output). They never do I/O; the endpoint engine owns curl. */
+#ifndef HRET_BACKEND_H
+#define HRET_BACKEND_H
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+#include "hret_buf.h"
+#include "hret_config.h"
+#include "hret_err.h"
+
+/* Generation parameters of one request; values <= 0 / NAN / NULL mean "not sent". */
+struct hret_gen_params {
+    long max_tokens;
+    double temperature; /* NAN = not sent */
+    double top_p;       /* NAN = not sent */
+    long long seed;
+    bool has_seed;
+    long n;                          /* choices; 0 or 1 = one */
+    const struct hret_strlist *stop; /* borrowed, may be NULL */
+    bool logprobs;
+    int top_logprobs; /* chat: top_logprobs; completions: logprobs = this (>= 1 when logprobs) */
+    bool echo;        /* completions only */
+    const cJSON *extra_body; /* borrowed JSON object merged into the body, may be NULL */
+};
+
+struct hret_backend_output {
+    char *content; /* choice 0; "" when the endpoint returned null content */
+    char *finish_reason;
+    char *model;       /* served model id as reported, NULL when absent */
+    char *fingerprint; /* system_fingerprint, NULL when absent */
+    long prompt_tokens, completion_tokens;
+    struct hret_strlist choices; /* every choice's text, in index order (n >= 1) */
+    cJSON *logprobs;             /* choice 0's logprobs object, NULL when absent */
+};
+
+void hret_backend_output_fini(struct hret_backend_output *out);
+
+struct hret_backend_ops {
+    const char *name; /* config `backend:` value */
+    /* Builds the URL and JSON body for one prompt (borrowed). Fills url and body. */
+    enum hret_result (*prepare)(const struct hret_model_config *model,
+                                const struct hret_gen_params *params, const char *prompt,
+                                struct hret_buf *url, struct hret_buf *body, struct hret_err *err);
+    /* Parses a 2xx body. HRET_E_PROTO (retriable by the engine as a malformed body) when the body
+     * is not a valid response. */
+    enum hret_result (*parse)(const char *body, size_t len, struct hret_backend_output *out,
+                              struct hret_err *err);
+};
+
+extern const struct hret_backend_ops hret_backend_openai_chat;
+extern const struct hret_backend_ops hret_backend_openai_completions;
+
+/* The backend for a model's `backend:` setting. */
+const struct hret_backend_ops *hret_backend_for(const struct hret_model_config *model);
+
+/* The message of an error body in any of the shapes OpenAI, vLLM and llama.cpp send
+ * ({"error":{"message"}}, {"object":"error","message"}, {"message"}); writes "" when the body is
+ * not JSON (an HTML page from a proxy). */
+void hret_backend_error_message(const char *body, size_t len, char *out, size_t cap);
+
+/* A rough count of tokens for rate limiting before the call (corrected from usage after). */
+long hret_backend_estimate_tokens(const char *prompt, long max_tokens);
+
+#endif

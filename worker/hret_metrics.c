@@ -1,0 +1,141 @@
+#include "hret_metrics.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hret_mem.h"
+
+#define Z95 1.959963984540054
+
+void hret_metrics_wilson(double k, double n, double z, double *lo, double *hi)
+{
+    if (n <= 0) {
+        *lo = *hi = 0;
+        return;
+    }
+    double p = k / n, z2 = z * z;
+    double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+    double half = z * sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n);
+    *lo = fmax(0.0, centre - half);
+    *hi = fmin(1.0, centre + half);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double hret_metrics_quantile(double *values, size_t n, double q)
+{
+    if (n == 0) {
+        return 0;
+    }
+    qsort(values, n, sizeof *values, cmp_double);
+    double pos = q * (double)(n - 1);
+    size_t lo = (size_t)floor(pos);
+    size_t hi = lo + 1 < n ? lo + 1 : lo;
+    return values[lo] + (values[hi] - values[lo]) * (pos - (double)lo);
+}
+
+struct subset_tally {
+    const char *name; /* borrowed from the samples */
+    double correct, answered;
+};
+
+static struct subset_tally *tally_for(struct subset_tally **list, size_t *n, const char *name)
+{
+    for (size_t i = *n; i > 0; i--) { /* samples come grouped: the last is the likely hit */
+        if (strcmp((*list)[i - 1].name, name) == 0) {
+            return &(*list)[i - 1];
+        }
+    }
+    *list = hret_xrealloc(*list, (*n + 1) * sizeof **list);
+    (*list)[*n] = (struct subset_tally){name, 0, 0};
+    return &(*list)[(*n)++];
+}
+
+static void add_accuracy(cJSON *m, const char *prefix, double correct, double answered)
+{
+    char key[512];
+    snprintf(key, sizeof key, "%saccuracy", prefix);
+    cJSON_AddNumberToObject(m, key, answered > 0 ? correct / answered : 0.0);
+}
+
+cJSON *hret_metrics_compute(const struct hret_sample *samples, const struct hret_outcome *outcomes,
+                            size_t count, const struct hret_prices *prices)
+{
+    double correct = 0, answered = 0, errors = 0, parse_failures = 0;
+    double tokens_in = 0, tokens_out = 0, penal_sum = 0, penal_n = 0;
+    double *latencies = hret_xmalloc((count ? count : 1) * sizeof *latencies);
+    size_t nlat = 0, nsubsets = 0;
+    struct subset_tally *subsets = NULL;
+    double total = 0;
+    for (size_t i = 0; i < count; i++) {
+        const struct hret_outcome *o = &outcomes[i];
+        if (!o->done) { /* a stopped run reports what finished */
+            continue;
+        }
+        total++;
+        tokens_in += (double)o->prompt_tokens;
+        tokens_out += (double)o->completion_tokens;
+        if (o->error_code != HRET_OK) {
+            errors++;
+            continue;
+        }
+        answered++;
+        correct += o->verdict.correct;
+        parse_failures += o->verdict.parse_failure;
+        latencies[nlat++] = o->latency_ms;
+        if (!isnan(o->language_penalizer)) {
+            penal_sum += o->language_penalizer;
+            penal_n++;
+        }
+        if (samples[i].subset != NULL) {
+            struct subset_tally *t = tally_for(&subsets, &nsubsets, samples[i].subset);
+            t->correct += o->verdict.correct;
+            t->answered++;
+        }
+    }
+    cJSON *m = cJSON_CreateObject();
+    double p = answered > 0 ? correct / answered : 0.0, lo, hi;
+    hret_metrics_wilson(correct, answered, Z95, &lo, &hi);
+    add_accuracy(m, "", correct, answered);
+    cJSON_AddNumberToObject(m, "accuracy_stderr", answered > 0 ? sqrt(p * (1 - p) / answered) : 0);
+    cJSON_AddNumberToObject(m, "accuracy_ci_low", lo);
+    cJSON_AddNumberToObject(m, "accuracy_ci_high", hi);
+    double macro = 0;
+    for (size_t i = 0; i < nsubsets; i++) {
+        char prefix[300];
+        snprintf(prefix, sizeof prefix, "%s/", subsets[i].name);
+        add_accuracy(m, prefix, subsets[i].correct, subsets[i].answered);
+        macro += subsets[i].answered > 0 ? subsets[i].correct / subsets[i].answered : 0;
+    }
+    if (nsubsets > 0) {
+        cJSON_AddNumberToObject(m, "macro_accuracy", macro / (double)nsubsets);
+    }
+    cJSON_AddNumberToObject(m, "total", total);
+    cJSON_AddNumberToObject(m, "answered", answered);
+    cJSON_AddNumberToObject(m, "correct", correct);
+    cJSON_AddNumberToObject(m, "errors", errors);
+    cJSON_AddNumberToObject(m, "error_rate", total > 0 ? errors / total : 0);
+    cJSON_AddNumberToObject(m, "parse_failures", parse_failures);
+    cJSON_AddNumberToObject(m, "parse_failure_rate", answered > 0 ? parse_failures / answered : 0);
+    if (penal_n > 0) {
+        cJSON_AddNumberToObject(m, "language_penalizer_average", penal_sum / penal_n);
+    }
+    cJSON_AddNumberToObject(m, "latency_p50_ms", hret_metrics_quantile(latencies, nlat, 0.50));
+    cJSON_AddNumberToObject(m, "latency_p90_ms", hret_metrics_quantile(latencies, nlat, 0.90));
+    cJSON_AddNumberToObject(m, "latency_p99_ms", hret_metrics_quantile(latencies, nlat, 0.99));
+    cJSON_AddNumberToObject(m, "tokens_in", tokens_in);
+    cJSON_AddNumberToObject(m, "tokens_out", tokens_out);
+    cJSON_AddNumberToObject(m, "cost",
+                            prices ? tokens_in / 1e6 * prices->input_per_1m +
+                                         tokens_out / 1e6 * prices->output_per_1m
+                                   : 0);
+    free(subsets);
+    free(latencies);
+    return m;
+}

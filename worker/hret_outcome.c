@@ -1,0 +1,13 @@
+#include "hret_outcome.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void hret_outcome_fini(struct hret_outcome *o)
+{
+    free(o->prediction);
+    free(o->finish_reason);
+    free(o->error);
+    hret_verdict_fini(&o->verdict);
+    memset(o, 0, sizeof *o);
+}

@@ -1,0 +1,165 @@
+#include "hret_results.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "hret_json.h"
+#include "hret_mem.h"
+
+void hret_results_iso_time(double t, char *out, size_t cap)
+{
+    time_t secs = (time_t)t;
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static cJSON *string_or_null(const char *s)
+{
+    return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *options_json(const struct hret_strlist *l)
+{
+    return cJSON_CreateStringArray((const char *const *)l->items, (int)l->count);
+}
+
+cJSON *hret_results_sample(const struct hret_sample *s, const struct hret_outcome *o)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "id", s->id ? s->id : "");
+    cJSON_AddStringToObject(j, "input", s->input);
+    cJSON_AddStringToObject(j, "reference", s->reference ? s->reference : "");
+    cJSON_AddItemToObject(j, "options", options_json(&s->options));
+    cJSON_AddItemToObject(j, "_subset_name", string_or_null(s->subset));
+    cJSON_AddItemToObject(j, "prediction", string_or_null(o->prediction));
+    cJSON_AddItemToObject(j, "finish_reason",
+                          string_or_null(o->error_code != HRET_OK ? "error" : o->finish_reason));
+    if (o->error_code == HRET_OK) {
+        cJSON *e = cJSON_AddObjectToObject(j, "evaluation");
+        cJSON_AddItemToObject(e, "normalized_pred", string_or_null(o->verdict.normalized_pred));
+        cJSON_AddItemToObject(e, "normalized_ref", string_or_null(o->verdict.normalized_ref));
+        cJSON_AddBoolToObject(e, "is_correct", o->verdict.correct);
+        cJSON_AddItemToObject(e, "options", options_json(&s->options));
+        if (o->verdict.parse_failure) {
+            cJSON_AddBoolToObject(e, "parse_failure", true);
+        }
+        if (!isnan(o->verdict.score)) {
+            cJSON_AddNumberToObject(e, "score", o->verdict.score);
+        }
+    } else {
+        cJSON_AddStringToObject(j, "error", o->error ? o->error : "");
+        cJSON_AddStringToObject(j, "error_class", hret_result_name(o->error_code));
+    }
+    if (!isnan(o->language_penalizer)) {
+        cJSON_AddNumberToObject(j, "language_penalizer", o->language_penalizer);
+    }
+    cJSON_AddNumberToObject(j, "latency_ms", round(o->latency_ms * 1000) / 1000);
+    cJSON_AddNumberToObject(j, "prompt_tokens", (double)o->prompt_tokens);
+    cJSON_AddNumberToObject(j, "completion_tokens", (double)o->completion_tokens);
+    cJSON_AddNumberToObject(j, "attempts", o->attempts);
+    if (s->metadata != NULL) {
+        cJSON_AddItemToObject(j, "metadata", cJSON_Duplicate(s->metadata, true));
+    }
+    return j;
+}
+
+static enum hret_result make_dirs(const char *path, struct hret_err *err)
+{
+    char *dir = hret_xstrdup(path);
+    enum hret_result r = HRET_OK;
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/') {
+            continue;
+        }
+        *p = '\0';
+        if (mkdir(dir, 0775) != 0 && errno != EEXIST) {
+            r = hret_err_set(err, HRET_E_INVAL, "cannot create directory %s: %s", dir,
+                             strerror(errno));
+            break;
+        }
+        *p = '/';
+    }
+    free(dir);
+    return r;
+}
+
+static void put_json(FILE *f, const cJSON *item)
+{
+    char *text = hret_json_print(item);
+    fputs(text, f);
+    free(text);
+}
+
+static cJSON *run_metadata(const struct hret_results_meta *m)
+{
+    char start[40], end[40];
+    hret_results_iso_time(m->start_time, start, sizeof start);
+    hret_results_iso_time(m->end_time, end, sizeof end);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddItemToObject(j, "run_name", string_or_null(m->run_name));
+    cJSON_AddStringToObject(j, "start_time", start);
+    cJSON_AddStringToObject(j, "dataset", m->dataset);
+    cJSON_AddStringToObject(j, "model", m->model);
+    cJSON_AddItemToObject(j, "config",
+                          m->config ? cJSON_Duplicate(m->config, true) : cJSON_CreateObject());
+    cJSON_AddStringToObject(j, "end_time", end);
+    cJSON_AddNumberToObject(j, "duration", m->end_time - m->start_time);
+    cJSON_AddBoolToObject(j, "partial", m->partial);
+    cJSON_AddNumberToObject(j, "planned_samples", (double)m->planned);
+    cJSON_AddStringToObject(j, "hret_version", HRET_VERSION);
+    return j;
+}
+
+enum hret_result hret_results_write(const char *path, const struct hret_results_meta *meta,
+                                    const cJSON *metrics, const struct hret_sample *samples,
+                                    const struct hret_outcome *outcomes, size_t count,
+                                    struct hret_err *err)
+{
+    if (make_dirs(path, err) != HRET_OK) {
+        return HRET_E_INVAL;
+    }
+    char *tmp = hret_xasprintf("%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) {
+        enum hret_result r =
+            hret_err_set(err, HRET_E_INVAL, "cannot write %s: %s", tmp, strerror(errno));
+        free(tmp);
+        return r;
+    }
+    cJSON *md = run_metadata(meta);
+    fputs("{\n\"run_metadata\": ", f);
+    put_json(f, md);
+    fputs(",\n\"metrics\": ", f);
+    put_json(f, metrics);
+    fputs(",\n\"results\": [{\n\"metrics\": ", f);
+    put_json(f, metrics);
+    fputs(",\n\"samples\": [", f);
+    bool first = true;
+    for (size_t i = 0; i < count; i++) {
+        if (!outcomes[i].done) {
+            continue;
+        }
+        cJSON *s = hret_results_sample(&samples[i], &outcomes[i]);
+        fputs(first ? "\n" : ",\n", f);
+        put_json(f, s);
+        cJSON_Delete(s);
+        first = false;
+    }
+    fputs("\n],\n\"info\": ", f);
+    put_json(f, meta->info);
+    fputs("\n}]\n}\n", f);
+    cJSON_Delete(md);
+    enum hret_result r = HRET_OK;
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        r = hret_err_set(err, HRET_E_INVAL, "cannot write %s: %s", path, strerror(errno));
+        remove(tmp);
+    }
+    free(tmp);
+    return r;
+}

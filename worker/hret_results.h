@@ -1,0 +1,41 @@
+/* HRET's save_results layout: {"run_metadata", "metrics", "results": [{"metrics", "samples",
+ * "info"}]}, UTF-8, not ASCII-escaped. Samples are streamed one by one so a 35k-sample run
+ * never holds its whole document in memory. */
+#ifndef HRET_RESULTS_H
+#define HRET_RESULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "hret_err.h"
+#include "hret_outcome.h"
+#include "hret_sample.h"
+
+struct hret_results_meta { /* all borrowed */
+    const char *run_name;
+    const char *dataset;
+    const char *model;
+    double start_time, end_time; /* Unix seconds */
+    bool partial;
+    size_t planned;      /* samples the run was asked for */
+    const cJSON *config; /* the pipeline configuration */
+    const cJSON *info;   /* HRET's info block */
+};
+
+/* One sample as stored: HRET's keys (input, reference, options, _subset_name, prediction,
+ * finish_reason, evaluation) plus the raw output, latency, tokens and error. Caller owns result. */
+cJSON *hret_results_sample(const struct hret_sample *s, const struct hret_outcome *o);
+
+/* Writes the document to path atomically (temporary file, then rename), creating the
+ * directory. Samples that are not done are left out. */
+enum hret_result hret_results_write(const char *path, const struct hret_results_meta *meta,
+                                    const cJSON *metrics, const struct hret_sample *samples,
+                                    const struct hret_outcome *outcomes, size_t count,
+                                    struct hret_err *err);
+
+/* ISO 8601 UTC time of Unix seconds t into out (at least 32 bytes). */
+void hret_results_iso_time(double t, char *out, size_t cap);
+
+#endif
