@@ -17,9 +17,7 @@ demo:
 	@exit 2
 
 bench:
-	@echo "make bench: not built yet. It will compare hret with wrk, lm-evaluation-harness and" >&2
-	@echo "HRET on the same fake endpoint and write build/bench/report.json and report.md." >&2
-	@exit 2
+	tests/bench/run.sh
 
 clean:
 	rm -rf build build-asan

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -55,6 +57,8 @@ struct pool {
 
 struct hret_http {
     CURLM *multi;
+    int epfd;             /* sockets curl asked us to watch (socket_action interface) */
+    double curl_timer_at; /* when curl wants CURL_SOCKET_TIMEOUT; INFINITY = never */
     struct pool *pools;
     size_t npools;
     struct job **heap; /* retries waiting for their due time, min-heap on due_ms */
@@ -156,17 +160,59 @@ static struct job *heap_pop(struct hret_http *h)
 
 /* ---- lifecycle ------------------------------------------------------------------------------- */
 
+/* curl tells which sockets to watch for what (multi_socket interface); epoll keeps the cost per
+ * wake-up proportional to the sockets that are ready, not to the requests in flight. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    struct hret_http *h = userp;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(h->epfd, EPOLL_CTL_DEL, s, NULL);
+        curl_multi_assign(h->multi, s, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {0};
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    ev.data.fd = s;
+    if (socketp == NULL) {
+        epoll_ctl(h->epfd, EPOLL_CTL_ADD, s, &ev);
+        curl_multi_assign(h->multi, s, h);
+    } else {
+        epoll_ctl(h->epfd, EPOLL_CTL_MOD, s, &ev);
+    }
+    return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    struct hret_http *h = userp;
+    h->curl_timer_at = timeout_ms < 0 ? INFINITY : hret_http_now_ms() + (double)timeout_ms;
+    return 0;
+}
+
 struct hret_http *hret_http_new(struct hret_err *err)
 {
     CURLM *multi = curl_multi_init();
-    if (multi == NULL) {
-        hret_err_set(err, HRET_E_FATAL, "curl_multi_init failed");
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (multi == NULL || epfd < 0) {
+        hret_err_set(err, HRET_E_FATAL, "cannot create the HTTP engine (curl multi, epoll)");
+        curl_multi_cleanup(multi);
+        if (epfd >= 0) {
+            close(epfd);
+        }
         return NULL;
     }
-    curl_multi_setopt(multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
     struct hret_http *h = hret_xcalloc(1, sizeof *h);
     h->multi = multi;
+    h->epfd = epfd;
+    h->curl_timer_at = INFINITY;
+    curl_multi_setopt(multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, h);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, h);
     h->rng = (uint64_t)(hret_http_now_ms() * 1000.0) | 1u;
     return h;
 }
@@ -222,6 +268,7 @@ void hret_http_destroy(struct hret_http *h)
     free(h->heap);
     free(h->pools);
     curl_multi_cleanup(h->multi);
+    close(h->epfd);
     free(h);
 }
 
@@ -398,8 +445,7 @@ static void release_easy(struct hret_http *h, struct job *j)
         if (h->idle == NULL) {
             h->idle = hret_xmalloc(IDLE_EASY_MAX * sizeof *h->idle);
         }
-        curl_easy_reset(j->easy);
-        h->idle[h->nidle++] = j->easy;
+        h->idle[h->nidle++] = j->easy; /* send_job sets every option it relies on */
     } else {
         curl_easy_cleanup(j->easy);
     }
@@ -455,6 +501,8 @@ static void send_job(struct hret_http *h, struct job *j)
     if (j->body != NULL) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
+    } else {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     }
     j->sent_ms = hret_http_now_ms();
     p->stats.requests++;
@@ -669,21 +717,37 @@ static double promote_due(struct hret_http *h, double now)
     return h->heap_len > 0 ? h->heap[0]->due_ms : INFINITY;
 }
 
-size_t hret_http_run(struct hret_http *h, int timeout_ms)
+/* Lets curl act on ready sockets and due timers, then settles finished transfers. */
+static void drive(struct hret_http *h, const struct epoll_event *events, int n)
 {
     int running = 0;
+    for (int i = 0; i < n; i++) {
+        int flags = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                    (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                    (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(h->multi, events[i].data.fd, flags, &running);
+    }
+    if (hret_http_now_ms() >= h->curl_timer_at) {
+        h->curl_timer_at = INFINITY;
+        curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    drain(h);
+}
+
+size_t hret_http_run(struct hret_http *h, int timeout_ms)
+{
+    struct epoll_event events[256];
     double now = hret_http_now_ms();
     double wake = fmin(promote_due(h, now), start_ready(h, now));
-    curl_multi_perform(h->multi, &running);
-    drain(h);
-    now = hret_http_now_ms();
-    wake = fmin(wake, fmin(promote_due(h, now), start_ready(h, now)));
+    drive(h, NULL, 0); /* new transfers start on curl's zero timeout */
     if (h->pending == 0) {
         return 0;
     }
+    now = hret_http_now_ms();
+    wake = fmin(wake, fmin(promote_due(h, now), start_ready(h, now)));
+    wake = fmin(wake, h->curl_timer_at);
     double wait = fmin((double)timeout_ms, fmax(0.0, wake - now));
-    curl_multi_poll(h->multi, NULL, 0, (int)ceil(wait), NULL);
-    curl_multi_perform(h->multi, &running);
-    drain(h);
+    int n = epoll_wait(h->epfd, events, (int)(sizeof events / sizeof events[0]), (int)ceil(wait));
+    drive(h, events, n > 0 ? n : 0);
     return h->pending;
 }

@@ -14,7 +14,7 @@
 /* Generation parameters of one request; values <= 0 / NAN / NULL mean "not sent". */
 struct hret_gen_params {
     long max_tokens;
-    double temperature; /* NAN = not sent */
+    double temperature; /* NAN = the model's configured temperature */
     double top_p;       /* NAN = not sent */
     long long seed;
     bool has_seed;
@@ -44,8 +44,8 @@ struct hret_backend_ops {
     enum hret_result (*prepare)(const struct hret_model_config *model,
                                 const struct hret_gen_params *params, const char *prompt,
                                 struct hret_buf *url, struct hret_buf *body, struct hret_err *err);
-    /* Parses a 2xx body. HRET_E_PROTO (retriable by the engine as a malformed body) when the body
-     * is not a valid response. */
+    /* Parses a 2xx body; HRET_E_PROTO when it is not a valid response (the run layer then
+     * answers HRET_AGAIN so the engine retries it as a malformed body). */
     enum hret_result (*parse)(const char *body, size_t len, struct hret_backend_output *out,
                               struct hret_err *err);
 };

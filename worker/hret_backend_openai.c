@@ -42,18 +42,55 @@ static enum hret_result make_url(const struct hret_model_config *model, const ch
         n--;
     }
     hret_buf_reset(url);
-    if (hret_buf_append(url, base, n, err) != HRET_OK) {
-        return HRET_E_INVAL;
-    }
-    return hret_buf_appendf(url, err, "%s", path);
+    enum hret_result r = hret_buf_append(url, base, n, err);
+    return r == HRET_OK ? hret_buf_appendf(url, err, "%s", path) : r;
 }
 
-/* A config extra_body value is sent as JSON when it parses as JSON (20, true, [..]), else as a
- * string. */
+/* True when text is a number by JSON's grammar (cJSON alone would also take "007" or "1."). */
+static bool is_json_number(const char *p)
+{
+    p += *p == '-';
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        p += strspn(p, "0123456789");
+    } else {
+        return false;
+    }
+    if (*p == '.') {
+        size_t digits = strspn(++p, "0123456789");
+        if (digits == 0) {
+            return false;
+        }
+        p += digits;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        p += *p == '+' || *p == '-';
+        size_t digits = strspn(p, "0123456789");
+        if (digits == 0) {
+            return false;
+        }
+        p += digits;
+    }
+    return *p == '\0';
+}
+
+/* A config extra_body value is sent as JSON when it is JSON (20, true, null, [..], {..}, "..")
+ * and a finite number when numeric, else as the string itself ("007" stays "007"). */
 static cJSON *config_value(const char *text)
 {
-    cJSON *v = hret_json_parse(text, strlen(text), 65536, NULL);
-    return v != NULL ? v : cJSON_CreateString(text);
+    const char *t = text + strspn(text, " \t");
+    bool structured = (*t != '\0' && strchr("[{\"", *t) != NULL) || strncmp(t, "true", 4) == 0 ||
+                      strncmp(t, "false", 5) == 0 || strncmp(t, "null", 4) == 0;
+    if (structured || is_json_number(text)) {
+        cJSON *v = hret_json_parse(text, strlen(text), 65536, NULL);
+        if (v != NULL && !(cJSON_IsNumber(v) && !isfinite(v->valuedouble))) {
+            return v;
+        }
+        cJSON_Delete(v);
+    }
+    return cJSON_CreateString(text);
 }
 
 static void put(cJSON *body, const char *key, cJSON *value)
@@ -114,8 +151,9 @@ static enum hret_result chat_prepare(const struct hret_model_config *model,
                             "openai_completions)",
                             model->name);
     }
-    if (make_url(model, "/chat/completions", url, err) != HRET_OK) {
-        return HRET_E_INVAL;
+    enum hret_result r = make_url(model, "/chat/completions", url, err);
+    if (r != HRET_OK) {
+        return r;
     }
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "model", model->model);
@@ -139,8 +177,9 @@ static enum hret_result completions_prepare(const struct hret_model_config *mode
                                             struct hret_buf *url, struct hret_buf *out,
                                             struct hret_err *err)
 {
-    if (make_url(model, "/completions", url, err) != HRET_OK) {
-        return HRET_E_INVAL;
+    enum hret_result r = make_url(model, "/completions", url, err);
+    if (r != HRET_OK) {
+        return r;
     }
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "model", model->model);
@@ -169,6 +208,29 @@ static long usage_field(const cJSON *usage, const char *key)
     return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (long)v->valuedouble : 0;
 }
 
+/* Puts the choices in their `index` order; array order when the indices are not a permutation
+ * of 0..n-1 (servers send them sorted, but nothing promises it). */
+static void order_choices(const cJSON *choices, const cJSON **ordered, size_t n)
+{
+    size_t i = 0;
+    bool permutation = true;
+    for (const cJSON *c = choices->child; c != NULL; c = c->next, i++) {
+        const cJSON *index = cJSON_GetObjectItemCaseSensitive(c, "index");
+        double v = cJSON_IsNumber(index) ? index->valuedouble : -1;
+        if (v >= 0 && v < (double)n && v == floor(v) && ordered[(size_t)v] == NULL) {
+            ordered[(size_t)v] = c;
+        } else {
+            permutation = false;
+        }
+    }
+    if (!permutation) {
+        i = 0;
+        for (const cJSON *c = choices->child; c != NULL; c = c->next) {
+            ordered[i++] = c;
+        }
+    }
+}
+
 /* text_of returns choice i's text (borrowed) or NULL when the shape is wrong. */
 static enum hret_result parse_common(const char *body, size_t len,
                                      const char *(*text_of)(const cJSON *choice, bool *ok),
@@ -182,19 +244,27 @@ static enum hret_result parse_common(const char *body, size_t len,
     enum hret_result r = HRET_OK;
     const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
     if (!cJSON_IsArray(choices) || cJSON_GetArraySize(choices) < 1) {
-        r = hret_err_set(err, HRET_E_PROTO, "malformed response: no choices");
+        char detail[256];
+        hret_backend_error_message(body, len, detail, sizeof detail);
+        r = hret_err_set(err, HRET_E_PROTO, "malformed response: no choices%s%s",
+                         *detail ? ": " : "", detail);
         goto cleanup;
     }
-    for (const cJSON *c = choices->child; c != NULL; c = c->next) {
+    size_t n = (size_t)cJSON_GetArraySize(choices);
+    const cJSON **ordered = hret_xcalloc(n, sizeof *ordered);
+    order_choices(choices, ordered, n);
+    for (size_t i = 0; i < n; i++) {
         bool ok = true;
-        const char *text = text_of(c, &ok);
+        const char *text = text_of(ordered[i], &ok);
         if (!ok) {
+            free(ordered);
             r = hret_err_set(err, HRET_E_PROTO, "malformed response: choice without text");
             goto cleanup;
         }
         hret_strlist_push(&out->choices, hret_xstrdup(text ? text : ""));
     }
-    const cJSON *first = choices->child;
+    const cJSON *first = ordered[0];
+    free(ordered);
     out->content = hret_xstrdup(out->choices.items[0]);
     out->finish_reason = dup_string(first, "finish_reason");
     out->model = dup_string(root, "model");

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# make bench: measured ratios on this machine, in one run, against the same fake-llm server.
+# Writes build/bench/report.json ({"results": [{"name","value","unit","target","notes"}]}) and
+# build/bench/report.md. Nothing here is asserted: the numbers are the product.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+out=$root/build/bench
+bin=$root/build-bench
+mkdir -p "$out"
+deploy/local/deps.sh
+cmake -S . -B "$bin" -DCMAKE_BUILD_TYPE=Release -DHRET_BUILD_TESTS=OFF >/dev/null
+cmake --build "$bin" -j "$(nproc)" --target hret fake-llm bench-engine >/dev/null
+
+results=$out/results.jsonl
+: >"$results"
+fake_pid=""
+cleanup() { [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+start_fake() { # extra fake-llm flags...
+  cleanup
+  "$bin/fake-llm" --port 0 --threads 2 --log-level warn "$@" >"$out/fake.port" &
+  fake_pid=$!
+  for _ in $(seq 50); do grep -q listening "$out/fake.port" 2>/dev/null && break; sleep 0.1; done
+  port=$(sed 's/.*://' "$out/fake.port")
+  url=http://127.0.0.1:$port/v1/chat/completions
+}
+
+record() { # name value unit target notes
+  python3 -c 'import json,sys; print(json.dumps({"name":sys.argv[1],"value":round(float(sys.argv[2]),4),"unit":sys.argv[3],"target":sys.argv[4],"notes":sys.argv[5]}))' "$@" >>"$results"
+}
+
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+cat >"$out/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"model":"fake-model","messages":[{"role":"user","content":"다음은 객관식 문제입니다. 정답은?"}],"temperature":0}'
+LUA
+
+conns=64
+echo "bench: engine vs wrk at 0 ms, $conns connections" >&2
+start_fake
+"$bin/bench-engine" "$url" 5000 $conns >/dev/null # warm-up
+wrk_rps=$(wrk -t2 -c$conns -d8s -s "$out/post.lua" "$url" | awk '/Requests\/sec/ {print $2}')
+engine=$("$bin/bench-engine" "$url" 100000 $conns)
+rps=$(field "$engine" rps)
+cpu=$(field "$engine" cpu_s)
+record engine_vs_wrk_0ms "$(python3 -c "print($rps/$wrk_rps)")" ratio ">= 0.6" \
+  "engine $rps req/s vs wrk $wrk_rps req/s (wrk -t2 -c$conns, 8 s); 100k requests, $conns in flight"
+record engine_cpu_us_per_request "$(python3 -c "print($cpu/100000*1e6)")" us "" \
+  "client CPU (user+sys) per request at 0 ms"
+
+echo "bench: engine at 200 ms latency, 1000 in flight" >&2
+start_fake --latency-ms 200
+engine=$("$bin/bench-engine" "$url" 30000 1000)
+rps=$(field "$engine" rps)
+rss=$(field "$engine" max_rss_kb)
+record engine_latency200_efficiency "$(python3 -c "print($rps/5000)")" ratio ">= 0.95" \
+  "$rps req/s of the 5000/s bound (1000 in flight / 0.2 s); 30k requests"
+record engine_rss_mb_1000_inflight "$(python3 -c "print($rss/1024)")" MB "< 50" \
+  "peak RSS of the client process at 1000 in flight"
+
+python3 - "$results" "$out" <<'PY'
+import json, sys, platform, os, datetime
+rows = [json.loads(l) for l in open(sys.argv[1])]
+out = sys.argv[2]
+json.dump({"results": rows}, open(os.path.join(out, "report.json"), "w"), indent=2)
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+with open(os.path.join(out, "report.md"), "w") as f:
+    f.write(f"# hret benchmark report\n\n{datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, "
+            f"{os.cpu_count()} cores ({cpu}), {platform.platform()}\n\n")
+    f.write("| name | value | unit | target | notes |\n|---|---|---|---|---|\n")
+    for r in rows:
+        f.write(f"| {r['name']} | {r['value']} | {r['unit']} | {r['target']} | {r['notes']} |\n")
+print(open(os.path.join(out, "report.md")).read())
+PY
