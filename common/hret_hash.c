@@ -1,0 +1,25 @@
+#include "hret_hash.h"
+
+#define FNV64_OFFSET_BASIS 0xcbf29ce484222325ULL
+#define FNV64_PRIME 0x100000001b3ULL
+
+uint64_t hret_hash_fnv1a64(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t h = FNV64_OFFSET_BASIS;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= FNV64_PRIME;
+    }
+    return h;
+}
+
+void hret_hash_hex64(uint64_t h, char out[17])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--) {
+        out[i] = digits[h & 0xf];
+        h >>= 4;
+    }
+    out[16] = '\0';
+}

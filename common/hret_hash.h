@@ -1,0 +1,14 @@
+/* Small non-cryptographic hashes for content keys (answer keys, de-duplication). The values end
+ * up in files, so they are fixed: FNV-1a 64-bit and its 16-digit lowercase hex form. */
+#ifndef HRET_HASH_H
+#define HRET_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* FNV-1a 64-bit hash of len bytes at data (borrowed; may be NULL when len is 0). */
+uint64_t hret_hash_fnv1a64(const void *data, size_t len);
+/* Writes h as exactly 16 lowercase hex digits plus a NUL into out (borrowed). */
+void hret_hash_hex64(uint64_t h, char out[17]);
+
+#endif

@@ -1,0 +1,378 @@
+/* The dataset registry and the steps every dataset shares: subsets, sampling, few-shot, limit,
+ * version. The per-dataset parsing and prompts live in hret_dataset_<name>.c. */
+#include "hret_dataset.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hret_dataset_loader.h"
+#include "hret_json.h"
+#include "hret_log.h"
+#include "hret_mem.h"
+
+#define DEFAULT_FEW_SHOT_INSTRUCTION "다음은 문제와 정답의 몇 가지 예시입니다.\n\n"
+#define DEFAULT_FEW_SHOT_TEMPLATE "{input}\n정답: {reference}\n\n"
+
+/* The registry: one entry per loader, in the order names[] lists them. */
+static const struct hret_dataset_loader *const registry[] = {
+    &hret_ds_kmmlu,   &hret_ds_haerae_bench, &hret_ds_benchhub,   &hret_ds_click,   &hret_ds_hrm8k,
+    &hret_ds_k2_eval, &hret_ds_kudge,        &hret_ds_kormedmcqa, &hret_ds_generic,
+};
+static const char *const names[] = {"kmmlu",   "haerae_bench", "benchhub",   "click",   "hrm8k",
+                                    "k2_eval", "kudge",        "kormedmcqa", "generic", NULL};
+static const char *const few_shot_fields[] = {"input", "reference", NULL};
+
+const char *const *hret_dataset_names(void)
+{
+    return names;
+}
+
+/* Registry names match case-insensitively; HRET's "generic_file" means "generic". */
+static const struct hret_dataset_loader *find_loader(const char *name)
+{
+    if (name != NULL && strcasecmp(name, "generic_file") == 0) {
+        name = "generic";
+    }
+    for (size_t i = 0; name != NULL && i < sizeof registry / sizeof registry[0]; i++) {
+        if (strcasecmp(registry[i]->name, name) == 0) {
+            return registry[i];
+        }
+    }
+    return NULL;
+}
+
+/* "a, b, c" into dst, ending in "..." when it does not fit. */
+static void join_names(char *dst, size_t cap, const char *const *list)
+{
+    size_t used = 0;
+    dst[0] = '\0';
+    for (; *list != NULL; list++) {
+        int n = snprintf(dst + used, cap - used, "%s%s", used ? ", " : "", *list);
+        if (n < 0 || (size_t)n >= cap - used) {
+            snprintf(dst + (used < cap - 4 ? used : cap - 4), 4, "...");
+            return;
+        }
+        used += (size_t)n;
+    }
+}
+
+/* ---- validating the spec ----------------------------------------------------------------- */
+
+static enum hret_result check_params(const struct hret_dataset_loader *l, const cJSON *params,
+                                     struct hret_err *err)
+{
+    if (params == NULL || cJSON_IsNull(params)) {
+        return HRET_OK;
+    }
+    if (!cJSON_IsObject(params)) {
+        return hret_err_set(err, HRET_E_CONFIG, "%s: params must be an object", l->name);
+    }
+    const cJSON *kv;
+    cJSON_ArrayForEach(kv, params)
+    {
+        bool known = false;
+        for (const char *const *k = l->params; *k != NULL && !known; k++) {
+            known = strcmp(*k, kv->string) == 0;
+        }
+        if (!known) {
+            char accepted[256];
+            join_names(accepted, sizeof accepted, l->params);
+            return hret_err_set(err, HRET_E_CONFIG, "%s: unknown params key '%s' (accepted: %s)",
+                                l->name, kv->string, l->params[0] ? accepted : "none");
+        }
+    }
+    return HRET_OK;
+}
+
+/* Fills subs (l->subsets borrowed, count entries; one NULL entry for subset-less datasets).
+ * Subset names match case-insensitively and are replaced by the canonical spelling. */
+static enum hret_result resolve_subsets(const struct hret_dataset_loader *l,
+                                        const struct hret_strlist *want, const char ***subs,
+                                        size_t *count, struct hret_err *err)
+{
+    size_t n = want ? want->count : 0;
+    char valid[400] = "";
+    if (l->subsets != NULL) {
+        join_names(valid, sizeof valid, l->subsets);
+    }
+    if (l->subsets == NULL && n > 0) {
+        return hret_err_set(err, HRET_E_CONFIG, "%s: this dataset has no subsets", l->name);
+    }
+    if (l->subsets != NULL && n == 0 && l->subset_required) {
+        return hret_err_set(err, HRET_E_CONFIG, "%s: name a subset (one of: %s)", l->name, valid);
+    }
+    if (n == 0) {
+        while (l->subsets && l->subsets[n] != NULL) {
+            n++;
+        }
+        *subs = hret_xcalloc(n ? n : 1, sizeof **subs);
+        for (size_t i = 0; i < n; i++) {
+            (*subs)[i] = l->subsets[i];
+        }
+        *count = n ? n : 1;
+        return HRET_OK;
+    }
+    *subs = hret_xcalloc(n, sizeof **subs);
+    for (size_t i = 0; i < n; i++) {
+        for (const char *const *s = l->subsets; *s != NULL && (*subs)[i] == NULL; s++) {
+            (*subs)[i] = strcasecmp(*s, want->items[i]) == 0 ? *s : NULL;
+        }
+        if ((*subs)[i] == NULL) {
+            free(*subs);
+            *subs = NULL;
+            return hret_err_set(err, HRET_E_CONFIG, "%s: unknown subset '%s' (valid: %s)", l->name,
+                                want->items[i], valid);
+        }
+    }
+    *count = n;
+    return HRET_OK;
+}
+
+static enum hret_result check_spec(const struct hret_dataset_spec *spec,
+                                   const struct hret_dataset_loader *l, struct hret_err *err)
+{
+    if (spec->data_dir == NULL || spec->data_dir[0] == '\0') {
+        return hret_err_set(err, HRET_E_CONFIG, "%s: no data directory given", l->name);
+    }
+    if (spec->limit < 0 || spec->sample_size < 0) {
+        return hret_err_set(err, HRET_E_CONFIG, "%s: limit and sample_size must be >= 0", l->name);
+    }
+    enum hret_result r = check_params(l, spec->params, err);
+    if (r == HRET_OK && spec->prompt_template != NULL) {
+        r = hret_prompt_check(spec->prompt_template, l->placeholders, err);
+    }
+    if (r == HRET_OK && spec->few_shot_template != NULL) {
+        r = hret_prompt_check(spec->few_shot_template, few_shot_fields, err);
+        if (r != HRET_OK) {
+            hret_err_prefix(err, "few_shot_template");
+        }
+    }
+    if (r != HRET_OK) {
+        hret_err_prefix(err, "%s", l->name);
+    }
+    return r;
+}
+
+/* ---- loading ----------------------------------------------------------------------------- */
+
+static void free_samples(struct hret_sample *items, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        hret_sample_fini(&items[i]);
+    }
+}
+
+/* Loads every subset of split; caller owns *items (count samples). */
+static enum hret_result load_split(const struct hret_dataset_spec *spec,
+                                   const struct hret_dataset_loader *l, const char *split,
+                                   const char **subs, size_t nsubs, struct hret_sample **items,
+                                   size_t *count, struct hret_err *err)
+{
+    struct hret_ds_load ld = {.spec = spec, .loader = l, .split = split};
+    ld.tmpl = spec->prompt_template ? spec->prompt_template : l->default_template;
+    hret_buf_init(&ld.buf, 64u << 20);
+    enum hret_result r = HRET_OK;
+    for (size_t i = 0; r == HRET_OK && i < nsubs; i++) {
+        r = l->load(&ld, subs[i], err);
+    }
+    hret_buf_fini(&ld.buf);
+    if (r != HRET_OK) {
+        free_samples(ld.items, 0, ld.count);
+        free(ld.items);
+        return r;
+    }
+    *items = ld.items;
+    *count = ld.count;
+    return HRET_OK;
+}
+
+/* ---- few-shot (HRET's format_few_shot_prompt_prefix) ------------------------------------- */
+
+static enum hret_result build_prefix(const struct hret_dataset_spec *spec,
+                                     const struct hret_sample *ex, size_t n, char **prefix,
+                                     struct hret_err *err)
+{
+    const char *instr =
+        spec->few_shot_instruction ? spec->few_shot_instruction : DEFAULT_FEW_SHOT_INSTRUCTION;
+    const char *tmpl =
+        spec->few_shot_template ? spec->few_shot_template : DEFAULT_FEW_SHOT_TEMPLATE;
+    struct hret_buf b;
+    hret_buf_init(&b, 64u << 20);
+    enum hret_result r = hret_buf_append(&b, instr, strlen(instr), err);
+    size_t valid = 0;
+    for (size_t i = 0; r == HRET_OK && i < n; i++) {
+        if (ex[i].input == NULL || ex[i].input[0] == '\0') {
+            continue; /* HRET skips examples with an empty input */
+        }
+        struct hret_prompt_var vars[] = {{"input", ex[i].input}, {"reference", ex[i].reference}};
+        r = hret_prompt_format(&b, tmpl, vars, 2, NULL, err);
+        valid++;
+    }
+    if (r == HRET_OK) {
+        *prefix = valid > 0 ? hret_buf_take(&b) : hret_xstrdup("");
+    }
+    hret_buf_fini(&b);
+    return r;
+}
+
+/* Few-shot examples from another split: its first K rows as loaded. */
+static enum hret_result other_split_prefix(const struct hret_dataset_spec *spec,
+                                           const struct hret_dataset_loader *l, const char **subs,
+                                           size_t nsubs, size_t k, char **prefix,
+                                           struct hret_err *err)
+{
+    struct hret_sample *ex = NULL;
+    size_t nex = 0;
+    enum hret_result r = load_split(spec, l, spec->few_shot_split, subs, nsubs, &ex, &nex, err);
+    if (r != HRET_OK) {
+        hret_err_prefix(err, "few-shot split '%s'", spec->few_shot_split);
+        return r;
+    }
+    r = build_prefix(spec, ex, nex < k ? nex : k, prefix, err);
+    free_samples(ex, 0, nex);
+    free(ex);
+    return r;
+}
+
+static void prepend(struct hret_sample *items, size_t count, const char *prefix)
+{
+    size_t plen = strlen(prefix);
+    for (size_t i = 0; plen > 0 && i < count; i++) {
+        size_t ilen = strlen(items[i].input);
+        char *s = hret_xmalloc(plen + ilen + 1);
+        memcpy(s, prefix, plen);
+        memcpy(s + plen, items[i].input, ilen + 1);
+        free(items[i].input);
+        items[i].input = s;
+    }
+}
+
+/* ---- version: FNV-1a-64 over every field of every sample, length-prefixed ------------------ */
+
+static uint64_t hash_field(uint64_t h, const char *s)
+{
+    uint64_t len = s ? (uint64_t)strlen(s) : UINT64_MAX;
+    unsigned char le[8];
+    for (int i = 0; i < 8; i++) {
+        le[i] = (unsigned char)(len >> (8 * i));
+    }
+    h = hret_prompt_fnv1a64(h, le, sizeof le);
+    return s ? hret_prompt_fnv1a64(h, s, (size_t)len) : h;
+}
+
+static char *version_of(const struct hret_sample *items, size_t count)
+{
+    uint64_t h = HRET_FNV1A64_INIT;
+    for (size_t i = 0; i < count; i++) {
+        const struct hret_sample *s = &items[i];
+        h = hash_field(hash_field(hash_field(h, s->id), s->subset), s->input);
+        h = hash_field(h, s->reference);
+        char n[32];
+        snprintf(n, sizeof n, "%zu", s->options.count);
+        h = hash_field(h, n);
+        for (size_t j = 0; j < s->options.count; j++) {
+            h = hash_field(h, s->options.items[j]);
+        }
+        char *meta = s->metadata ? hret_json_print(s->metadata) : NULL;
+        h = hash_field(h, meta);
+        free(meta);
+    }
+    return hret_xasprintf("%016" PRIx64, h);
+}
+
+/* ---- the pipeline ------------------------------------------------------------------------ */
+
+/* Sampling, few-shot, limit and prefix on the loaded selection (items owned by the caller). */
+static enum hret_result shape(const struct hret_dataset_spec *spec,
+                              const struct hret_dataset_loader *l, const char **subs, size_t nsubs,
+                              struct hret_dataset *ds, struct hret_err *err)
+{
+    const char *split = spec->split ? spec->split : "test";
+    if (spec->sample_size > 0 && (unsigned long long)spec->sample_size < ds->count) {
+        hret_ds_sample(ds->samples, &ds->count, (size_t)spec->sample_size, spec->seed);
+    }
+    size_t k = spec->num_few_shot > 0 ? (size_t)spec->num_few_shot : 0;
+    char *prefix = NULL;
+    enum hret_result r = HRET_OK;
+    if (k > 0 && (spec->few_shot_split == NULL || strcmp(spec->few_shot_split, split) == 0)) {
+        size_t used = k < ds->count ? k : ds->count;
+        r = build_prefix(spec, ds->samples, used, &prefix, err);
+        if (used > 0) {
+            free_samples(ds->samples, 0, used);
+            memmove(ds->samples, ds->samples + used, (ds->count - used) * sizeof *ds->samples);
+            ds->count -= used;
+        }
+    } else if (k > 0) {
+        r = other_split_prefix(spec, l, subs, nsubs, k, &prefix, err);
+    }
+    if (r != HRET_OK) {
+        return r;
+    }
+    if (spec->limit > 0 && (unsigned long long)spec->limit < ds->count) {
+        free_samples(ds->samples, (size_t)spec->limit, ds->count);
+        ds->count = (size_t)spec->limit;
+    }
+    prepend(ds->samples, ds->count, prefix ? prefix : "");
+    ds->num_few_shot_applied = prefix && prefix[0] ? (int)k : 0;
+    free(prefix);
+    for (size_t i = 0; i < ds->count; i++) {
+        ds->samples[i].idx = i;
+    }
+    return HRET_OK;
+}
+
+enum hret_result hret_dataset_load(const struct hret_dataset_spec *spec, struct hret_dataset **out,
+                                   struct hret_err *err)
+{
+    const struct hret_dataset_loader *l = find_loader(spec->name);
+    if (l == NULL) {
+        char valid[200];
+        join_names(valid, sizeof valid, names);
+        return hret_err_set(err, HRET_E_CONFIG, "unknown dataset '%s' (known: %s)",
+                            spec->name ? spec->name : "(none)", valid);
+    }
+    if (spec->num_few_shot < 0) {
+        hret_log_warn("dataset", NULL, "num_few_shot %d is negative, using 0", spec->num_few_shot);
+    }
+    const char **subs = NULL;
+    size_t nsubs = 0;
+    enum hret_result r = check_spec(spec, l, err);
+    if (r == HRET_OK) {
+        r = resolve_subsets(l, spec->subsets, &subs, &nsubs, err);
+    }
+    struct hret_dataset *ds = hret_xcalloc(1, sizeof *ds);
+    ds->name = hret_xstrdup(l->name);
+    if (r == HRET_OK) {
+        r = load_split(spec, l, spec->split ? spec->split : "test", subs, nsubs, &ds->samples,
+                       &ds->count, err);
+    }
+    if (r == HRET_OK) {
+        r = shape(spec, l, subs, nsubs, ds, err);
+    }
+    free(subs);
+    if (r != HRET_OK) {
+        hret_dataset_destroy(ds);
+        return r;
+    }
+    ds->version = version_of(ds->samples, ds->count);
+    hret_log_debug("dataset", NULL, "loaded dataset %s: %zu samples, version %s, few-shot %d",
+                   ds->name, ds->count, ds->version, ds->num_few_shot_applied);
+    *out = ds;
+    return HRET_OK;
+}
+
+void hret_dataset_destroy(struct hret_dataset *ds)
+{
+    if (ds == NULL) {
+        return;
+    }
+    free_samples(ds->samples, 0, ds->count);
+    free(ds->samples);
+    free(ds->name);
+    free(ds->version);
+    free(ds);
+}

@@ -1,0 +1,63 @@
+/* Benchmark datasets from local files, rendered into prompts exactly as HRET renders them
+ * (reference/hret.md §1.3-§1.6, §2): one loader per dataset in a const registry, reading the
+ * directory that `huggingface-cli download --repo-type dataset REPO --local-dir DIR` leaves
+ * (CSV, TSV, JSON or JSONL; Parquet must be exported first), plus a generic file loader.
+ *
+ * Order of operations, for a selection of N rows (every requested subset, in list order):
+ *   1. load and render every row of `split` (ids "<subset>/<split>/<row>", row 0-based);
+ *   2. sample_size > 0: keep a seeded random sample of that many rows, in sample order;
+ *   3. few-shot (HRET's FewShotHandler): the examples are the first num_few_shot rows of the
+ *      few-shot split as loaded (not sampled), or of the selection itself when few_shot_split is
+ *      NULL or equals split, in which case they are dropped from scoring; the prefix is
+ *      instruction + one example template per example with a non-empty input, or "" when none;
+ *   4. limit > 0: keep the first limit rows;
+ *   5. input = prefix + input; idx = position; version = hash of the result.
+ *
+ * Sampling: a partial Fisher-Yates shuffle driven by splitmix64 seeded with `seed` (bounded draws
+ * by rejection), so a seed gives the same sample on every machine. It is not Python's
+ * random.sample: a BenchHub sample differs from HRET's for the same seed. */
+#ifndef HRET_DATASET_H
+#define HRET_DATASET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "hret_cfg.h"
+#include "hret_err.h"
+#include "hret_sample.h"
+
+struct hret_dataset_spec {              /* all borrowed */
+    const char *name;                   /* a registry name, see hret_dataset_names() */
+    const char *data_dir;               /* HF download directory; generic: the file */
+    const struct hret_strlist *subsets; /* NULL/empty = the dataset's default list */
+    const char *split;                  /* NULL = "test" */
+    long long limit;                    /* 0 = all, else the first `limit` scored rows */
+    long long sample_size;              /* 0 = all, else a seeded sample of that many */
+    unsigned long long seed;            /* for sample_size */
+    int num_few_shot;                   /* 0 = zero-shot; negative is taken as 0 */
+    const char *few_shot_split;         /* NULL = split (examples not scored) */
+    const char *few_shot_instruction;   /* NULL = HRET's default, "" = none */
+    const char *few_shot_template;      /* NULL = "{input}\n정답: {reference}\n\n" */
+    const char *prompt_template;        /* NULL = the dataset's HRET default */
+    const cJSON *params;                /* loader-specific object; unknown keys are errors */
+};
+
+struct hret_dataset {
+    char *name;                  /* registry name (owned) */
+    char *version;               /* 16 hex digits of FNV-1a-64 over the samples (owned) */
+    struct hret_sample *samples; /* count samples, idx = 0..count-1 (owned) */
+    size_t count;
+    int num_few_shot_applied; /* num_few_shot when a prefix was built, else 0 */
+};
+
+/* Loads and renders spec. Caller owns *out (hret_dataset_destroy). Errors name the file, line and
+ * column involved and the layout that was expected. */
+enum hret_result hret_dataset_load(const struct hret_dataset_spec *spec, struct hret_dataset **out,
+                                   struct hret_err *err);
+void hret_dataset_destroy(struct hret_dataset *ds);
+/* NULL-terminated registry names, static. */
+const char *const *hret_dataset_names(void);
+
+#endif
