@@ -11,4 +11,8 @@ uint64_t hret_hash_fnv1a64(const void *data, size_t len);
 /* Writes h as exactly 16 lowercase hex digits plus a NUL into out (borrowed). */
 void hret_hash_hex64(uint64_t h, char out[17]);
 
+/* SHA-256 of data as 64 lowercase hex digits + NUL (OpenSSL libcrypto). For keys that must
+ * not collide: response cache entries, content versions. */
+void hret_hash_sha256_hex(const void *data, size_t len, char out[65]);
+
 #endif

@@ -16,13 +16,13 @@ static const struct hret_cli_command commands[] = {
      "\n"
      "Loads the dataset, renders HRET's prompts, calls the model endpoint named in the config\n"
      "with many requests in flight, scores the answers and writes HRET's results JSON.\n",
-     NULL},
+     hret_cmd_run},
     {"score", "re-score predictions from a JSONL file without calling a model",
      "usage: hret score --input FILE.jsonl [--output FILE.jsonl] [--method M] [--param k=v ...]\n"
      "\n"
      "Each input line has prediction, reference and optional options, method and params.\n"
      "Each output line adds normalized_pred, normalized_ref and is_correct.\n",
-     NULL},
+     hret_cmd_score},
     {"worker", "consume evaluation requests and shard tasks from Kafka (the fleet role)",
      "usage: hret worker [--config FILE] [--kafka BROKERS] [--db CONNINFO]\n"
      "\n"

@@ -32,5 +32,7 @@ bool hret_cli_add_param(cJSON *obj, const char *kv, const char *who);
 
 /* Commands, one per file hret_cmd_<name>.c. */
 int hret_cmd_config(int argc, char **argv);
+int hret_cmd_run(int argc, char **argv);
+int hret_cmd_score(int argc, char **argv);
 
 #endif

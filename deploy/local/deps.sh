@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git curl ca-certificates python3 python3-venv
   librdkafka-dev libcurl4-openssl-dev libcjson-dev libyaml-dev libpq-dev libmicrohttpd-dev
-  libcmocka-dev clang-format
+  libcmocka-dev libssl-dev clang-format
   postgresql                  # throwaway clusters for the tests (deploy/local/pg.sh)
   python3-jsonschema          # event schema checks in the test suite
   wrk                         # the HTTP ceiling in make bench

@@ -1,0 +1,457 @@
+/* hret run: dataset -> endpoint -> scores -> results JSON, in one process. */
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hret_cli.h"
+#include "hret_config.h"
+#include "hret_dataset.h"
+#include "hret_eval.h"
+#include "hret_http.h"
+#include "hret_log.h"
+#include "hret_mem.h"
+#include "hret_metrics.h"
+#include "hret_results.h"
+#include "hret_run.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    signal(SIGINT, SIG_DFL); /* a second Ctrl-C exits at once */
+    signal(SIGTERM, SIG_DFL);
+}
+
+struct run_args {
+    const char *config, *dataset, *data_dir, *model, *split, *method, *run_name, *output;
+    const char *few_shot_split, *template_file;
+    struct hret_strlist subsets;
+    long long limit, sample_size, seed;
+    int num_few_shot;
+    long max_tokens;
+    double temperature, language_threshold;
+    bool quiet;
+    cJSON *params;
+};
+
+static const struct option long_options[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"dataset", required_argument, NULL, 'd'},
+    {"data-dir", required_argument, NULL, 'D'},
+    {"model", required_argument, NULL, 'm'},
+    {"subset", required_argument, NULL, 's'},
+    {"split", required_argument, NULL, 'S'},
+    {"limit", required_argument, NULL, 'l'},
+    {"sample-size", required_argument, NULL, 'n'},
+    {"seed", required_argument, NULL, 'r'},
+    {"method", required_argument, NULL, 'e'},
+    {"param", required_argument, NULL, 'p'},
+    {"num-few-shot", required_argument, NULL, 'k'},
+    {"few-shot-split", required_argument, NULL, 'K'},
+    {"run-name", required_argument, NULL, 'N'},
+    {"output", required_argument, NULL, 'o'},
+    {"max-tokens", required_argument, NULL, 'T'},
+    {"temperature", required_argument, NULL, 't'},
+    {"language-penalty", required_argument, NULL, 'L'},
+    {"quiet", no_argument, NULL, 'q'},
+    {NULL, 0, NULL, 0},
+};
+
+static bool parse_number(const char *flag, const char *text, double min, double max, double *out)
+{
+    char *end = NULL;
+    double v = strtod(text, &end);
+    if (*text == '\0' || *end != '\0' || !(v >= min && v <= max)) {
+        fprintf(stderr, "hret run: --%s expects a number between %g and %g, got '%s'\n", flag, min,
+                max, text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static void split_commas(struct hret_strlist *l, const char *text)
+{
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n > 0) {
+            hret_strlist_push(l, hret_xstrndup(p, n));
+        }
+        p += n + (p[n] == ',');
+    }
+}
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+    a->temperature = NAN;
+    a->language_threshold = -1;
+    a->params = cJSON_CreateObject();
+    optind = 0;
+    for (int c; (c = getopt_long(argc, argv, "c:d:m:o:q", long_options, NULL)) != -1;) {
+        double v = 0;
+        bool ok = true;
+        switch (c) {
+        case 'c':
+            a->config = optarg;
+            break;
+        case 'd':
+            a->dataset = optarg;
+            break;
+        case 'D':
+            a->data_dir = optarg;
+            break;
+        case 'm':
+            a->model = optarg;
+            break;
+        case 's':
+            split_commas(&a->subsets, optarg);
+            break;
+        case 'S':
+            a->split = optarg;
+            break;
+        case 'e':
+            a->method = optarg;
+            break;
+        case 'K':
+            a->few_shot_split = optarg;
+            break;
+        case 'N':
+            a->run_name = optarg;
+            break;
+        case 'o':
+            a->output = optarg;
+            break;
+        case 'q':
+            a->quiet = true;
+            break;
+        case 'p':
+            ok = hret_cli_add_param(a->params, optarg, "hret run");
+            break;
+        case 'l':
+            ok = parse_number("limit", optarg, 0, 1e12, &v), a->limit = (long long)v;
+            break;
+        case 'n':
+            ok = parse_number("sample-size", optarg, 0, 1e12, &v), a->sample_size = (long long)v;
+            break;
+        case 'r':
+            ok = parse_number("seed", optarg, 0, 1e18, &v), a->seed = (long long)v;
+            break;
+        case 'k':
+            ok = parse_number("num-few-shot", optarg, 0, 1000, &v), a->num_few_shot = (int)v;
+            break;
+        case 'T':
+            ok = parse_number("max-tokens", optarg, 1, 1e7, &v), a->max_tokens = (long)v;
+            break;
+        case 't':
+            ok = parse_number("temperature", optarg, 0, 2, &a->temperature);
+            break;
+        case 'L':
+            ok = parse_number("language-penalty", optarg, 0, 1, &a->language_threshold);
+            break;
+        default:
+            ok = false;
+            break;
+        }
+        if (!ok) {
+            return HRET_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "hret run: unexpected argument '%s' (see hret help run)\n", argv[optind]);
+        return HRET_EXIT_USAGE;
+    }
+    return HRET_EXIT_OK;
+}
+
+/* A one-line progress bar on a terminal: done/total, samples/s, ETA, errors. */
+static void progress(void *user, size_t done, size_t total, size_t errors)
+{
+    const double *start = user;
+    double secs = (hret_http_now_ms() - *start) / 1000.0;
+    double rate = secs > 0 ? (double)done / secs : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    int width = 30, filled = total ? (int)((double)width * (double)done / (double)total) : width;
+    fprintf(stderr, "\r[%.*s%*s] %zu/%zu  %.0f samples/s  ETA %.0fs  errors %zu ", filled,
+            "##############################", width - filled, "", done, total, rate, eta, errors);
+    if (done == total) {
+        fputc('\n', stderr);
+    }
+}
+
+static cJSON *pipeline_config(const struct run_args *a, const struct hret_dataset_spec *spec)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "dataset_name", spec->name);
+    cJSON *subsets = cJSON_AddArrayToObject(c, "subset");
+    for (size_t i = 0; i < a->subsets.count; i++) {
+        cJSON_AddItemToArray(subsets, cJSON_CreateString(a->subsets.items[i]));
+    }
+    cJSON_AddStringToObject(c, "split", spec->split);
+    cJSON_AddStringToObject(c, "model_backend_name", a->model);
+    cJSON_AddStringToObject(c, "evaluation_method_name", a->method);
+    cJSON_AddItemToObject(c, "evaluator_params", cJSON_Duplicate(a->params, true));
+    cJSON_AddNumberToObject(c, "num_few_shot", a->num_few_shot);
+    cJSON_AddItemToObject(c, "few_shot_split",
+                          a->few_shot_split ? cJSON_CreateString(a->few_shot_split)
+                                            : cJSON_CreateNull());
+    cJSON_AddNumberToObject(c, "limit", (double)a->limit);
+    cJSON_AddBoolToObject(c, "language_penalize", a->language_threshold >= 0);
+    return c;
+}
+
+/* HRET's info block (reference/hret.md §1.3 step 9). */
+static cJSON *pipeline_info(const struct run_args *a, const struct hret_dataset_spec *spec,
+                            const struct hret_dataset *ds, double elapsed)
+{
+    cJSON *i = cJSON_CreateObject();
+    cJSON_AddStringToObject(i, "dataset_name", spec->name);
+    cJSON *subsets = cJSON_AddArrayToObject(i, "subset");
+    for (size_t k = 0; k < a->subsets.count; k++) {
+        cJSON_AddItemToArray(subsets, cJSON_CreateString(a->subsets.items[k]));
+    }
+    cJSON_AddStringToObject(i, "split", spec->split);
+    cJSON_AddStringToObject(i, "model_backend_name", a->model);
+    cJSON_AddNullToObject(i, "scaling_method_name");
+    cJSON_AddStringToObject(i, "evaluation_method_name", a->method);
+    cJSON_AddNumberToObject(i, "elapsed_time_sec", elapsed);
+    cJSON_AddNumberToObject(i, "num_few_shot_configured", a->num_few_shot);
+    cJSON_AddNumberToObject(i, "num_few_shot_applied", ds->num_few_shot_applied);
+    bool other_split = ds->num_few_shot_applied > 0 && a->few_shot_split != NULL;
+    cJSON_AddItemToObject(i, "few_shot_source_split",
+                          other_split ? cJSON_CreateString(a->few_shot_split) : cJSON_CreateNull());
+    cJSON_AddBoolToObject(i, "language_penalize_enabled", a->language_threshold >= 0);
+    cJSON_AddItemToObject(i, "target_lang_for_penalty",
+                          a->language_threshold >= 0 ? cJSON_CreateString("ko")
+                                                     : cJSON_CreateNull());
+    cJSON_AddStringToObject(i, "dataset_version", ds->version);
+    return i;
+}
+
+static double metric(const cJSON *m, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void print_summary(const struct run_args *a, const struct hret_dataset *ds,
+                          const struct hret_model_config *model, const cJSON *m,
+                          const struct hret_run_report *rep)
+{
+    printf("%s%s on %s (%s, %zu samples, version %s) with model %s (%s)\n",
+           rep->partial ? "PARTIAL run " : "run ", a->run_name ? a->run_name : "", ds->name,
+           a->split ? a->split : "test", ds->count, ds->version, model->name,
+           rep->served_model ? rep->served_model : model->model);
+    printf("  accuracy   %.4f  95%% CI [%.4f, %.4f]  (%.0f correct of %.0f answered)\n",
+           metric(m, "accuracy"), metric(m, "accuracy_ci_low"), metric(m, "accuracy_ci_high"),
+           metric(m, "correct"), metric(m, "answered"));
+    printf("  errors     %.0f (%.2f%%)  parse failures %.0f  retries %llu  429s %llu\n",
+           metric(m, "errors"), 100 * metric(m, "error_rate"), metric(m, "parse_failures"),
+           rep->retries, rep->http_429);
+    for (const cJSON *it = m->child; it != NULL; it = it->next) {
+        const char *slash = strrchr(it->string, '/');
+        if (slash != NULL && strcmp(slash, "/accuracy") == 0) {
+            printf("    %-40.*s %.4f\n", (int)(slash - it->string), it->string, it->valuedouble);
+        }
+    }
+    if (cJSON_GetObjectItemCaseSensitive(m, "macro_accuracy") != NULL) {
+        printf("  macro accuracy over subsets %.4f\n", metric(m, "macro_accuracy"));
+    }
+    printf("  latency    p50 %.1f ms  p90 %.1f ms  p99 %.1f ms\n", metric(m, "latency_p50_ms"),
+           metric(m, "latency_p90_ms"), metric(m, "latency_p99_ms"));
+    printf("  tokens     in %.0f  out %.0f  cost %.4f\n", metric(m, "tokens_in"),
+           metric(m, "tokens_out"), metric(m, "cost"));
+    printf("  throughput %.1f samples/s over %.2f s\n",
+           rep->elapsed_s > 0 ? (double)rep->done / rep->elapsed_s : 0, rep->elapsed_s);
+    if (rep->served_model_changed) {
+        printf("  WARNING: the endpoint reported more than one model id during the run\n");
+    }
+}
+
+static const struct hret_model_config *resolve_model(const struct hret_config *cfg,
+                                                     struct run_args *a)
+{
+    a->model = a->model ? a->model : cfg->default_model;
+    if (a->model == NULL) {
+        fprintf(stderr, "hret run: no model: pass --model NAME (a key under models: in the "
+                        "config) or set default_model\n");
+        return NULL;
+    }
+    const struct hret_model_config *m = hret_config_model(cfg, a->model);
+    if (m == NULL) {
+        fprintf(stderr, "hret run: model '%s' is not in the config's models:", a->model);
+        for (size_t i = 0; i < cfg->models.count; i++) {
+            fprintf(stderr, " %s", ((const struct hret_model_config *)cfg->models.items)[i].name);
+        }
+        fprintf(stderr, "%s\n",
+                cfg->models.count ? "" : " (none defined; see examples/hret_config.yaml)");
+    }
+    return m;
+}
+
+static char *default_output(const struct hret_config *cfg, const struct run_args *a)
+{
+    if (a->output != NULL) {
+        return hret_xstrdup(a->output);
+    }
+    if (!cfg->auto_save_results) {
+        return NULL;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return hret_xasprintf("%s/hret_results_%lld.json", cfg->output_dir, (long long)ts.tv_sec);
+}
+
+struct run_state {
+    struct hret_config cfg;
+    struct hret_dataset *ds;
+    const struct hret_evaluator_ops *eval;
+    void *eval_state;
+    struct hret_outcome *outcomes;
+    struct hret_run_report report;
+    char *data_dir, *output;
+};
+
+static int execute(struct run_args *a, struct run_state *st)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    struct hret_strlist problems = {0};
+    if (hret_config_load(&st->cfg, hret_config_locate(a->config), &problems, &err) != HRET_OK) {
+        for (size_t i = 0; i < problems.count; i++) {
+            fprintf(stderr, "%s\n", problems.items[i]);
+        }
+        hret_strlist_fini(&problems);
+        fprintf(stderr, "hret run: fix the configuration (hret config check) and retry\n");
+        return HRET_EXIT_USAGE;
+    }
+    hret_log_setup((enum hret_log_level)st->cfg.log_level,
+                   (enum hret_log_format)st->cfg.log_format);
+    const struct hret_model_config *model = resolve_model(&st->cfg, a);
+    if (model == NULL) {
+        return HRET_EXIT_USAGE;
+    }
+    a->dataset = a->dataset ? a->dataset : st->cfg.default_dataset;
+    a->method = a->method ? a->method : st->cfg.default_evaluation_method;
+    a->split = a->split ? a->split : st->cfg.default_split;
+    st->eval = hret_eval_find(a->method);
+    if (st->eval == NULL) {
+        fprintf(stderr, "hret run: unknown evaluation method '%s' (see hret help run)\n",
+                a->method);
+        return HRET_EXIT_USAGE;
+    }
+    if (st->eval->init(a->params, &st->eval_state, &err) != HRET_OK) {
+        fprintf(stderr, "hret run: --param: %s\n", err.msg);
+        return HRET_EXIT_USAGE;
+    }
+    st->data_dir = a->data_dir ? hret_xstrdup(a->data_dir)
+                               : hret_xasprintf("%s/%s", st->cfg.datasets.root, a->dataset);
+    struct hret_dataset_spec spec = {
+        .name = a->dataset,
+        .data_dir = st->data_dir,
+        .subsets = &a->subsets,
+        .split = a->split,
+        .limit = a->limit,
+        .sample_size = a->sample_size,
+        .seed = (unsigned long long)a->seed,
+        .num_few_shot = a->num_few_shot,
+        .few_shot_split = a->few_shot_split,
+    };
+    if (hret_dataset_load(&spec, &st->ds, &err) != HRET_OK) {
+        fprintf(stderr, "hret run: %s\n", err.msg);
+        return HRET_EXIT_USAGE;
+    }
+    st->outcomes = hret_xcalloc(st->ds->count ? st->ds->count : 1, sizeof *st->outcomes);
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    double start_time = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
+    double start_ms = hret_http_now_ms();
+    bool tty = !a->quiet && isatty(STDERR_FILENO);
+    struct hret_run_params params = {
+        .model = model,
+        .evaluator = st->eval,
+        .evaluator_state = st->eval_state,
+        .gen = {.max_tokens = a->max_tokens, .temperature = a->temperature, .top_p = NAN},
+        .language_threshold = a->language_threshold,
+        .progress = tty ? progress : NULL,
+        .progress_user = &start_ms,
+        .stop = &stop_requested,
+    };
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    hret_run_samples(&params, st->ds->samples, st->ds->count, st->outcomes, &st->report, &err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+
+    struct hret_prices prices = {model->price_input_per_1m, model->price_output_per_1m};
+    cJSON *metrics = hret_metrics_compute(st->ds->samples, st->outcomes, st->ds->count, &prices);
+    cJSON *config = pipeline_config(a, &spec);
+    cJSON *info = pipeline_info(a, &spec, st->ds, st->report.elapsed_s);
+    clock_gettime(CLOCK_REALTIME, &wall);
+    struct hret_results_meta meta = {
+        .run_name = a->run_name,
+        .dataset = a->dataset,
+        .model = a->model,
+        .start_time = start_time,
+        .end_time = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9,
+        .partial = st->report.partial,
+        .planned = st->ds->count,
+        .config = config,
+        .info = info,
+    };
+    int status = HRET_EXIT_OK;
+    st->output = default_output(&st->cfg, a);
+    if (st->output != NULL && hret_results_write(st->output, &meta, metrics, st->ds->samples,
+                                                 st->outcomes, st->ds->count, &err) != HRET_OK) {
+        fprintf(stderr, "hret run: %s\n", err.msg);
+        status = HRET_EXIT_FAILURE;
+    }
+    print_summary(a, st->ds, model, metrics, &st->report);
+    if (st->output != NULL && status == HRET_EXIT_OK) {
+        printf("  results    %s%s\n", st->output, st->report.partial ? " (partial)" : "");
+    }
+    if (st->report.partial || (st->report.done > 0 && st->report.errors == st->report.done)) {
+        fprintf(stderr, "hret run: %s\n",
+                st->report.partial ? "interrupted; partial results kept"
+                                   : "every request failed; check the "
+                                     "endpoint (errors are in the results)");
+        status = HRET_EXIT_FAILURE;
+    }
+    cJSON_Delete(metrics);
+    cJSON_Delete(config);
+    cJSON_Delete(info);
+    return status;
+}
+
+int hret_cmd_run(int argc, char **argv)
+{
+    struct run_args a = {0};
+    struct run_state st = {0};
+    int status = parse_args(argc, argv, &a);
+    if (status == HRET_EXIT_OK) {
+        status = execute(&a, &st);
+    }
+    if (st.outcomes != NULL) {
+        for (size_t i = 0; i < st.ds->count; i++) {
+            hret_outcome_fini(&st.outcomes[i]);
+        }
+        free(st.outcomes);
+    }
+    if (st.eval != NULL && st.eval_state != NULL) {
+        st.eval->destroy(st.eval_state);
+    }
+    hret_run_report_fini(&st.report);
+    hret_dataset_destroy(st.ds);
+    hret_config_fini(&st.cfg);
+    free(st.data_dir);
+    free(st.output);
+    hret_strlist_fini(&a.subsets);
+    cJSON_Delete(a.params);
+    return status;
+}
