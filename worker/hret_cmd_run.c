@@ -241,6 +241,34 @@ static double metric(const cJSON *m, const char *key)
     return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+static int by_value(const void *a, const void *b)
+{
+    double x = (*(const cJSON *const *)a)->valuedouble, y = (*(const cJSON *const *)b)->valuedouble;
+    return (x > y) - (x < y);
+}
+
+/* Per-subset accuracy: all of them when few, else the five lowest and the five highest. */
+static void print_subsets(const cJSON *m)
+{
+    const cJSON *rows[4096];
+    size_t n = 0;
+    for (const cJSON *it = m->child; it != NULL && n < 4096; it = it->next) {
+        const char *slash = strrchr(it->string, '/');
+        if (slash != NULL && strcmp(slash, "/accuracy") == 0) {
+            rows[n++] = it;
+        }
+    }
+    qsort(rows, n, sizeof rows[0], by_value);
+    for (size_t i = 0; i < n; i++) {
+        if (n > 12 && i == 5) {
+            printf("    ... %zu more subsets (all of them are in the results JSON) ...\n", n - 10);
+            i = n - 5;
+        }
+        const char *name = rows[i]->string;
+        printf("    %-44.*s %.4f\n", (int)(strrchr(name, '/') - name), name, rows[i]->valuedouble);
+    }
+}
+
 static void print_summary(const struct run_args *a, const struct hret_dataset *ds,
                           const struct hret_model_config *model, const cJSON *m,
                           const struct hret_run_report *rep)
@@ -255,12 +283,7 @@ static void print_summary(const struct run_args *a, const struct hret_dataset *d
     printf("  errors     %.0f (%.2f%%)  parse failures %.0f  retries %llu  429s %llu\n",
            metric(m, "errors"), 100 * metric(m, "error_rate"), metric(m, "parse_failures"),
            rep->retries, rep->http_429);
-    for (const cJSON *it = m->child; it != NULL; it = it->next) {
-        const char *slash = strrchr(it->string, '/');
-        if (slash != NULL && strcmp(slash, "/accuracy") == 0) {
-            printf("    %-40.*s %.4f\n", (int)(slash - it->string), it->string, it->valuedouble);
-        }
-    }
+    print_subsets(m);
     if (cJSON_GetObjectItemCaseSensitive(m, "macro_accuracy") != NULL) {
         printf("  macro accuracy over subsets %.4f\n", metric(m, "macro_accuracy"));
     }
