@@ -11,10 +11,7 @@ test:
 	deploy/local/test.sh
 
 demo:
-	@echo "make demo: not built yet. It will start PostgreSQL, Kafka, MLflow and fake-llm, run a" >&2
-	@echo "KMMLU-format evaluation of two models through the worker fleet and print the results." >&2
-	@echo "Until then try: make build && build/hret --help" >&2
-	@exit 2
+	deploy/local/demo.sh
 
 bench:
 	tests/bench/run.sh
