@@ -9,7 +9,7 @@ packages=(
   libcmocka-dev libssl-dev clang-format
   postgresql                  # throwaway clusters for the tests (deploy/local/pg.sh)
   python3-jsonschema          # event schema checks in the test suite
-  wrk                         # the HTTP ceiling in make bench
+  wrk time                    # the HTTP ceiling and peak RSS in make bench
 )
 
 missing=()

@@ -62,6 +62,26 @@ record engine_latency200_efficiency "$(python3 -c "print($rps/5000)")" ratio ">=
 record engine_rss_mb_1000_inflight "$(python3 -c "print($rss/1024)")" MB "< 50" \
   "peak RSS of the client process at 1000 in flight"
 
+echo "bench: hret run on the synthetic 35k KMMLU set at 0 ms, $conns in flight" >&2
+synth=$root/build/bench/synth35k
+[ -f "$synth/answer_key.tsv" ] || python3 tests/data/gen_kmmlu_synth.py --out "$synth" --items 35030 --seed 1 >/dev/null
+start_fake --answer-key "$synth/answer_key.tsv" --accuracy 0.6
+cat >"$out/run.yaml" <<YAML
+auto_save_results: false
+models:
+  fake: {base_url: "http://127.0.0.1:$port/v1", model: fake-model, max_inflight: $conns}
+YAML
+"$bin/hret" run --config "$out/run.yaml" --dataset kmmlu --data-dir "$synth" --model fake --limit 3000 --quiet >/dev/null
+wrk_rps=$(wrk -t2 -c$conns -d8s -s "$out/post.lua" "$url" | awk '/Requests\/sec/ {print $2}')
+/usr/bin/time -f '%e %M %U %S' -o "$out/run.time" "$bin/hret" run --config "$out/run.yaml" \
+  --dataset kmmlu --data-dir "$synth" --model fake --quiet >"$out/run.txt"
+read -r secs rss_kb usr sys <"$out/run.time"
+run_rps=$(python3 -c "print(35030/$secs)")
+record run_vs_wrk_0ms "$(python3 -c "print($run_rps/$wrk_rps)")" ratio ">= 0.5" \
+  "hret run $run_rps samples/s end to end (load, prompts, requests, scoring, summary) vs wrk $wrk_rps req/s; $conns in flight"
+record run_rss_mb_35k "$(python3 -c "print($rss_kb/1024)")" MB "< 64" \
+  "peak RSS of hret run over the 35,030-sample set (CPU $usr s user, $sys s sys)"
+
 python3 - "$results" "$out" <<'PY'
 import json, sys, platform, os, datetime
 rows = [json.loads(l) for l in open(sys.argv[1])]

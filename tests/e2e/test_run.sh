@@ -1,31 +1,24 @@
-#!/ usr / bin / env bash
-#hret run end to end against fake - llm : a synthetic KMMLU - shaped set with an answer key gives
-#exactly the accuracy the fake's decision rule predicts, per subset too; endpoint failures are
-#errors(never wrong answers); Ctrl - C keeps the completed samples, marked partial.
-set - euo pipefail hret = "$HRET_BUILD_DIR/hret" fake = "$HRET_BUILD_DIR/fake-llm" src =
-    "$HRET_SOURCE_DIR" work = $(mktemp - d) pids = () cleanup()
-{ for
-        p in "${pids[@]}";
-    do
-        kill "$p" 2 > / dev / null || true;
-    done;
-    rm - rf "$work";
-}
-trap cleanup EXIT fail()
-{
-    echo "FAIL: $*" > &2;
-    exit 1;
-}
+#!/usr/bin/env bash
+# hret run end to end against fake-llm: a synthetic KMMLU-shaped set with an answer key gives
+# exactly the accuracy the fake's decision rule predicts, per subset too; endpoint failures are
+# errors (never wrong answers); Ctrl-C keeps the completed samples, marked partial.
+set -euo pipefail
+hret="$HRET_BUILD_DIR/hret"
+fake="$HRET_BUILD_DIR/fake-llm"
+src="$HRET_SOURCE_DIR"
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
 
-start_fake()
-{
-#name, flags...->sets $port(not in a subshell, so cleanup knows the pid) local name =
-               $1 shift "$fake" --port 0 --log - level warn "$@"> "$work/$name.out" 2> & 1 &pids +=
-           ($ !) for _ in $(seq 100);
-    do
-        grep - q listening "$work/$name.out" 2 > / dev / null &&break;
-    sleep 0.05;
-    done port = $(sed 's/.*://' "$work/$name.out")
+start_fake() { # name, flags... -> sets $port (not in a subshell, so cleanup knows the pid)
+  local name=$1
+  shift
+  "$fake" --port 0 --log-level warn "$@" >"$work/$name.out" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do grep -q listening "$work/$name.out" 2>/dev/null && break; sleep 0.05; done
+  port=$(sed 's/.*://' "$work/$name.out")
 }
 
 python3 "$src/tests/data/gen_kmmlu_synth.py" --out "$work/synth" --items 3000 --seed 7 >/dev/null
@@ -55,25 +48,27 @@ def mix64(z):
     return z ^ (z >> 31)
 def decide(h, seed):
     return (mix64(h ^ ((seed * 0x9E3779B97F4A7C15) & M)) >> 11) * 2.0**-53
-key = {}
-for line in open(f"{work}/synth/answer_key.tsv", encoding="utf-8"):
-    h, ans = line.rstrip("\n").split("\t")[:2]
-    key[h] = decide(int(h, 16), 5) < 0.62
-doc = json.load(open(f"{work}/exact.json", encoding="utf-8"))
-samples = doc["results"][0]["samples"]
-assert len(samples) == 3000, len(samples)
 def fnv(b):
     h = 0xcbf29ce484222325
     for x in b:
         h = ((h ^ x) * 0x100000001b3) & M
     return f"{h:016x}"
-want = collections.Counter();
-got = collections.Counter(); n = collections.Counter()
+key = {}
+for line in open(f"{work}/synth/answer_key.tsv", encoding="utf-8"):
+    h = line.rstrip("\n").split("\t")[0]
+    key[h] = decide(int(h, 16), 5) < 0.62
+doc = json.load(open(f"{work}/exact.json", encoding="utf-8"))
+samples = doc["results"][0]["samples"]
+assert len(samples) == 3000, len(samples)
+want = collections.Counter(); got = collections.Counter(); n = collections.Counter()
 for s in samples:
     ok = key[fnv(s["input"].encode())]
-    want[s["_subset_name"]] += ok; got[s["_subset_name"]] += s["evaluation"]["is_correct"]
-    n[s["_subset_name"]] += 1
-    assert s["prediction"] is not None and s["evaluation"]["normalized_ref"] == s["reference"].lower()
+    sub = s["_subset_name"]
+    want[sub] += ok
+    got[sub] += s["evaluation"]["is_correct"]
+    n[sub] += 1
+    assert s["prediction"] is not None
+    assert s["evaluation"]["normalized_ref"] == s["reference"].lower()
 m = doc["metrics"]
 assert m["correct"] == sum(want.values()), (m["correct"], sum(want.values()))
 assert abs(m["accuracy"] - sum(want.values()) / 3000) < 1e-12
@@ -81,12 +76,13 @@ for sub in n:
     assert got[sub] == want[sub], sub
     assert abs(m[f"{sub}/accuracy"] - want[sub] / n[sub]) < 1e-12, sub
 assert m["errors"] == 0 and m["answered"] == 3000
-assert doc["run_metadata"]["partial"] is False and doc["results"][0]["info"]["dataset_name"] == "kmmlu"
+assert doc["run_metadata"]["partial"] is False
+assert doc["results"][0]["info"]["dataset_name"] == "kmmlu"
 print(f"exact: {m['correct']}/3000 correct as predicted, {len(n)} subsets")
 PY
 grep -q "accuracy   0\.6" "$work/exact.txt" || fail "summary does not show the accuracy"
 
-# 2. a failing endpoint : errors, not wrong answers; exit 1 when nothing was answered
+# 2. a failing endpoint: errors, not wrong answers; exit 1 when nothing was answered
 set +e
 "$hret" run --config "$work/hret_config.yaml" --dataset kmmlu --data-dir "$work/synth" \
   --model broken --limit 20 --output "$work/broken.json" >"$work/broken.txt" 2>"$work/broken.err"
@@ -104,7 +100,7 @@ assert s["prediction"] is None and s["error_class"] == "unavailable" and "HTTP 5
 assert "evaluation" not in s and s["attempts"] == 2
 PY
 
-# 3. Ctrl - C : stop, keep what finished, marked partial
+# 3. Ctrl-C: stop, keep what finished, marked partial
 "$hret" run --config "$work/hret_config.yaml" --dataset kmmlu --data-dir "$work/synth" \
   --model slow --limit 400 --output "$work/partial.json" >"$work/partial.txt" 2>&1 &
 run_pid=$!
@@ -126,9 +122,11 @@ PY
 
 # 4. usage errors name what to fix
 set +e
-"$hret" run --config "$work/hret_config.yaml" --dataset kmmlu --data-dir "$work/synth" --model nope 2>"$work/err.txt"
+"$hret" run --config "$work/hret_config.yaml" --dataset kmmlu --data-dir "$work/synth" \
+  --model nope 2>"$work/err.txt"
 rc=$?
 set -e
 [ $rc -eq 2 ] || fail "unknown model exits $rc"
-grep -q "model 'nope' is not in the config's models: good broken slow" "$work/err.txt" || fail "unknown model message"
+grep -q "model 'nope' is not in the config's models: good broken slow" "$work/err.txt" \
+  || fail "unknown model message"
 echo "run e2e: ok"
