@@ -34,9 +34,12 @@ int main(int argc, char **argv)
     long total = atol(argv[2]), inflight = atol(argv[3]);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     struct hret_http *h = hret_http_new(NULL);
-    struct hret_http_limits lim = {.name = "bench", .max_inflight = inflight,
-                                   .timeout_ms = 60000, .connect_timeout_ms = 10000,
-                                   .max_retries = 3, .retry_after_cap_ms = 10000,
+    struct hret_http_limits lim = {.name = "bench",
+                                   .max_inflight = inflight,
+                                   .timeout_ms = 60000,
+                                   .connect_timeout_ms = 10000,
+                                   .max_retries = 3,
+                                   .retry_after_cap_ms = 10000,
                                    .max_response_bytes = 1 << 20};
     int pool = hret_http_add_pool(h, &lim, NULL);
     static const char body[] = "{\"model\":\"fake-model\",\"messages\":[{\"role\":\"user\","
