@@ -1,0 +1,336 @@
+/* hret compare RUN_A RUN_B: paired significance test between two runs.
+ *
+ * A run comes from a source: today a results JSON file written by `hret run` (or by HRET
+ * itself). Sources only fill a struct hret_compare_run; the statistics (hret_compare.c) never
+ * know where the outcomes came from, so a PostgreSQL source for stored run ids is one more
+ * entry in the sources table below. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hret_buf.h"
+#include "hret_cli.h"
+#include "hret_compare.h"
+#include "hret_hash.h"
+#include "hret_json.h"
+#include "hret_mem.h"
+
+#define RESULTS_CAP ((size_t)2 << 30) /* bytes of one results file */
+#define SUBSET_ROWS 20                /* subsets shown before "N more" */
+
+/* ---- sources ---- */
+
+struct source {
+    const char *what; /* for messages */
+    bool (*claims)(const char *arg);
+    /* Fills run (initialised by the caller). HRET_E_INVAL: not this kind of run. */
+    enum hret_result (*load)(const char *arg, struct hret_compare_run *run, struct hret_err *err);
+};
+
+static bool is_file(const char *arg)
+{
+    struct stat st;
+    return stat(arg, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The pairing key of a sample: its dataset id, or for files without ids (HRET's own) a hash of
+ * subset and prompt, which identify the item as well for one dataset and template. */
+static const char *sample_key(const cJSON *s, char *buf, size_t cap)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(s, "id");
+    if (cJSON_IsString(id) && id->valuestring[0] != '\0') {
+        return id->valuestring;
+    }
+    const cJSON *subset = cJSON_GetObjectItemCaseSensitive(s, "_subset_name");
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(s, "input");
+    const char *sub = cJSON_IsString(subset) ? subset->valuestring : "";
+    const char *in = cJSON_IsString(input) ? input->valuestring : "";
+    uint64_t h = hret_hash_fnv1a64(sub, strlen(sub) + 1) ^ hret_hash_fnv1a64(in, strlen(in));
+    char hex[17];
+    hret_hash_hex64(h, hex);
+    snprintf(buf, cap, "input#%s", hex);
+    return buf;
+}
+
+static enum hret_result add_samples(const cJSON *samples, struct hret_compare_run *run,
+                                    struct hret_err *err)
+{
+    const cJSON *s;
+    cJSON_ArrayForEach(s, samples)
+    {
+        if (!cJSON_IsObject(s)) {
+            return hret_err_set(err, HRET_E_INVAL, "a sample is not an object");
+        }
+        char buf[32];
+        const cJSON *subset = cJSON_GetObjectItemCaseSensitive(s, "_subset_name");
+        const cJSON *eval = cJSON_GetObjectItemCaseSensitive(s, "evaluation");
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(eval, "is_correct");
+        bool errored = cJSON_GetObjectItemCaseSensitive(s, "error") != NULL;
+        bool scored = cJSON_IsBool(ok) || cJSON_IsNumber(ok);
+        bool correct = cJSON_IsTrue(ok) || (cJSON_IsNumber(ok) && ok->valuedouble != 0);
+        hret_compare_run_add(run, sample_key(s, buf, sizeof buf),
+                             cJSON_IsString(subset) ? subset->valuestring : NULL, correct,
+                             errored || !scored);
+    }
+    return HRET_OK;
+}
+
+static enum hret_result load_results_file(const char *path, struct hret_compare_run *run,
+                                          struct hret_err *err)
+{
+    struct hret_buf b;
+    hret_buf_init(&b, RESULTS_CAP);
+    cJSON *doc = NULL;
+    enum hret_result r = hret_buf_append_file(&b, path, err);
+    if (r != HRET_OK) {
+        goto cleanup;
+    }
+    doc = hret_json_parse(hret_buf_str(&b), b.len, RESULTS_CAP, err);
+    if (doc == NULL) {
+        hret_err_prefix(err, "not a results file");
+        r = HRET_E_INVAL;
+        goto cleanup;
+    }
+    const cJSON *results = cJSON_GetObjectItemCaseSensitive(doc, "results");
+    if (!cJSON_IsArray(results)) {
+        r = hret_err_set(err, HRET_E_INVAL, "not a results file (no \"results\" list)");
+        goto cleanup;
+    }
+    const cJSON *block;
+    cJSON_ArrayForEach(block, results)
+    {
+        const cJSON *samples = cJSON_GetObjectItemCaseSensitive(block, "samples");
+        if (!cJSON_IsArray(samples)) {
+            r = hret_err_set(err, HRET_E_INVAL, "not a results file (a result has no samples)");
+            goto cleanup;
+        }
+        if ((r = add_samples(samples, run, err)) != HRET_OK) {
+            goto cleanup;
+        }
+    }
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(doc, "run_metadata");
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(md, "model");
+    if (cJSON_IsString(model)) {
+        char *label = hret_xasprintf("%s (model %s)", path, model->valuestring);
+        free(run->label);
+        run->label = label;
+    }
+cleanup:
+    if (r != HRET_OK) {
+        hret_err_prefix(err, "%s", path);
+    }
+    cJSON_Delete(doc);
+    hret_buf_fini(&b);
+    return r;
+}
+
+/* Tried in order; the first that claims the argument loads it. A PostgreSQL source for run
+ * ids goes here. */
+static const struct source sources[] = {
+    {"results file", is_file, load_results_file},
+};
+
+static enum hret_result load_run(const char *arg, struct hret_compare_run *run,
+                                 struct hret_err *err)
+{
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+        if (sources[i].claims(arg)) {
+            return sources[i].load(arg, run, err);
+        }
+    }
+    return hret_err_set(err, HRET_E_INVAL, "%s: no such results file", arg);
+}
+
+/* ---- human output ---- */
+
+/* "0.0012" or "<0.0001" */
+static void table_p(double p, char *out, size_t cap)
+{
+    char f[32];
+    hret_compare_format_p(p, f, sizeof f);
+    snprintf(out, cap, "%s", f[0] == '=' ? f + 2 : "<0.0001");
+}
+
+static void print_group_row(const char *name, const struct hret_compare_group *g, bool paired,
+                            bool holm)
+{
+    char p[32], ph[32];
+    table_p(g->p_value, p, sizeof p);
+    table_p(g->p_holm, ph, sizeof ph);
+    printf("%-28.28s %6zu", name, g->n_a);
+    if (!paired) {
+        printf(" %6zu", g->n_b);
+    }
+    printf(" %6.1f %6.1f %+7.1f [%+6.1f, %+6.1f]", 100 * g->acc_a, 100 * g->acc_b, 100 * g->diff,
+           100 * g->diff_lo, 100 * g->diff_hi);
+    if (paired) {
+        printf(" %6" PRIu64 " %6" PRIu64, g->cells.a_only, g->cells.b_only);
+    }
+    if (holm) {
+        printf("  %-8s %s\n", p, ph);
+    } else {
+        printf("  %s\n", p);
+    }
+}
+
+static int cmp_subset_p(const void *x, const void *y)
+{
+    const struct hret_compare_group *a = *(const struct hret_compare_group *const *)x;
+    const struct hret_compare_group *b = *(const struct hret_compare_group *const *)y;
+    if (a->p_value != b->p_value) {
+        return (a->p_value > b->p_value) - (a->p_value < b->p_value);
+    }
+    return strcmp(a->name, b->name);
+}
+
+static void print_header(bool paired, bool holm)
+{
+    printf("%-28s", "");
+    if (paired) {
+        printf(" %6s", "pairs");
+    } else {
+        printf(" %6s %6s", "n A", "n B");
+    }
+    printf(" %6s %6s %7s %-17s", "acc A", "acc B", "B-A", " 95% CI");
+    if (paired) {
+        printf(" %6s %6s", "A+B-", "A-B+");
+    }
+    const char *test = paired ? "McNemar" : "z-test";
+    if (holm) {
+        printf("  %-8s %s\n", test, "Holm");
+    } else {
+        printf("  %s\n", test);
+    }
+}
+
+static void print_human(const struct hret_compare *c)
+{
+    printf("A: %s: %zu items, %zu errors\n", c->label_a, c->items_a, c->errors_a);
+    printf("B: %s: %zu items, %zu errors\n", c->label_b, c->items_b, c->errors_b);
+    if (c->paired) {
+        printf("paired on %zu shared items (%zu excluded for errors; %zu only in A, %zu only in "
+               "B)\n",
+               c->overall.n_a, c->excluded_errors, c->only_a, c->only_b);
+    } else {
+        printf("no shared items: independent samples, pooled two-proportion z-test\n");
+    }
+    if (c->duplicates > 0) {
+        printf("%zu repeated item ids ignored (the first occurrence counts)\n", c->duplicates);
+    }
+    printf("accuracies and differences in points; bootstrap %zu replicates, seed %" PRIu64 "\n\n",
+           c->options.bootstrap, c->options.seed);
+    print_header(c->paired, false);
+    print_group_row("overall", &c->overall, c->paired, false);
+    if (c->n_subsets > 1) {
+        const struct hret_compare_group **order = hret_xmalloc(c->n_subsets * sizeof *order);
+        for (size_t i = 0; i < c->n_subsets; i++) {
+            order[i] = &c->subsets[i];
+        }
+        qsort(order, c->n_subsets, sizeof *order, cmp_subset_p);
+        printf("\nsubsets, lowest p first (Holm-adjusted across %zu subsets):\n", c->n_subsets);
+        print_header(c->paired, true);
+        size_t shown = c->n_subsets < SUBSET_ROWS ? c->n_subsets : SUBSET_ROWS;
+        for (size_t i = 0; i < shown; i++) {
+            print_group_row(order[i]->name, order[i], c->paired, true);
+        }
+        if (shown < c->n_subsets) {
+            printf("... %zu more subsets (--json lists all)\n", c->n_subsets - shown);
+        }
+        free(order);
+    }
+    printf("\nverdict: %s\n", c->verdict);
+}
+
+/* ---- command ---- */
+
+static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+int hret_cmd_compare(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"bootstrap", required_argument, NULL, 'b'},
+        {"seed", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    struct hret_compare_options opt = HRET_COMPARE_OPTIONS_DEFAULT;
+    bool json = false;
+    uint64_t v;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'j':
+            json = true;
+            break;
+        case 'b':
+            if (!parse_u64(optarg, 10000000, &v) || v < 1) {
+                fprintf(stderr, "hret compare: --bootstrap expects 1..10000000, got '%s'\n",
+                        optarg);
+                return HRET_EXIT_USAGE;
+            }
+            opt.bootstrap = (size_t)v;
+            break;
+        case 's':
+            if (!parse_u64(optarg, (1ULL << 53) - 1, &v)) { /* exact in JSON */
+                fprintf(stderr, "hret compare: --seed expects 0..2^53-1, got '%s'\n", optarg);
+                return HRET_EXIT_USAGE;
+            }
+            opt.seed = v;
+            break;
+        default:
+            fprintf(stderr, "hret compare: see hret help compare\n");
+            return HRET_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 2) {
+        fprintf(stderr, "usage: hret compare RUN_A RUN_B [--json] [--bootstrap N] [--seed S]\n");
+        return HRET_EXIT_USAGE;
+    }
+    struct hret_compare_run a, b;
+    hret_compare_run_init(&a, argv[optind]);
+    hret_compare_run_init(&b, argv[optind + 1]);
+    struct hret_compare *c = NULL;
+    struct hret_err err = HRET_ERR_INIT;
+    int rc = HRET_EXIT_USAGE;
+    if (load_run(argv[optind], &a, &err) != HRET_OK ||
+        load_run(argv[optind + 1], &b, &err) != HRET_OK ||
+        hret_compare_runs(&a, &b, &opt, &c, &err) != HRET_OK) {
+        fprintf(stderr, "hret compare: %s\n", err.msg);
+        rc = hret_result_is_retriable(err.code) ? HRET_EXIT_FAILURE : HRET_EXIT_USAGE;
+        goto cleanup;
+    }
+    if (json) {
+        cJSON *j = hret_compare_json(c);
+        char *text = cJSON_Print(j);
+        if (text == NULL) {
+            abort(); /* cJSON fails only on OOM */
+        }
+        printf("%s\n", text);
+        free(text);
+        cJSON_Delete(j);
+    } else {
+        print_human(c);
+    }
+    rc = HRET_EXIT_OK;
+cleanup:
+    hret_compare_destroy(c);
+    hret_compare_run_fini(&a);
+    hret_compare_run_fini(&b);
+    return rc;
+}
