@@ -1,0 +1,332 @@
+/* The request parser: the fixture folders tests/data/requests/{valid,invalid} (each invalid file
+ * has a .expected file with the exact reason; test_request_schema.sh checks the same files
+ * against the JSON Schema), normalisation of PipelineRunner keys and defaults, the canonical JSON
+ * round trip, and the security checks one by one. */
+#include "hret_test.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <string.h>
+
+#include "hret_buf.h"
+#include "hret_config.h"
+#include "hret_json.h"
+#include "hret_request.h"
+#include "hret_request_check.h"
+
+static struct hret_config cfg;
+
+static int setup(void **state)
+{
+    (void)state;
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_config_load(&cfg, hret_test_path("tests/data/requests/hret_config.yaml"), NULL,
+                         &err) != HRET_OK) {
+        fprintf(stderr, "fixture config: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    hret_config_fini(&cfg);
+    return 0;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    struct hret_buf b;
+    hret_buf_init(&b, 1 << 22);
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_buf_append_file(&b, path, &err) != HRET_OK) {
+        fail_msg("%s", err.msg);
+    }
+    *len = b.len;
+    return hret_buf_take(&b);
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static struct hret_request *parse_text(const char *text, char *path, struct hret_err *err)
+{
+    struct hret_request *req = NULL;
+    hret_request_parse(text, strlen(text), &cfg, &req, path, err);
+    return req;
+}
+
+/* Canonical JSON parses back to the same canonical JSON. */
+static void check_round_trip(const struct hret_request *req, const char *name)
+{
+    cJSON *j1 = hret_request_to_json(req);
+    char *t1 = hret_json_print(j1);
+    struct hret_err err = HRET_ERR_INIT;
+    struct hret_request *again = parse_text(t1, NULL, &err);
+    if (again == NULL) {
+        fail_msg("%s: canonical form does not parse: %s\n%s", name, err.msg, t1);
+    }
+    cJSON *j2 = hret_request_to_json(again);
+    char *t2 = hret_json_print(j2);
+    if (strcmp(t1, t2) != 0) {
+        fail_msg("%s: canonical form changes on a second pass:\n%s\n%s", name, t1, t2);
+    }
+    free(t1);
+    free(t2);
+    cJSON_Delete(j1);
+    cJSON_Delete(j2);
+    hret_request_destroy(again);
+}
+
+static void run_folder(const char *rel, int expect_valid)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", hret_test_path(rel));
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int files = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (!has_suffix(e->d_name, ".json")) {
+            continue;
+        }
+        files++;
+        char file[4200];
+        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
+        size_t len = 0;
+        char *text = slurp(file, &len);
+        struct hret_request *req = NULL;
+        struct hret_err err = HRET_ERR_INIT;
+        char path[HRET_REQUEST_PATH_MAX];
+        enum hret_result r = hret_request_parse(text, len, &cfg, &req, path, &err);
+        if (expect_valid) {
+            if (r != HRET_OK) {
+                fail_msg("%s should parse but gave: %s", e->d_name, err.msg);
+            }
+            check_round_trip(req, e->d_name);
+        } else {
+            if (r == HRET_OK) {
+                fail_msg("%s should be refused", e->d_name);
+            }
+            assert_int_equal(r, HRET_E_INVAL);
+            assert_null(req);
+            snprintf(file + strlen(file) - 5, 16, ".expected");
+            size_t elen = 0;
+            char *want = slurp(file, &elen);
+            want[strcspn(want, "\n")] = '\0';
+            if (strstr(err.msg, want) == NULL) {
+                fail_msg("%s: reason\n  %s\nlacks\n  %s", e->d_name, err.msg, want);
+            }
+            /* the path is the message's prefix */
+            if (path[0] != '\0' && strncmp(err.msg, path, strlen(path)) != 0) {
+                fail_msg("%s: path '%s' does not start '%s'", e->d_name, path, err.msg);
+            }
+            free(want);
+        }
+        hret_request_destroy(req);
+        free(text);
+    }
+    closedir(d);
+    assert_true(files >= 8);
+}
+
+static void test_valid_fixtures(void **state)
+{
+    (void)state;
+    run_folder("tests/data/requests/valid", 1);
+}
+
+static void test_invalid_fixtures(void **state)
+{
+    (void)state;
+    run_folder("tests/data/requests/invalid", 0);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct hret_err err = HRET_ERR_INIT;
+    struct hret_request *req = parse_text("{}", NULL, &err);
+    assert_non_null(req);
+    assert_null(req->request_id);
+    assert_int_equal(req->n_datasets, 1);
+    assert_string_equal(req->datasets[0].name, "kmmlu");
+    assert_string_equal(req->datasets[0].split, "test");
+    assert_int_equal(req->datasets[0].subsets.count, 0);
+    assert_int_equal(req->datasets[0].seed, -1);
+    assert_int_equal(req->n_models, 1);
+    assert_string_equal(req->models[0].name, "baseline");
+    assert_non_null(req->models[0].config);
+    assert_string_equal(req->models[0].config->model, "base-7b");
+    assert_true(isnan(req->models[0].gen.temperature));
+    assert_string_equal(req->method, "string_match");
+    assert_int_equal(req->tracking.mlflow, -1);
+    assert_true(isnan(req->alerts.min_accuracy));
+    hret_request_set_id(req, "abc-1");
+    assert_string_equal(req->request_id, "abc-1");
+    hret_request_destroy(req);
+}
+
+static void test_pipeline_runner(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *text = slurp(hret_test_path("tests/data/requests/valid/pipeline_runner.json"), &len);
+    struct hret_err err = HRET_ERR_INIT;
+    struct hret_request *req = parse_text(text, NULL, &err);
+    assert_non_null(req);
+    assert_string_equal(req->datasets[0].name, "kmmlu"); /* registry spelling */
+    assert_int_equal(req->datasets[0].subsets.count, 2);
+    assert_string_equal(req->datasets[0].subsets.items[1], "Biology");
+    assert_int_equal(req->datasets[0].limit, 100);
+    assert_string_equal(req->datasets[0].few_shot_split, "dev");
+    assert_string_equal(req->models[0].name, "candidate");
+    assert_true(req->models[0].gen.temperature == 0.0);
+    assert_int_equal(req->models[0].gen.max_tokens, 64);
+    assert_string_equal(req->method, "partial_match");
+    assert_non_null(req->method_params);
+    assert_string_equal(req->judge_model, "judge");
+    assert_int_equal(req->num_few_shot, 5);
+    /* the canonical form uses datasets/models/evaluation */
+    cJSON *j = hret_request_to_json(req);
+    assert_non_null(cJSON_GetObjectItem(j, "datasets"));
+    assert_null(cJSON_GetObjectItem(j, "dataset_name"));
+    cJSON_Delete(j);
+    hret_request_destroy(req);
+    free(text);
+
+    /* evaluation.params without a method keeps the params and takes the default method */
+    req = parse_text("{\"evaluation\": {\"params\": {\"mcqa\": false}}}", NULL, &err);
+    assert_non_null(req);
+    assert_string_equal(req->method, "string_match");
+    assert_non_null(req->method_params);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(req->method_params, "mcqa")));
+    hret_request_destroy(req);
+
+    req = parse_text("{\"model_backend_name\": \"lab\", \"model_backend_params\": "
+                     "{\"api_base\": \"http://gpu2.lab.example/v1\", \"model_name\": \"q\"}}",
+                     NULL, &err);
+    assert_non_null(req);
+    assert_null(req->models[0].config);
+    assert_string_equal(req->models[0].base_url, "http://gpu2.lab.example/v1");
+    assert_string_equal(req->models[0].model_id, "q");
+    hret_request_destroy(req);
+}
+
+static void test_error_path(void **state)
+{
+    (void)state;
+    struct hret_err err = HRET_ERR_INIT;
+    char path[HRET_REQUEST_PATH_MAX];
+    struct hret_request *req = parse_text(
+        "{\"datasets\": [{\"name\": \"kmmlu\"}, {\"name\": \"x\", \"limit\": -3}]}", path, &err);
+    assert_null(req);
+    assert_string_equal(path, "datasets[1].limit");
+    assert_string_equal(err.msg, "datasets[1].limit: expected a non-negative integer");
+    hret_err_clear(&err);
+    req = parse_text("[]", path, &err);
+    assert_null(req);
+    assert_string_equal(path, "");
+}
+
+static void test_secret_keys(void **state)
+{
+    (void)state;
+    const char *secret[] = {"api_key",
+                            "API-KEY",
+                            "x-api-key",
+                            "apiKey",
+                            "hf_token",
+                            "token",
+                            "accessToken",
+                            "password",
+                            "passwd",
+                            "Authorization",
+                            "cookie",
+                            "client_secret",
+                            "aws_secret_access_key",
+                            "bearer",
+                            "credentials",
+                            "private_key"};
+    const char *fine[] = {"max_tokens", "tokens_seen", "api_key_env", "secret_file", "temperature",
+                          "name",       "keys",        "token_count", "API_KEY_ENV"};
+    for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++) {
+        if (!hret_request_key_is_secret(secret[i])) {
+            fail_msg("'%s' should count as a secret", secret[i]);
+        }
+    }
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        if (hret_request_key_is_secret(fine[i])) {
+            fail_msg("'%s' should not count as a secret", fine[i]);
+        }
+    }
+}
+
+static void test_urls(void **state)
+{
+    (void)state;
+    char why[300];
+    const char *ok[] = {"http://models.internal.example/v1", "HTTPS://Models.Internal.Example.:443",
+                        "http://a.lab.example:8000/v1?x=1", "http://127.0.0.1:8000/v1"};
+    const char *bad[] = {"ftp://models.internal.example/",
+                         "http://169.254.169.254/",
+                         "http://169.254.1.1:80/",
+                         "http://0.0.0.0:8000/",
+                         "http://0x7f000001/",
+                         "http://0177.0.0.1/",
+                         "http://127.1/",
+                         "http://[fe80::1]/",
+                         "http://[::]/",
+                         "http://[fd00:ec2::254]/",
+                         "http://metadata/",
+                         "http://lab.example/",
+                         "http://a@models.internal.example",
+                         "http://models.internal.example:x/",
+                         "http://models.internal.example /",
+                         "http://models%2einternal.example/",
+                         "http:///v1",
+                         "http://evil.com\\@models.internal.example/"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        if (!hret_request_check_url(ok[i], &cfg.endpoints, why, sizeof why)) {
+            fail_msg("%s should pass: %s", ok[i], why);
+        }
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (hret_request_check_url(bad[i], &cfg.endpoints, why, sizeof why)) {
+            fail_msg("%s should be refused", bad[i]);
+        }
+    }
+    struct hret_endpoints_config off = cfg.endpoints;
+    off.allow_inline = false;
+    assert_false(hret_request_check_url(ok[0], &off, why, sizeof why));
+    assert_non_null(strstr(why, "endpoints.allow_inline is false"));
+}
+
+static void test_prescan(void **state)
+{
+    (void)state;
+    struct hret_err err = HRET_ERR_INIT;
+    const char *s = "{\"a\": \"\\\\u0000 is text, not an escape\", \"b\": \"[[[[\"}";
+    assert_int_equal(hret_request_prescan(s, strlen(s), 100, 1, &err), HRET_OK);
+    assert_int_equal(hret_request_prescan(s, strlen(s), 10, 1, &err), HRET_E_INVAL);
+    hret_err_clear(&err);
+    assert_int_equal(hret_request_prescan("[[1]]", 5, 100, 1, &err), HRET_E_INVAL);
+    assert_string_equal(err.msg, "nesting deeper than 1 levels at byte 1");
+    hret_err_clear(&err);
+    const char surrogate[] = "\"\xed\xa0\x80\""; /* U+D800 encoded: not UTF-8 */
+    assert_int_equal(hret_request_prescan(surrogate, 5, 100, 4, &err), HRET_E_INVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_fixtures), cmocka_unit_test(test_invalid_fixtures),
+        cmocka_unit_test(test_defaults),       cmocka_unit_test(test_pipeline_runner),
+        cmocka_unit_test(test_error_path),     cmocka_unit_test(test_secret_keys),
+        cmocka_unit_test(test_urls),           cmocka_unit_test(test_prescan),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

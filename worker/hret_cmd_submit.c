@@ -1,0 +1,563 @@
+/* hret submit: build an evaluation request (from flags or a JSON/YAML file), validate it with the
+ * worker's parser, produce it to the requests topic as a CloudEvent, and optionally follow the
+ * results topic until every run of the request has reported. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <yaml.h>
+
+#include "hret_buf.h"
+#include "hret_cli.h"
+#include "hret_cloudevents.h"
+#include "hret_config.h"
+#include "hret_json.h"
+#include "hret_kafka.h"
+#include "hret_log.h"
+#include "hret_mem.h"
+#include "hret_request.h"
+
+enum { SUBMIT_EXIT_TIMEOUT = 3 }; /* --wait ran out of time */
+
+#define WHO "hret submit"
+#define PRODUCE_TIMEOUT_MS 30000
+#define MAX_RESULT_BYTES (4 << 20)
+
+struct submit_args {
+    const char *config, *kafka, *file, *dataset, *method, *run_name, *split, *request_id;
+    struct hret_strlist models, subsets;
+    long long limit, num_few_shot, timeout_s;
+    bool wait, dry_run, flags;
+    cJSON *meta, *params;
+};
+
+static const struct option long_options[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"kafka", required_argument, NULL, 'k'},
+    {"dataset", required_argument, NULL, 'd'},
+    {"model", required_argument, NULL, 'm'},
+    {"method", required_argument, NULL, 'e'},
+    {"param", required_argument, NULL, 'p'},
+    {"run-name", required_argument, NULL, 'N'},
+    {"meta", required_argument, NULL, 'M'},
+    {"subset", required_argument, NULL, 's'},
+    {"split", required_argument, NULL, 'S'},
+    {"limit", required_argument, NULL, 'l'},
+    {"num-few-shot", required_argument, NULL, 'K'},
+    {"request-id", required_argument, NULL, 'i'},
+    {"wait", no_argument, NULL, 'w'},
+    {"timeout", required_argument, NULL, 't'},
+    {"dry-run", no_argument, NULL, 'n'},
+    {NULL, 0, NULL, 0},
+};
+
+static void split_commas(struct hret_strlist *l, const char *text)
+{
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n > 0) {
+            hret_strlist_push(l, hret_xstrndup(p, n));
+        }
+        p += n + (p[n] == ',');
+    }
+}
+
+static bool parse_count(const char *flag, const char *text, long long max, long long *out)
+{
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    if (*text == '\0' || *end != '\0' || v < 0 || v > max) {
+        fprintf(stderr, WHO ": --%s expects an integer between 0 and %lld, got '%s'\n", flag, max,
+                text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static int parse_args(int argc, char **argv, struct submit_args *a)
+{
+    a->limit = a->num_few_shot = -1;
+    a->timeout_s = 600;
+    a->meta = cJSON_CreateObject();
+    a->params = cJSON_CreateObject();
+    optind = 0;
+    for (int c; (c = getopt_long(argc, argv, "c:d:m:w", long_options, NULL)) != -1;) {
+        bool ok = true;
+        a->flags |= strchr("dmepNMsSlK", c) != NULL;
+        switch (c) {
+        case 'c':
+            a->config = optarg;
+            break;
+        case 'k':
+            a->kafka = optarg;
+            break;
+        case 'd':
+            a->dataset = optarg;
+            break;
+        case 'm':
+            split_commas(&a->models, optarg);
+            break;
+        case 'e':
+            a->method = optarg;
+            break;
+        case 'p':
+            ok = hret_cli_add_param(a->params, optarg, WHO);
+            break;
+        case 'N':
+            a->run_name = optarg;
+            break;
+        case 'M':
+            ok = hret_cli_add_param(a->meta, optarg, WHO);
+            break;
+        case 's':
+            split_commas(&a->subsets, optarg);
+            break;
+        case 'S':
+            a->split = optarg;
+            break;
+        case 'l':
+            ok = parse_count("limit", optarg, 1LL << 40, &a->limit);
+            break;
+        case 'K':
+            ok = parse_count("num-few-shot", optarg, 64, &a->num_few_shot);
+            break;
+        case 'i':
+            a->request_id = optarg;
+            break;
+        case 'w':
+            a->wait = true;
+            break;
+        case 't':
+            ok = parse_count("timeout", optarg, 86400 * 7, &a->timeout_s);
+            break;
+        case 'n':
+            a->dry_run = true;
+            break;
+        default:
+            ok = false;
+            break;
+        }
+        if (!ok) {
+            return HRET_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        a->file = argv[optind++];
+    }
+    if (optind < argc || (a->file != NULL && a->flags)) {
+        fprintf(stderr, WHO ": give a request FILE or --dataset/--model/... flags, not both (see "
+                            "hret help submit)\n");
+        return HRET_EXIT_USAGE;
+    }
+    return HRET_EXIT_OK;
+}
+
+/* ---- YAML to JSON (a request file may be YAML; YAML 1.2 core schema for plain scalars) ----- */
+
+static cJSON *yaml_scalar(const yaml_event_t *ev)
+{
+    const char *v = (const char *)ev->data.scalar.value;
+    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+        return cJSON_CreateString(v);
+    }
+    if (v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
+        strcmp(v, "NULL") == 0) {
+        return cJSON_CreateNull();
+    }
+    if (strcmp(v, "true") == 0 || strcmp(v, "True") == 0 || strcmp(v, "TRUE") == 0) {
+        return cJSON_CreateTrue();
+    }
+    if (strcmp(v, "false") == 0 || strcmp(v, "False") == 0 || strcmp(v, "FALSE") == 0) {
+        return cJSON_CreateFalse();
+    }
+    cJSON *num =
+        strspn(v, "+-0123456789.eE") == strlen(v) ? cJSON_Parse(v[0] == '+' ? v + 1 : v) : NULL;
+    if (num != NULL && cJSON_IsNumber(num)) {
+        return num;
+    }
+    cJSON_Delete(num);
+    return cJSON_CreateString(v);
+}
+
+/* Reads one node whose first event is ev (consumed); caller owns result, NULL on error. */
+static cJSON *yaml_node(yaml_parser_t *p, yaml_event_t *ev, struct hret_err *err, int depth)
+{
+    if (depth > HRET_REQUEST_MAX_DEPTH) {
+        hret_err_set(err, HRET_E_INVAL, "nesting deeper than %d levels", HRET_REQUEST_MAX_DEPTH);
+        return NULL;
+    }
+    if (ev->type == YAML_SCALAR_EVENT) {
+        return yaml_scalar(ev);
+    }
+    if (ev->type != YAML_SEQUENCE_START_EVENT && ev->type != YAML_MAPPING_START_EVENT) {
+        hret_err_set(err, HRET_E_INVAL, "line %zu: anchors and aliases are not supported",
+                     ev->start_mark.line + 1);
+        return NULL;
+    }
+    bool map = ev->type == YAML_MAPPING_START_EVENT;
+    cJSON *out = map ? cJSON_CreateObject() : cJSON_CreateArray();
+    for (;;) {
+        yaml_event_t k, v;
+        if (!yaml_parser_parse(p, &k)) {
+            hret_err_set(err, HRET_E_INVAL, "line %zu: %s", p->problem_mark.line + 1, p->problem);
+            break;
+        }
+        if (k.type == YAML_SEQUENCE_END_EVENT || k.type == YAML_MAPPING_END_EVENT) {
+            yaml_event_delete(&k);
+            return out;
+        }
+        cJSON *item = NULL;
+        if (!map) {
+            item = yaml_node(p, &k, err, depth + 1);
+            yaml_event_delete(&k);
+            if (item == NULL) {
+                break;
+            }
+            cJSON_AddItemToArray(out, item);
+            continue;
+        }
+        if (k.type != YAML_SCALAR_EVENT) {
+            hret_err_set(err, HRET_E_INVAL, "line %zu: keys must be plain text",
+                         k.start_mark.line + 1);
+            yaml_event_delete(&k);
+            break;
+        }
+        if (!yaml_parser_parse(p, &v)) {
+            hret_err_set(err, HRET_E_INVAL, "line %zu: %s", p->problem_mark.line + 1, p->problem);
+            yaml_event_delete(&k);
+            break;
+        }
+        item = yaml_node(p, &v, err, depth + 1);
+        yaml_event_delete(&v);
+        if (item != NULL) {
+            cJSON_AddItemToObject(out, (const char *)k.data.scalar.value, item);
+        }
+        yaml_event_delete(&k);
+        if (item == NULL) {
+            break;
+        }
+    }
+    cJSON_Delete(out);
+    return NULL;
+}
+
+/* The first YAML document of text as compact JSON; caller owns result, NULL with err set. */
+static char *yaml_to_json(const char *text, size_t len, struct hret_err *err)
+{
+    yaml_parser_t p;
+    yaml_parser_initialize(&p);
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    cJSON *doc = NULL;
+    yaml_event_t ev;
+    while (doc == NULL && err->code == HRET_OK) {
+        if (!yaml_parser_parse(&p, &ev)) {
+            hret_err_set(err, HRET_E_INVAL, "line %zu: %s", p.problem_mark.line + 1, p.problem);
+            break;
+        }
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_SCALAR_EVENT || t == YAML_SEQUENCE_START_EVENT ||
+            t == YAML_MAPPING_START_EVENT || t == YAML_ALIAS_EVENT) {
+            doc = yaml_node(&p, &ev, err, 1);
+        } else if (t == YAML_STREAM_END_EVENT) {
+            hret_err_set(err, HRET_E_INVAL, "the file is empty");
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    char *json = doc ? hret_json_print(doc) : NULL;
+    cJSON_Delete(doc);
+    return json;
+}
+
+/* ---- building and sending ------------------------------------------------------------------ */
+
+/* The request text from FILE (JSON, or YAML by extension) or from the flags; caller owns. */
+static char *request_text(const struct submit_args *a, size_t max, size_t *len,
+                          struct hret_err *err)
+{
+    if (a->file != NULL) {
+        struct hret_buf b;
+        hret_buf_init(&b, max * 4);
+        if (hret_buf_append_file(&b, a->file, err) != HRET_OK) {
+            hret_buf_fini(&b);
+            return NULL;
+        }
+        size_t n = strlen(a->file);
+        bool yaml = (n > 5 && strcmp(a->file + n - 5, ".yaml") == 0) ||
+                    (n > 4 && strcmp(a->file + n - 4, ".yml") == 0);
+        char *text = yaml ? yaml_to_json(b.data ? b.data : "", b.len, err) : hret_buf_take(&b);
+        hret_buf_fini(&b);
+        *len = text ? strlen(text) : 0;
+        return text;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON *target = o; /* without --dataset, dataset keys go to the top (the default dataset) */
+    if (a->dataset != NULL) {
+        target = cJSON_CreateObject();
+        cJSON_AddStringToObject(target, "name", a->dataset);
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "datasets"), target);
+    }
+    if (a->subsets.count > 0) {
+        cJSON *s = cJSON_AddArrayToObject(target, "subset");
+        for (size_t i = 0; i < a->subsets.count; i++) {
+            cJSON_AddItemToArray(s, cJSON_CreateString(a->subsets.items[i]));
+        }
+    }
+    if (a->split != NULL) {
+        cJSON_AddStringToObject(target, "split", a->split);
+    }
+    if (a->limit >= 0) {
+        cJSON_AddNumberToObject(target, "limit", (double)a->limit);
+    }
+    if (a->models.count > 0) {
+        cJSON *ms = cJSON_AddArrayToObject(o, "models");
+        for (size_t i = 0; i < a->models.count; i++) {
+            cJSON *m = cJSON_CreateObject();
+            cJSON_AddStringToObject(m, "name", a->models.items[i]);
+            cJSON_AddItemToArray(ms, m);
+        }
+    }
+    if (a->method != NULL || a->params->child != NULL) {
+        cJSON *ev = cJSON_AddObjectToObject(o, "evaluation");
+        if (a->method != NULL) {
+            cJSON_AddStringToObject(ev, "method", a->method);
+        }
+        if (a->params->child != NULL) {
+            cJSON_AddItemToObject(ev, "params", cJSON_Duplicate(a->params, 1));
+        }
+    }
+    if (a->run_name != NULL) {
+        cJSON_AddStringToObject(o, "run_name", a->run_name);
+    }
+    if (a->num_few_shot >= 0) {
+        cJSON_AddNumberToObject(o, "num_few_shot", (double)a->num_few_shot);
+    }
+    if (a->meta->child != NULL) {
+        cJSON_AddItemToObject(o, "metadata", cJSON_Duplicate(a->meta, 1));
+    }
+    if (a->request_id != NULL) {
+        cJSON_AddStringToObject(o, "request_id", a->request_id);
+    }
+    char *text = hret_json_print(o);
+    cJSON_Delete(o);
+    *len = strlen(text);
+    return text;
+}
+
+static struct hret_kafka_conf kafka_conf(const struct hret_config *cfg)
+{
+    return (struct hret_kafka_conf){
+        .brokers = cfg->kafka.brokers,
+        .client_id = "hret-submit",
+        .properties = &cfg->kafka.properties,
+        .sasl_password_env = cfg->kafka.sasl_password_env,
+    };
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One result event: prints it when it belongs to id; counts runs and failures. Returns true
+ * when the request cannot report more (it was rejected before any run existed). */
+static bool on_result(const rd_kafka_message_t *m, const char *id, size_t *runs, size_t *failed)
+{
+    cJSON *data = hret_json_parse(m->payload, m->len, MAX_RESULT_BYTES, NULL);
+    const char *rid = cJSON_GetStringValue(cJSON_GetObjectItem(data, "request_id"));
+    bool over = false;
+    if (rid != NULL && strcmp(rid, id) == 0) {
+        rd_kafka_headers_t *h = NULL;
+        char type[128] = "";
+        if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            hret_cloudevent_header(h, "ce_type", type, sizeof type);
+        }
+        const char *status = cJSON_GetStringValue(cJSON_GetObjectItem(data, "status"));
+        const char *run = cJSON_GetStringValue(cJSON_GetObjectItem(data, "run_id"));
+        const char *model =
+            cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(data, "model"), "name"));
+        const char *ds =
+            cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(data, "dataset"), "name"));
+        const cJSON *acc = cJSON_GetObjectItem(cJSON_GetObjectItem(data, "metrics"), "accuracy");
+        if (strcmp(type, "hret.run.completed.v1") == 0 ||
+            (status && !strcmp(status, "completed"))) {
+            (*runs)++;
+            printf("completed run=%s model=%s dataset=%s", run ? run : "?", model ? model : "?",
+                   ds ? ds : "?");
+            if (cJSON_IsNumber(acc)) {
+                printf(" accuracy=%.4f", acc->valuedouble);
+            }
+            printf("\n");
+        } else if (strcmp(type, "hret.run.failed.v1") == 0 ||
+                   (status && !strcmp(status, "failed"))) {
+            const cJSON *e = cJSON_GetObjectItem(data, "error");
+            const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(e, "message"));
+            (*runs)++;
+            (*failed)++;
+            printf("failed run=%s model=%s dataset=%s error=%s\n", run ? run : "-",
+                   model ? model : "-", ds ? ds : "-", msg ? msg : "?");
+            over = run == NULL; /* rejected as a whole */
+        } else if (strcmp(type, "hret.comparison.completed.v1") == 0) {
+            char *text = hret_json_print(data);
+            printf("comparison %s\n", text);
+            free(text);
+        }
+        fflush(stdout);
+    }
+    cJSON_Delete(data);
+    return over;
+}
+
+/* Follows the results topic until every run of req reported or the deadline passed. */
+static int follow(struct hret_kafka_consumer *c, const struct hret_request *req, long long end)
+{
+    size_t want = req->n_models * req->n_datasets, runs = 0, failed = 0;
+    bool over = false;
+    while (!over && runs < want && now_ms() < end) {
+        rd_kafka_message_t *m = NULL;
+        struct hret_err err = HRET_ERR_INIT;
+        enum hret_result r = hret_kafka_consumer_poll(c, 200, &m, &err);
+        if (r == HRET_OK) {
+            over = on_result(m, req->request_id, &runs, &failed);
+            rd_kafka_message_destroy(m);
+        } else if (r != HRET_AGAIN && !hret_result_is_retriable(r)) {
+            fprintf(stderr, WHO ": following results: %s\n", err.msg);
+            return HRET_EXIT_FAILURE;
+        }
+    }
+    if (failed > 0) {
+        fprintf(stderr, WHO ": %zu of %zu run(s) failed\n", failed, want);
+        return HRET_EXIT_FAILURE;
+    }
+    if (runs < want) {
+        fprintf(stderr, WHO ": timed out waiting for results (%zu of %zu run(s) reported)\n", runs,
+                want);
+        return SUBMIT_EXIT_TIMEOUT;
+    }
+    return HRET_EXIT_OK;
+}
+
+static int send_request(const struct hret_config *cfg, const struct hret_request *req,
+                        const char *json, const struct submit_args *a)
+{
+    struct hret_kafka_conf kc = kafka_conf(cfg);
+    struct hret_kafka_consumer *c = NULL;
+    struct hret_kafka_producer *p = NULL;
+    struct hret_err err = HRET_ERR_INIT;
+    int rc = HRET_EXIT_FAILURE;
+    long long end = now_ms() + a->timeout_s * 1000;
+    /* the results' end offsets are taken before producing, so no result can be missed */
+    if (a->wait && (hret_kafka_consumer_new(&kc, HRET_KAFKA_START_LATEST, &c, &err) != HRET_OK ||
+                    hret_kafka_consumer_assign_latest(c, cfg->kafka.results_topic,
+                                                      PRODUCE_TIMEOUT_MS, &err) != HRET_OK)) {
+        goto cleanup;
+    }
+    struct hret_cloudevent ev;
+    if (hret_kafka_producer_new(&kc, &p, &err) != HRET_OK ||
+        hret_cloudevent_init(&ev, HRET_REQUEST_EVENT_TYPE, "/hret/submit", &err) != HRET_OK) {
+        goto cleanup;
+    }
+    struct hret_kafka_message m = {
+        .topic = cfg->kafka.requests_topic,
+        .key = req->request_id,
+        .key_len = strlen(req->request_id),
+        .value = json,
+        .value_len = strlen(json),
+        .event = &ev,
+    };
+    struct hret_kafka_delivery d;
+    if (hret_kafka_produce_wait(p, &m, PRODUCE_TIMEOUT_MS, &d, &err) != HRET_OK) {
+        goto cleanup;
+    }
+    hret_log_info("submit", req->request_id, "sent to %s[%d]@%lld ce_id=%s", m.topic,
+                  (int)d.partition, (long long)d.offset, ev.id);
+    printf("%s\n", req->request_id);
+    fflush(stdout);
+    rc = a->wait ? follow(c, req, end) : HRET_EXIT_OK;
+cleanup:
+    if (err.code != HRET_OK) {
+        fprintf(stderr, WHO ": %s\n", err.msg);
+        rc = err.code == HRET_E_CONFIG ? HRET_EXIT_USAGE : HRET_EXIT_FAILURE;
+    }
+    hret_kafka_producer_destroy(p);
+    hret_kafka_consumer_destroy(c);
+    return rc;
+}
+
+int hret_cmd_submit(int argc, char **argv)
+{
+    struct submit_args a = {0};
+    struct hret_config cfg = {0};
+    struct hret_strlist problems = {0};
+    struct hret_request *req = NULL;
+    char *text = NULL, *json = NULL;
+    struct hret_err err = HRET_ERR_INIT;
+    int rc = parse_args(argc, argv, &a);
+    if (rc != HRET_EXIT_OK) {
+        goto cleanup;
+    }
+    if (a.file == NULL && !a.flags) {
+        fprintf(stderr, WHO ": nothing to submit: give a request FILE or --dataset/--model "
+                            "(see hret help submit)\n");
+        rc = HRET_EXIT_USAGE;
+        goto cleanup;
+    }
+    rc = HRET_EXIT_USAGE;
+    if (hret_config_load(&cfg, hret_config_locate(a.config), &problems, &err) != HRET_OK) {
+        for (size_t i = 0; i < problems.count; i++) {
+            fprintf(stderr, "%s\n", problems.items[i]);
+        }
+        goto cleanup;
+    }
+    hret_log_setup((enum hret_log_level)cfg.log_level, (enum hret_log_format)cfg.log_format);
+    if (a.kafka != NULL) {
+        free(cfg.kafka.brokers);
+        cfg.kafka.brokers = hret_xstrdup(a.kafka);
+    }
+    size_t len = 0;
+    text = request_text(&a, (size_t)cfg.kafka.max_message_bytes, &len, &err);
+    char path[HRET_REQUEST_PATH_MAX];
+    if (text == NULL || hret_request_parse(text, len, &cfg, &req, path, &err) != HRET_OK) {
+        fprintf(stderr, WHO ": %s: %s\n", a.file ? a.file : "request", err.msg);
+        goto cleanup;
+    }
+    if (req->request_id == NULL) {
+        char id[37];
+        if (hret_uuid4(id, &err) != HRET_OK) {
+            fprintf(stderr, WHO ": %s\n", err.msg);
+            rc = HRET_EXIT_FAILURE;
+            goto cleanup;
+        }
+        hret_request_set_id(req, id);
+    }
+    cJSON *canonical = hret_request_to_json(req);
+    json = hret_json_print(canonical);
+    cJSON_Delete(canonical);
+    if (strlen(json) > (size_t)cfg.kafka.max_message_bytes) {
+        fprintf(stderr, WHO ": the normalised request is %zu bytes, over kafka.max_message_bytes\n",
+                strlen(json));
+        goto cleanup;
+    }
+    if (a.dry_run) {
+        printf("%s\n", json);
+        rc = HRET_EXIT_OK;
+        goto cleanup;
+    }
+    rc = send_request(&cfg, req, json, &a);
+cleanup:
+    free(json);
+    free(text);
+    hret_request_destroy(req);
+    hret_strlist_fini(&problems);
+    hret_config_fini(&cfg);
+    hret_strlist_fini(&a.models);
+    hret_strlist_fini(&a.subsets);
+    cJSON_Delete(a.meta);
+    cJSON_Delete(a.params);
+    return rc;
+}
