@@ -1,0 +1,381 @@
+#include "hret_probe.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hret_backend.h"
+#include "hret_http.h"
+#include "hret_json.h"
+#include "hret_mem.h"
+#include "hret_run.h"
+
+/* Korean and ASCII, so the offsets of an echo tell bytes from characters. */
+#define PROBE_PROMPT "대한민국의 수도는 서울이다. The capital of Korea is Seoul."
+#define CHAT_PROMPT "Reply with the single word OK."
+
+enum call_kind { CALL_MODELS, CALL_ECHO, CALL_CHAT };
+
+struct call {
+    enum call_kind kind;
+    const struct hret_model_config *model;
+    struct hret_probe_report *rep;
+    bool done;
+};
+
+void hret_probe_report_fini(struct hret_probe_report *r)
+{
+    hret_strlist_fini(&r->served);
+    free(r->models_detail);
+    free(r->echo_detail);
+    free(r->chat_detail);
+    memset(r, 0, sizeof *r);
+}
+
+static const cJSON *array_member(const cJSON *obj, const char *key)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsArray(a) ? a : NULL;
+}
+
+bool hret_probe_echo_ok(const cJSON *logprobs, long prompt_tokens, char *why, size_t cap)
+{
+    if (!cJSON_IsObject(logprobs)) {
+        snprintf(why, cap, "the response has no logprobs (logprobs/echo ignored)");
+        return false;
+    }
+    const cJSON *lps = array_member(logprobs, "token_logprobs");
+    const cJSON *offsets = array_member(logprobs, "text_offset");
+    int n = lps ? cJSON_GetArraySize(lps) : 0;
+    if (n == 0 || offsets == NULL || cJSON_GetArraySize(offsets) != n) {
+        snprintf(why, cap, "logprobs lacks token_logprobs and text_offset of the same length");
+        return false;
+    }
+    if (prompt_tokens > 0 && n < prompt_tokens) {
+        snprintf(why, cap,
+                 "only %d log-probabilities for a prompt of %ld tokens: the prompt was not "
+                 "echoed",
+                 n, prompt_tokens);
+        return false;
+    }
+    const cJSON *first_off = cJSON_GetArrayItem(offsets, 0);
+    if (!cJSON_IsNull(cJSON_GetArrayItem(lps, 0)) || !cJSON_IsNumber(first_off) ||
+        first_off->valuedouble != 0) {
+        snprintf(why, cap,
+                 "the first token has a log-probability or a non-zero offset: the prompt was "
+                 "not echoed");
+        return false;
+    }
+    snprintf(why, cap, "%d prompt tokens echoed with log-probabilities", n);
+    return true;
+}
+
+bool hret_probe_chat_ok(const cJSON *logprobs, char *why, size_t cap)
+{
+    const cJSON *content = array_member(logprobs, "content");
+    const cJSON *first = content ? cJSON_GetArrayItem(content, 0) : NULL;
+    if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(first, "logprob"))) {
+        snprintf(why, cap, "the response has no per-token logprobs");
+        return false;
+    }
+    snprintf(why, cap, "%d generated token(s) with log-probabilities", cJSON_GetArraySize(content));
+    return true;
+}
+
+static size_t char_count(const char *s, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        count += ((unsigned char)s[i] & 0xC0) != 0x80;
+    }
+    return count;
+}
+
+/* Whether text_offset counts bytes: the unit the token strings' lengths agree with (steps
+ * between offsets equal to the byte or the character length of non-ASCII tokens). */
+static bool offsets_in_bytes(const cJSON *tokens, const cJSON *offsets, size_t n)
+{
+    long bytes = 0, chars = 0;
+    const cJSON *tok = tokens ? tokens->child : NULL;
+    const cJSON *off = offsets->child;
+    for (size_t i = 0; i + 1 < n && tok && off; i++, tok = tok->next, off = off->next) {
+        if (cJSON_IsString(tok) && cJSON_IsNumber(off) && cJSON_IsNumber(off->next)) {
+            double step = off->next->valuedouble - off->valuedouble;
+            size_t b = strlen(tok->valuestring), c = char_count(tok->valuestring, b);
+            bytes += b != c && step == (double)b;
+            chars += b != c && step == (double)c;
+        }
+    }
+    return bytes > chars;
+}
+
+enum hret_result hret_probe_continuation(const cJSON *logprobs, const char *prompt,
+                                         size_t context_len, long prompt_tokens, double *sum,
+                                         size_t *tokens, struct hret_err *err)
+{
+    const cJSON *lps = array_member(logprobs, "token_logprobs");
+    const cJSON *offsets = array_member(logprobs, "text_offset");
+    const cJSON *toks = array_member(logprobs, "tokens");
+    size_t n = lps ? (size_t)cJSON_GetArraySize(lps) : 0;
+    char why[256];
+    if (!hret_probe_echo_ok(logprobs, prompt_tokens, why, sizeof why)) {
+        return hret_err_set(err, HRET_E_PROTO, "no prompt log-probabilities: %s", why);
+    }
+    /* The echo lists the prompt's tokens first, then the generated ones. */
+    size_t p = prompt_tokens > 0 && (size_t)prompt_tokens < n ? (size_t)prompt_tokens : n;
+    const char *cont = prompt + context_len;
+    bool in_bytes = offsets_in_bytes(toks, offsets, p);
+    size_t cont_len = in_bytes ? strlen(cont) : char_count(cont, strlen(cont));
+    const cJSON *last_off = cJSON_GetArrayItem(offsets, (int)p - 1);
+    const cJSON *last_tok = toks ? cJSON_GetArrayItem(toks, (int)p - 1) : NULL;
+    double start;
+    if (cJSON_IsString(last_tok) && cJSON_IsNumber(last_off)) {
+        /* From the end of the echoed prompt, so a leading BOS ("<s>" counted in the offsets
+         * by vLLM) shifts nothing. */
+        size_t b = strlen(last_tok->valuestring);
+        start = last_off->valuedouble +
+                (double)(in_bytes ? b : char_count(last_tok->valuestring, b)) - (double)cont_len;
+    } else {
+        start = (double)(in_bytes ? context_len : char_count(prompt, context_len));
+    }
+    double total = 0;
+    size_t count = 0, i = 0;
+    const cJSON *lp = lps->child;
+    for (const cJSON *off = offsets->child; i < p; off = off->next, lp = lp->next, i++) {
+        if (!cJSON_IsNumber(off) || off->valuedouble < start) {
+            continue;
+        }
+        if (!cJSON_IsNumber(lp) || !isfinite(lp->valuedouble)) {
+            return hret_err_set(err, HRET_E_PROTO,
+                                "continuation token %zu has no log-probability (null)", i);
+        }
+        total += lp->valuedouble;
+        count++;
+    }
+    if (count == 0) {
+        return hret_err_set(err, HRET_E_PROTO,
+                            "no echoed token starts inside the continuation: the prompt was not "
+                            "echoed");
+    }
+    *sum = total;
+    if (tokens != NULL) {
+        *tokens = count;
+    }
+    return HRET_OK;
+}
+
+/* ---- the probe's requests ---- */
+
+static char *failure_text(const struct hret_http_result *r)
+{
+    char detail[256];
+    hret_backend_error_message(r->body, r->body_len, detail, sizeof detail);
+    return *detail ? hret_xasprintf("%s: %s", r->error, detail) : hret_xstrdup(r->error);
+}
+
+static void read_models(struct call *c, const struct hret_http_result *r)
+{
+    struct hret_probe_report *rep = c->rep;
+    cJSON *root = hret_json_parse(r->body, r->body_len, r->body_len + 1, NULL);
+    const cJSON *data = array_member(root, "data");
+    if (data == NULL) {
+        rep->models_detail = hret_xstrdup("GET /models answered, but not with a model list");
+        cJSON_Delete(root);
+        return;
+    }
+    for (const cJSON *m = data->child; m != NULL; m = m->next) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
+        if (cJSON_IsString(id)) {
+            hret_strlist_push(&rep->served, hret_xstrdup(id->valuestring));
+            rep->model_listed |= strcmp(id->valuestring, c->model->model) == 0;
+        }
+    }
+    rep->models_detail =
+        hret_xasprintf("HTTP %ld, %zu model(s) listed", r->status, rep->served.count);
+    cJSON_Delete(root);
+}
+
+static void read_answer(struct call *c, const struct hret_http_result *r)
+{
+    struct hret_probe_report *rep = c->rep;
+    const struct hret_backend_ops *backend =
+        c->kind == CALL_ECHO ? &hret_backend_openai_completions : &hret_backend_openai_chat;
+    struct hret_backend_output out = {0};
+    struct hret_err err = HRET_ERR_INIT;
+    char why[256];
+    bool ok = false;
+    if (backend->parse(r->body, r->body_len, &out, &err) != HRET_OK) {
+        snprintf(why, sizeof why, "%s", err.msg);
+    } else if (c->kind == CALL_ECHO) {
+        ok = hret_probe_echo_ok(out.logprobs, out.prompt_tokens, why, sizeof why);
+    } else {
+        ok = hret_probe_chat_ok(out.logprobs, why, sizeof why);
+    }
+    hret_backend_output_fini(&out);
+    if (c->kind == CALL_ECHO) {
+        rep->echo_logprobs = ok;
+        rep->echo_detail = hret_xstrdup(why);
+    } else {
+        rep->chat_logprobs = ok;
+        rep->chat_detail = hret_xstrdup(why);
+    }
+}
+
+static enum hret_result on_done(void *user, const struct hret_http_result *r)
+{
+    struct call *c = user;
+    c->done = true;
+    if (c->kind == CALL_MODELS) {
+        c->rep->models_status = r->status;
+        c->rep->reachable = r->status > 0;
+        if (r->code == HRET_OK) {
+            read_models(c, r);
+        } else {
+            c->rep->models_detail = failure_text(r);
+        }
+        return HRET_OK;
+    }
+    if (r->code == HRET_OK) {
+        read_answer(c, r);
+    } else if (c->kind == CALL_ECHO) {
+        c->rep->echo_detail = failure_text(r);
+    } else {
+        c->rep->chat_detail = failure_text(r);
+    }
+    return HRET_OK;
+}
+
+/* Submits one probe request; the prepared URL and body are copied by the engine. */
+static void submit(struct hret_http *h, int pool, struct call *c, const struct hret_gen_params *g)
+{
+    struct hret_buf url, body;
+    hret_buf_init(&url, 8192);
+    hret_buf_init(&body, 1 << 20);
+    struct hret_err err = HRET_ERR_INIT;
+    enum hret_result r;
+    if (c->kind == CALL_MODELS) {
+        const char *base = c->model->base_url;
+        size_t n = strlen(base);
+        while (n > 0 && base[n - 1] == '/') {
+            n--;
+        }
+        r = hret_buf_appendf(&url, &err, "%.*s/models", (int)n, base);
+    } else {
+        const struct hret_backend_ops *b =
+            c->kind == CALL_ECHO ? &hret_backend_openai_completions : &hret_backend_openai_chat;
+        r = b->prepare(c->model, g, c->kind == CALL_ECHO ? PROBE_PROMPT : CHAT_PROMPT, &url, &body,
+                       &err);
+    }
+    struct hret_http_request req = {
+        .url = hret_buf_str(&url),
+        .body = c->kind == CALL_MODELS ? NULL : body.data,
+        .body_len = body.len,
+        .est_tokens = 64,
+    };
+    if (r != HRET_OK || hret_http_submit(h, pool, &req, on_done, c, &err) != HRET_OK) {
+        char **detail = c->kind == CALL_MODELS ? &c->rep->models_detail
+                        : c->kind == CALL_ECHO ? &c->rep->echo_detail
+                                               : &c->rep->chat_detail;
+        *detail = hret_xasprintf("cannot send the request: %s", err.msg);
+        c->done = true;
+    }
+    hret_buf_fini(&url);
+    hret_buf_fini(&body);
+}
+
+enum hret_result hret_probe_run(const struct hret_model_config *model, bool check_chat,
+                                struct hret_probe_report *out, struct hret_err *err)
+{
+    struct hret_http_limits limits;
+    hret_run_limits(model, &limits);
+    limits.max_retries = limits.max_retries > 1 ? 1 : limits.max_retries;
+    struct hret_http *h = hret_http_new(err);
+    if (h == NULL) {
+        return HRET_E_FATAL;
+    }
+    int pool = hret_http_add_pool(h, &limits, err);
+    if (pool < 0) {
+        hret_http_destroy(h);
+        return HRET_E_CONFIG;
+    }
+    double start = hret_http_now_ms();
+    cJSON *echo_extra = cJSON_CreateObject();
+    cJSON_AddNumberToObject(echo_extra, "max_tokens", 0);
+    cJSON_AddNumberToObject(echo_extra, "temperature", 0);
+    struct hret_gen_params echo = {.temperature = 0,
+                                   .top_p = NAN,
+                                   .logprobs = true,
+                                   .top_logprobs = 1,
+                                   .echo = true,
+                                   .extra_body = echo_extra};
+    struct hret_gen_params chat = {
+        .max_tokens = 1, .temperature = 0, .top_p = NAN, .logprobs = true, .top_logprobs = 1};
+    struct call calls[3] = {{CALL_MODELS, model, out, false},
+                            {CALL_ECHO, model, out, false},
+                            {CALL_CHAT, model, out, false}};
+    out->chat_checked = check_chat;
+    for (int i = 0; i < (check_chat ? 3 : 2); i++) {
+        submit(h, pool, &calls[i], i == CALL_ECHO ? &echo : &chat);
+    }
+    while (hret_http_run(h, 100) > 0) {
+    }
+    cJSON_Delete(echo_extra);
+    hret_http_destroy(h);
+    out->elapsed_ms = hret_http_now_ms() - start;
+    if (out->models_detail == NULL) {
+        out->models_detail = hret_xstrdup("no answer");
+    }
+    if (out->echo_detail == NULL) {
+        out->echo_detail = hret_xstrdup("no answer");
+    }
+    if (check_chat && out->chat_detail == NULL) {
+        out->chat_detail = hret_xstrdup("no answer");
+    }
+    return HRET_OK;
+}
+
+enum hret_result hret_probe_require_echo(const struct hret_model_config *model,
+                                         struct hret_err *err)
+{
+    struct hret_probe_report rep = {0};
+    enum hret_result r = hret_probe_run(model, false, &rep, err);
+    if (r == HRET_OK && !rep.echo_logprobs) {
+        r = hret_err_set(err, HRET_E_UNAVAILABLE,
+                         "model '%s' (%s at %s) cannot be scored by log_likelihood: /completions "
+                         "with echo+logprobs did not return prompt log-probabilities (%s). It "
+                         "needs a server that does (vLLM; not llama.cpp or TGI); use "
+                         "string_match instead. hret probe --model %s shows what the endpoint "
+                         "supports.",
+                         model->name, model->model, model->base_url, rep.echo_detail, model->name);
+    }
+    hret_probe_report_fini(&rep);
+    return r;
+}
+
+cJSON *hret_probe_report_json(const struct hret_model_config *model,
+                              const struct hret_probe_report *r)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "model", model->name);
+    cJSON_AddStringToObject(j, "model_id", model->model);
+    cJSON_AddStringToObject(j, "base_url", model->base_url);
+    cJSON_AddBoolToObject(j, "reachable", r->reachable);
+    cJSON_AddNumberToObject(j, "models_status", (double)r->models_status);
+    cJSON_AddItemToObject(
+        j, "served_models",
+        cJSON_CreateStringArray((const char *const *)r->served.items, (int)r->served.count));
+    cJSON_AddBoolToObject(j, "model_listed", r->model_listed);
+    cJSON_AddBoolToObject(j, "supports_echo_logprobs", r->echo_logprobs);
+    cJSON_AddItemToObject(j, "supports_chat_logprobs",
+                          r->chat_checked ? cJSON_CreateBool(r->chat_logprobs)
+                                          : cJSON_CreateNull());
+    cJSON *d = cJSON_AddObjectToObject(j, "details");
+    cJSON_AddStringToObject(d, "models", r->models_detail ? r->models_detail : "");
+    cJSON_AddStringToObject(d, "echo_logprobs", r->echo_detail ? r->echo_detail : "");
+    if (r->chat_checked) {
+        cJSON_AddStringToObject(d, "chat_logprobs", r->chat_detail ? r->chat_detail : "");
+    }
+    cJSON_AddNumberToObject(j, "elapsed_ms", round(r->elapsed_ms * 10) / 10);
+    return j;
+}

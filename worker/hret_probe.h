@@ -1,0 +1,82 @@
+/* What an endpoint can do (reference/infra.md §7.2, §7.6), asked through the endpoint engine
+ * before a run depends on it, and the reading of echoed prompt log-probabilities that
+ * log_likelihood scoring relies on.
+ *
+ * The probe sends, in parallel with the model's limits (retries capped at 1):
+ *   GET  {base_url}/models                        reachable, served ids, configured id listed
+ *   POST {base_url}/completions                   echo:true, logprobs:1, max_tokens:0,
+ *                                                 temperature:0 -> supports_echo_logprobs
+ *   POST {base_url}/chat/completions (chat only)  logprobs:true, top_logprobs:1, max_tokens:1
+ *                                                 -> supports_chat_logprobs
+ * An echo response qualifies when choice 0's logprobs has token_logprobs and text_offset of the
+ * same length, at least usage.prompt_tokens entries, the first log-probability null and the
+ * first offset 0: what vLLM returns, and what llama.cpp (echo ignored) and TGI do not. */
+#ifndef HRET_PROBE_H
+#define HRET_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "hret_cfg.h"
+#include "hret_config.h"
+#include "hret_err.h"
+
+struct hret_probe_report {
+    bool reachable;             /* the server answered GET /models with any HTTP status */
+    long models_status;         /* that status, 0 when there was no answer */
+    struct hret_strlist served; /* ids listed by GET /models (owned) */
+    bool model_listed;          /* the configured `model` id is among them */
+    bool echo_logprobs;         /* supports_echo_logprobs */
+    bool chat_checked;          /* the chat check ran (chat backends) */
+    bool chat_logprobs;         /* supports_chat_logprobs */
+    char *models_detail;        /* owned, never NULL after a probe: what GET /models said */
+    char *echo_detail;          /* owned, never NULL: why echo+logprobs works or not */
+    char *chat_detail;          /* owned, NULL unless chat_checked */
+    double elapsed_ms;
+};
+
+void hret_probe_report_fini(struct hret_probe_report *r);
+
+/* Probes model (borrowed); out zeroed by the caller. Endpoint failures are recorded in out; it
+ * fails only when the engine cannot start (bad limits). check_chat: also try chat logprobs. */
+enum hret_result hret_probe_run(const struct hret_model_config *model, bool check_chat,
+                                struct hret_probe_report *out, struct hret_err *err);
+
+/* Probes model (borrowed) for echo+logprobs: HRET_OK when log_likelihood can score it, else
+ * HRET_E_UNAVAILABLE with a message naming the model and what is missing. For `hret run` and
+ * the worker, before any log-likelihood request. */
+enum hret_result hret_probe_require_echo(const struct hret_model_config *model,
+                                         struct hret_err *err);
+
+/* The report as JSON {reachable, models_status, served_models, model_listed,
+ * supports_echo_logprobs, supports_chat_logprobs (null unless checked), details{...}}. Caller
+ * owns result. */
+cJSON *hret_probe_report_json(const struct hret_model_config *model,
+                              const struct hret_probe_report *r);
+
+/* Pure. Whether logprobs (choice 0's "logprobs" member, borrowed, nullable) is an echo of a
+ * prompt of prompt_tokens tokens (0 = unknown) by the rules above; why (cap bytes) says what is
+ * missing, or what was found. */
+bool hret_probe_echo_ok(const cJSON *logprobs, long prompt_tokens, char *why, size_t cap);
+
+/* Pure. Whether a chat choice's logprobs (borrowed, nullable) has per-token log-probabilities. */
+bool hret_probe_chat_ok(const cJSON *logprobs, char *why, size_t cap);
+
+/* Pure. The log-probability of the continuation prompt[context_len..] (prompt borrowed: the
+ * text the request sent) from its echo logprobs (borrowed): the sum of token_logprobs over the
+ * echoed prompt tokens (the first prompt_tokens entries, all when 0; generated ones excluded)
+ * that start inside the continuation. The continuation starts len(continuation) before the end
+ * of the last prompt token, so a BOS echoed in front ("<s>", which vLLM counts in text_offset)
+ * shifts nothing. text_offset counts bytes on some servers (this project's fake, llama.cpp's
+ * echo PR) and characters on Python ones (OpenAI, vLLM): the unit is the one the token strings
+ * agree with (offset steps equal to their byte or character lengths), characters when they do
+ * not tell. *tokens (nullable) gets the number of tokens summed. HRET_E_PROTO naming what is
+ * missing when logprobs is not an echo (hret_probe_echo_ok), a continuation token has no
+ * log-probability, or no token starts in the continuation. */
+enum hret_result hret_probe_continuation(const cJSON *logprobs, const char *prompt,
+                                         size_t context_len, long prompt_tokens, double *sum,
+                                         size_t *tokens, struct hret_err *err);
+
+#endif
