@@ -35,6 +35,21 @@ static const struct hret_cli_command commands[] = {
      "                         extraction=robust, ignore_case=true, regexes_to_ignore=[...]\n"
      "  --max-tokens N, --temperature T   generation settings for this run\n"
      "  --language-penalty T   language_penalizer = 1 when the answer's Hangul share >= T\n"
+     "scoring modes:\n"
+     "  --method log_likelihood   MCQA by option log-probabilities: one /completions request\n"
+     "                         per option (prompt + \" \" + option, echo+logprobs, max_tokens 0);\n"
+     "                         the endpoint is probed first and the run fails if it cannot\n"
+     "                         return prompt log-probabilities (vLLM can; llama.cpp, TGI not)\n"
+     "  --method llm_judge --judge-model NAME   a second models: entry judges each answer;\n"
+     "                         --param judge_type=k2_eval (\"Score: n\", the default),\n"
+     "                         response_comparison ([[A]]/[[B]] vs the reference),\n"
+     "                         rubric_and_response, rubric_response_and_gold; samples with a\n"
+     "                         pre-filled prediction (kudge) are judged without the model\n"
+     "  --self-consistency N   N answers per sample (n=N, or N requests if the server ignores\n"
+     "                         n) at --temperature (default 0.7), majority vote on the parsed\n"
+     "                         answer, ties to the first; every raw answer is kept\n"
+     "  --language-gate        answers whose Hangul share is below --language-penalty T\n"
+     "                         (default 0.5) are marked wrong, counted in language_gate_*\n"
      "output:\n"
      "  --run-name X           name stored with the results\n"
      "  --output FILE          results JSON (default: <output_dir>/hret_results_<time>.json\n"
@@ -55,6 +70,23 @@ static const struct hret_cli_command commands[] = {
      "Each input line has prediction, reference and optional options, method and params.\n"
      "Each output line adds normalized_pred, normalized_ref and is_correct.\n",
      hret_cmd_score},
+    {"probe", "check what a model endpoint supports before a run depends on it",
+     "usage: hret probe [--model NAME] [--json] [--config FILE]\n"
+     "\n"
+     "Asks the endpoint of a models: entry, with its own limits and key:\n"
+     "  GET  {base_url}/models          reachable? which model ids does it serve? is the\n"
+     "                                  configured `model:` among them?\n"
+     "  POST {base_url}/completions     echo:true, logprobs:1, max_tokens:0: does it return\n"
+     "                                  prompt log-probabilities? (needed by log_likelihood;\n"
+     "                                  vLLM does, llama.cpp and TGI do not)\n"
+     "  POST {base_url}/chat/completions  logprobs:true (chat backends): per-token logprobs?\n"
+     "\n"
+     "--json prints the report as one JSON object (supports_echo_logprobs, ...).\n"
+     "Exit status: 0 reachable and the model id is listed, 1 otherwise, 2 usage error.\n"
+     "\n"
+     "example:\n"
+     "  hret probe --model local-vllm\n",
+     hret_cmd_probe},
     {"worker", "consume evaluation requests and shard tasks from Kafka (the fleet role)",
      "usage: hret worker [--config FILE] [--kafka BROKERS] [--db CONNINFO]\n"
      "\n"
@@ -62,28 +94,93 @@ static const struct hret_cli_command commands[] = {
      "the effects are durable, so any worker can die and another finishes its work.\n",
      NULL},
     {"submit", "produce an evaluation request to Kafka, optionally wait for its result",
-     "usage: hret submit (--dataset D --model M [--method M] [--run-name X] [--meta k=v ...]\n"
-     "                   | FILE.json|FILE.yaml) [--wait [--timeout S]] [--kafka BROKERS]\n",
-     NULL},
+     "usage: hret submit (--dataset D --model M[,M2] [--method M] [--param k=v ...]\n"
+     "                    [--run-name X] [--meta k=v ...] [--subset A,B] [--split S] [--limit N]\n"
+     "                    [--num-few-shot K] [--request-id ID] | FILE.json|FILE.yaml)\n"
+     "                   [--kafka BROKERS] [--config FILE] [--wait [--timeout S]] [--dry-run]\n"
+     "\n"
+     "Builds an hret.eval.requested.v1 request (schemas/events/), validates it with the worker's\n"
+     "parser against the config (model names, allowlist, no secrets), fills request_id with a\n"
+     "UUIDv4 when absent and produces it as a CloudEvent (key = request_id) to\n"
+     "kafka.requests_topic; prints the request id. --dry-run prints the normalised request\n"
+     "instead of sending it. --wait follows kafka.results_topic from before the send and prints\n"
+     "one line per run of the request.\n"
+     "\n"
+     "Exit status: 0 sent (all runs completed with --wait), 1 broker error or a failed run,\n"
+     "2 bad arguments or an invalid request, 3 --wait timed out (default 600 s).\n",
+     hret_cmd_submit},
     {"status", "show the state of a request from PostgreSQL",
      "usage: hret status REQUEST_ID [--db CONNINFO]\n", NULL},
     {"runs", "list, show or export stored runs",
-     "usage: hret runs list [--model M] [--dataset D] [--since T] [--status S] [--json]\n"
-     "       hret runs show RUN\n"
-     "       hret runs export RUN [--output FILE]\n",
-     NULL},
+     "usage: hret runs list [--model M] [--dataset D] [--since T] [--status S] [--limit N]\n"
+     "                      [--json]\n"
+     "       hret runs show RUN [--json]\n"
+     "       hret runs export RUN [--output FILE]\n"
+     "       (each also takes --db CONNINFO and --config FILE)\n"
+     "\n"
+     "Runs stored by hret run --db (or a worker), newest first. --since takes a time\n"
+     "(2025-01-31, '2025-01-31 12:00+09') or an age (30m, 12h, 7d, 2w). RUN is a run id, a\n"
+     "unique prefix of one (4+ characters, as list shows) or a run name (its latest run).\n"
+     "export writes the run as HRET's save_results JSON, the layout hret run --output writes,\n"
+     "to FILE or stdout.\n",
+     hret_cmd_runs},
     {"metrics", "metric history and comparison across runs",
      "usage: hret metrics history --metric NAME [--model M] [--dataset D] [--subset S] [--json]\n"
-     "       hret metrics compare NAME [--runs ...|--model M|--dataset D] [--group-by KEY]\n",
-     NULL},
+     "       hret metrics compare NAME [--runs A,B,...|--model M|--dataset D] [--subset S]\n"
+     "                            [--group-by KEY] [--json]\n"
+     "       (each also takes --db CONNINFO and --config FILE)\n"
+     "\n"
+     "history lists the metric of every stored run that has it, oldest first (HRET's\n"
+     "get_metrics_history). compare adds _stats: best, worst (with the run they came from) and\n"
+     "average (HRET's compare_metric), direction-aware: lower is better for latency*, cost*,\n"
+     "errors, error_rate, parse_failures, parse_failure_rate and accuracy_stderr. --group-by\n"
+     "metadata.hyperparameters.lr (or model, dataset, method, split, status) compares the mean\n"
+     "of each group instead, e.g. the runs of a sweep. --subset S reads S/NAME; metrics of the\n"
+     "whole run are the default.\n",
+     hret_cmd_metrics},
     {"compare", "paired significance test between two runs (is B really better than A?)",
-     "usage: hret compare RUN_A RUN_B [--json]\n", NULL},
+     "usage: hret compare RUN_A RUN_B [--json] [--bootstrap N] [--seed S]\n"
+     "\n"
+     "RUN_A and RUN_B are results JSON files written by hret run (or HRET). Items are paired\n"
+     "by dataset item id (by subset and prompt when a file has no ids); items that errored in\n"
+     "either run are left out and counted. Overall and per subset: accuracies with Wilson 95%\n"
+     "intervals, the difference B-A with a paired bootstrap 95% interval, the discordant\n"
+     "counts (A right/B wrong, A wrong/B right) and McNemar's exact p-value, Holm-adjusted\n"
+     "across subsets; then a one-line verdict with the minimum detectable difference when\n"
+     "nothing is significant. Runs that share no item are compared as independent samples\n"
+     "with the pooled two-proportion z-test, and the output says so. Stored run ids from\n"
+     "PostgreSQL are planned as another source; the statistics are the same.\n"
+     "\n"
+     "  --json          the comparison as JSON (the body of hret.comparison.completed)\n"
+     "  --bootstrap N   bootstrap replicates (default 10000)\n"
+     "  --seed S        bootstrap seed (default 1): the same seed gives the same interval\n"
+     "\n"
+     "Exit status: 0 compared (whatever the verdict), 2 usage error, missing or non-results\n"
+     "file, or nothing to compare.\n",
+     hret_cmd_compare},
     {"dataset", "import benchmark datasets into PostgreSQL and list them",
-     "usage: hret dataset import NAME --from DIR|URL [--subset ...] [--split ...]\n"
-     "       hret dataset list\n",
-     NULL},
+     "usage: hret dataset import NAME --from DIR|URL [--subset A,B] [--split S]\n"
+     "       hret dataset list [NAME] [--json]\n"
+     "       (each also takes --db CONNINFO and --config FILE)\n"
+     "\n"
+     "import stores a dataset as a content-hashed version: importing the same content again\n"
+     "does nothing, changed content becomes a new version beside the old one.\n"
+     "--from DIR reads a download directory with hret's loader for NAME (the prompts as hret\n"
+     "run renders them). --from URL reads the Hugging Face datasets-server rows API, e.g.\n"
+     "https://datasets-server.huggingface.co/rows?dataset=HAERAE-HUB/KMMLU, page by page;\n"
+     "--subset names the configs (default: every config with the split), --split defaults\n"
+     "to test; HF_TOKEN is sent when set. A row whose cells the server truncated fails the\n"
+     "import (import the files instead).\n",
+     hret_cmd_dataset},
     {"migrate", "apply the database migrations in schemas/sql",
-     "usage: hret migrate [--status] [--db CONNINFO]\n", NULL},
+     "usage: hret migrate [--status] [--db CONNINFO] [--config FILE]\n"
+     "\n"
+     "Applies the migrations built into this hret (schemas/sql/NNN_*.sql) in order, each in\n"
+     "its own transaction under an advisory lock, so several workers may start at once.\n"
+     "Applied files are recorded in schema_migrations with their checksum; a file changed\n"
+     "after it was applied is refused. --status lists them without applying anything.\n"
+     "The database is --db, else HRET_PG, else postgres.conninfo.\n",
+     hret_cmd_migrate},
     {"bridge", "forward result events to MLflow, W&B, TensorBoard or webhooks",
      "usage: hret bridge mlflow|wandb|tensorboard|webhook [--config FILE]\n", NULL},
     {"monitor", "raise alerts on degraded runs (thresholds, significant regressions)",

@@ -31,8 +31,15 @@ void hret_cli_print_help(const char *name);
 bool hret_cli_add_param(cJSON *obj, const char *kv, const char *who);
 
 /* Commands, one per file hret_cmd_<name>.c. */
+int hret_cmd_compare(int argc, char **argv);
 int hret_cmd_config(int argc, char **argv);
 int hret_cmd_run(int argc, char **argv);
 int hret_cmd_score(int argc, char **argv);
+int hret_cmd_submit(int argc, char **argv);
+int hret_cmd_probe(int argc, char **argv);
+int hret_cmd_migrate(int argc, char **argv);
+int hret_cmd_runs(int argc, char **argv);
+int hret_cmd_metrics(int argc, char **argv);
+int hret_cmd_dataset(int argc, char **argv);
 
 #endif

@@ -17,8 +17,11 @@
 #include "hret_log.h"
 #include "hret_mem.h"
 #include "hret_metrics.h"
+#include "hret_judge.h"
+#include "hret_probe.h"
 #include "hret_results.h"
 #include "hret_run.h"
+#include "hret_store_runlog.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -39,7 +42,13 @@ struct run_args {
     long max_tokens;
     double temperature, language_threshold;
     bool quiet;
+    const char *judge_model; /* --judge-model */
+    long paths;              /* --self-consistency */
+    bool language_gate;      /* --language-gate */
     cJSON *params;
+    const char *db; /* PostgreSQL: --db, --no-cache, --meta */
+    bool no_cache;
+    cJSON *meta;
 };
 
 static const struct option long_options[] = {
@@ -62,6 +71,12 @@ static const struct option long_options[] = {
     {"temperature", required_argument, NULL, 't'},
     {"language-penalty", required_argument, NULL, 'L'},
     {"quiet", no_argument, NULL, 'q'},
+    {"judge-model", required_argument, NULL, 'J'},
+    {"self-consistency", required_argument, NULL, 'C'},
+    {"language-gate", no_argument, NULL, 'G'},
+    {"db", required_argument, NULL, 0x100},
+    {"no-cache", no_argument, NULL, 0x101},
+    {"meta", required_argument, NULL, 0x102},
     {NULL, 0, NULL, 0},
 };
 
@@ -94,6 +109,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
     a->temperature = NAN;
     a->language_threshold = -1;
     a->params = cJSON_CreateObject();
+    a->meta = cJSON_CreateObject();
     optind = 0;
     for (int c; (c = getopt_long(argc, argv, "c:d:m:o:q", long_options, NULL)) != -1;) {
         double v = 0;
@@ -129,11 +145,29 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         case 'o':
             a->output = optarg;
             break;
+        case 'J':
+            a->judge_model = optarg;
+            break;
+        case 'C':
+            ok = parse_number("self-consistency", optarg, 2, 128, &v), a->paths = (long)v;
+            break;
+        case 'G':
+            a->language_gate = true;
+            break;
         case 'q':
             a->quiet = true;
             break;
         case 'p':
             ok = hret_cli_add_param(a->params, optarg, "hret run");
+            break;
+        case 0x100:
+            a->db = optarg;
+            break;
+        case 0x101:
+            a->no_cache = true;
+            break;
+        case 0x102:
+            ok = hret_store_meta_add(a->meta, optarg, "hret run");
             break;
         case 'l':
             ok = parse_number("limit", optarg, 0, 1e12, &v), a->limit = (long long)v;
@@ -219,7 +253,9 @@ static cJSON *pipeline_info(const struct run_args *a, const struct hret_dataset_
     }
     cJSON_AddStringToObject(i, "split", spec->split);
     cJSON_AddStringToObject(i, "model_backend_name", a->model);
-    cJSON_AddNullToObject(i, "scaling_method_name");
+    cJSON_AddItemToObject(i, "scaling_method_name",
+                          a->paths > 1 ? cJSON_CreateString("self_consistency")
+                                       : cJSON_CreateNull());
     cJSON_AddStringToObject(i, "evaluation_method_name", a->method);
     cJSON_AddNumberToObject(i, "elapsed_time_sec", elapsed);
     cJSON_AddNumberToObject(i, "num_few_shot_configured", a->num_few_shot);
@@ -269,6 +305,27 @@ static void print_subsets(const cJSON *m)
     }
 }
 
+/* The scoring modes' lines: judge metrics, the language gate. */
+static void print_modes(const cJSON *m)
+{
+    if (cJSON_GetObjectItemCaseSensitive(m, "judged") != NULL) {
+        printf("  judge      %.0f judged, %.0f unparsable", metric(m, "judged"),
+               metric(m, "judge_parse_failures"));
+        if (cJSON_GetObjectItemCaseSensitive(m, "average_judge_score") != NULL) {
+            printf(", average score %.4f", metric(m, "average_judge_score"));
+        }
+        if (cJSON_GetObjectItemCaseSensitive(m, "judge_accuracy") != NULL) {
+            printf(", judge accuracy %.4f", metric(m, "judge_accuracy"));
+        }
+        putchar('\n');
+    }
+    if (cJSON_GetObjectItemCaseSensitive(m, "language_gate_failures") != NULL) {
+        printf("  language gate  %.0f non-Korean answers marked wrong (%.0f of them were "
+               "correct)\n",
+               metric(m, "language_gate_failures"), metric(m, "language_gate_flipped"));
+    }
+}
+
 static void print_summary(const struct run_args *a, const struct hret_dataset *ds,
                           const struct hret_model_config *model, const cJSON *m,
                           const struct hret_run_report *rep)
@@ -284,6 +341,7 @@ static void print_summary(const struct run_args *a, const struct hret_dataset *d
            metric(m, "errors"), 100 * metric(m, "error_rate"), metric(m, "parse_failures"),
            rep->retries, rep->http_429);
     print_subsets(m);
+    print_modes(m);
     if (cJSON_GetObjectItemCaseSensitive(m, "macro_accuracy") != NULL) {
         printf("  macro accuracy over subsets %.4f\n", metric(m, "macro_accuracy"));
     }
@@ -340,7 +398,130 @@ struct run_state {
     struct hret_outcome *outcomes;
     struct hret_run_report report;
     char *data_dir, *output;
+    struct hret_store_runlog *db; /* NULL without a database */
 };
+
+/* With a database: connect, migrate and create the run row before the first request. */
+static int store_begin(struct run_args *a, struct run_state *st,
+                       const struct hret_model_config *model, const struct hret_dataset_spec *spec,
+                       double start_time)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_store_runlog_open(&st->cfg, a->db, model, !a->no_cache, &st->db, &err) != HRET_OK) {
+        fprintf(stderr, "hret run: %s\n", err.msg);
+        return err.code == HRET_E_CONFIG ? HRET_EXIT_USAGE : HRET_EXIT_FAILURE;
+    }
+    if (st->db == NULL) {
+        return HRET_EXIT_OK;
+    }
+    cJSON *config = pipeline_config(a, spec);
+    struct hret_store_run run = {
+        .run_name = a->run_name,
+        .model_name = a->model,
+        .model_id = model->model,
+        .endpoint = model->base_url,
+        .dataset_name = a->dataset,
+        .dataset_version = st->ds->version,
+        .split = spec->split,
+        .method = a->method,
+        .planned = st->ds->count,
+        .metadata = a->meta,
+        .config = config,
+        .started_at = start_time,
+    };
+    enum hret_result r = hret_store_runlog_begin(st->db, &run, &err);
+    cJSON_Delete(config);
+    if (r != HRET_OK) {
+        fprintf(stderr, "hret run: %s\n", err.msg);
+        return HRET_EXIT_FAILURE;
+    }
+    return HRET_EXIT_OK;
+}
+
+/* Samples, metrics and the final status in one transaction. */
+static int store_end(struct run_state *st, const struct hret_results_meta *meta,
+                     const cJSON *metrics)
+{
+    const struct hret_run_report *rep = &st->report;
+    bool failed = rep->done > 0 && rep->errors == rep->done;
+    struct hret_store_result res = {
+        .status = rep->partial ? "partial"
+                  : failed     ? "failed"
+                               : "completed",
+        .metrics = metrics,
+        .info = meta->info,
+        .served_model = rep->served_model,
+        .fingerprint = rep->fingerprint,
+        .error = failed ? "every request failed" : NULL,
+        .done = rep->done,
+        .errors = rep->errors,
+        .cache_hits = rep->cache_hits,
+        .finished_at = meta->end_time,
+    };
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_store_runlog_end(st->db, st->ds->samples, st->outcomes, st->ds->count, &res, &err) !=
+        HRET_OK) {
+        fprintf(stderr, "hret run: the run was not stored: %s\n", err.msg);
+        return HRET_EXIT_FAILURE;
+    }
+    printf("  stored     run %s (%zu cached responses reused)\n", hret_store_runlog_id(st->db),
+           rep->cache_hits);
+    return HRET_EXIT_OK;
+}
+
+/* log_likelihood (probed first), llm_judge (--judge-model), self-consistency and the language
+ * gate into p. Prints what to fix; returns an exit status. */
+static int setup_modes(struct run_args *a, const struct hret_config *cfg,
+                       const struct hret_model_config *model, struct hret_run_params *p)
+{
+    bool loglik = strcmp(a->method, "log_likelihood") == 0;
+    bool judge = strcmp(a->method, "llm_judge") == 0;
+    if (judge != (a->judge_model != NULL)) {
+        fprintf(stderr, "hret run: %s\n",
+                judge ? "--method llm_judge needs --judge-model NAME (the models: entry that "
+                        "judges the answers)"
+                      : "--judge-model is only used with --method llm_judge");
+        return HRET_EXIT_USAGE;
+    }
+    if (judge) {
+        p->judge_model = hret_config_model(cfg, a->judge_model);
+        enum hret_judge_type t = HRET_JUDGE_K2_EVAL;
+        hret_judge_params(a->params, &t, NULL);
+        p->judge_type = (int)t;
+        if (p->judge_model == NULL) {
+            fprintf(stderr, "hret run: judge model '%s' is not in the config's models:\n",
+                    a->judge_model);
+            return HRET_EXIT_USAGE;
+        }
+    }
+    if (a->paths > 1) {
+        if (loglik || judge || (!isnan(a->temperature) && a->temperature <= 0)) {
+            fprintf(stderr, "hret run: --self-consistency needs an evaluator that parses "
+                            "answers (string_match, partial_match, math_match) and a "
+                            "temperature above 0\n");
+            return HRET_EXIT_USAGE;
+        }
+        p->paths = (unsigned)a->paths;
+        if (isnan(a->temperature)) {
+            p->gen.temperature = model->temperature > 0 ? model->temperature : 0.7;
+        }
+    }
+    if (a->language_gate && a->language_threshold < 0) {
+        a->language_threshold = 0.5;
+    }
+    p->language_threshold = a->language_threshold;
+    p->language_gate = a->language_gate;
+    if (!loglik) {
+        return HRET_EXIT_OK;
+    }
+    p->mode = HRET_RUN_LOGLIK;
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_probe_require_echo(model, &err) != HRET_OK) {
+        fprintf(stderr, "hret run: %s\n", err.msg);
+        return HRET_EXIT_FAILURE;
+    }
+    return HRET_EXIT_OK;
+}
 
 static int execute(struct run_args *a, struct run_state *st)
 {
@@ -406,11 +587,25 @@ static int execute(struct run_args *a, struct run_state *st)
         .progress_user = &start_ms,
         .stop = &stop_requested,
     };
+    int modes = setup_modes(a, &st->cfg, model, &params);
+    if (modes != HRET_EXIT_OK) {
+        return modes;
+    }
+    int stored = store_begin(a, st, model, &spec, start_time);
+    if (stored != HRET_EXIT_OK) {
+        return stored;
+    }
+    params.cache = st->db ? hret_store_runlog_cache(st->db) : NULL;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    hret_run_samples(&params, st->ds->samples, st->ds->count, st->outcomes, &st->report, &err);
+    enum hret_result run_result =
+        hret_run_samples(&params, st->ds->samples, st->ds->count, st->outcomes, &st->report, &err);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    if (run_result != HRET_OK) {
+        fprintf(stderr, "hret run: %s\n", err.msg);
+        return HRET_EXIT_FAILURE;
+    }
 
     struct hret_prices prices = {model->price_input_per_1m, model->price_output_per_1m};
     cJSON *metrics = hret_metrics_compute(st->ds->samples, st->outcomes, st->ds->count, &prices);
@@ -438,6 +633,9 @@ static int execute(struct run_args *a, struct run_state *st)
     print_summary(a, st->ds, model, metrics, &st->report);
     if (st->output != NULL && status == HRET_EXIT_OK) {
         printf("  results    %s%s\n", st->output, st->report.partial ? " (partial)" : "");
+    }
+    if (st->db != NULL && store_end(st, &meta, metrics) != HRET_EXIT_OK) {
+        status = HRET_EXIT_FAILURE;
     }
     if (st->report.partial || (st->report.done > 0 && st->report.errors == st->report.done)) {
         fprintf(stderr, "hret run: %s\n",
@@ -471,10 +669,12 @@ int hret_cmd_run(int argc, char **argv)
     }
     hret_run_report_fini(&st.report);
     hret_dataset_destroy(st.ds);
+    hret_store_runlog_destroy(st.db);
     hret_config_fini(&st.cfg);
     free(st.data_dir);
     free(st.output);
     hret_strlist_fini(&a.subsets);
     cJSON_Delete(a.params);
+    cJSON_Delete(a.meta);
     return status;
 }

@@ -113,6 +113,8 @@ static const struct hret_cfg_field kafka_fields[] = {
      .max = 104857600, .desc = "Largest request message accepted."},
     {AT(K, properties), .type = HRET_CFG_MAP,
      .desc = "librdkafka properties passed through as is (SASL/SSL settings; no secrets)."},
+    {AT(K, sasl_password_env), .type = HRET_CFG_STR, .check = check_env_name,
+     .desc = "Environment variable holding `sasl.password` (never in the file)."},
     {0},
 };
 #undef K

@@ -41,6 +41,7 @@ struct hret_kafka_config {
     char *alerts_topic;
     long long max_message_bytes;
     struct hret_kvlist properties;
+    char *sasl_password_env;
 };
 
 struct hret_postgres_config {

@@ -9,9 +9,8 @@
 
 /* The registry: add a new evaluator here and in its own hret_eval_<name>.c. */
 static const struct hret_evaluator_ops *const evaluators[] = {
-    &hret_eval_string_match,
-    &hret_eval_partial_match,
-    &hret_eval_math_match,
+    &hret_eval_string_match,   &hret_eval_partial_match, &hret_eval_math_match,
+    &hret_eval_log_likelihood, &hret_eval_llm_judge,
 };
 
 #define N_EVALUATORS (sizeof evaluators / sizeof evaluators[0])

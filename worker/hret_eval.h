@@ -28,6 +28,8 @@ struct hret_evaluator_ops {
 extern const struct hret_evaluator_ops hret_eval_string_match;
 extern const struct hret_evaluator_ops hret_eval_partial_match;
 extern const struct hret_evaluator_ops hret_eval_math_match;
+extern const struct hret_evaluator_ops hret_eval_log_likelihood;
+extern const struct hret_evaluator_ops hret_eval_llm_judge;
 
 /* The evaluator called name (borrowed), NULL if unknown. */
 const struct hret_evaluator_ops *hret_eval_find(const char *name);

@@ -57,6 +57,54 @@ static struct subset_tally *tally_for(struct subset_tally **list, size_t *n, con
     return &(*list)[(*n)++];
 }
 
+/* llm_judge and --language-gate counts over answered samples. */
+struct mode_tally {
+    double judged, judge_failures, score_sum, scored, pairs, pairs_won;
+    double gated, gate_failures, gate_flipped;
+};
+
+static void tally_modes(struct mode_tally *t, const struct hret_outcome *o)
+{
+    if (o->judge_type != NULL) {
+        t->judged++;
+        t->judge_failures += o->verdict.parse_failure;
+        if (!o->verdict.parse_failure && !isnan(o->verdict.score)) {
+            t->score_sum += o->verdict.score;
+            t->scored++;
+        }
+        if (strcmp(o->judge_type, "response_comparison") == 0) {
+            t->pairs++;
+            t->pairs_won += o->verdict.correct;
+        }
+    }
+    if (o->gate != HRET_GATE_OFF) {
+        t->gated++;
+        t->gate_failures += o->gate == HRET_GATE_FAILED;
+        t->gate_flipped += o->gate_flipped;
+    }
+}
+
+/* average_judge_score: mean of the parsed scores; judge_accuracy: pairwise winners equal to
+ * the reference over judged pairwise samples (HRET divides by all samples; unparsable verdicts
+ * count as wrong here too); judge_parse_failures; language_gate_failures / _flipped. */
+static void add_modes(cJSON *m, const struct mode_tally *t)
+{
+    if (t->judged > 0) {
+        cJSON_AddNumberToObject(m, "judged", t->judged);
+        cJSON_AddNumberToObject(m, "judge_parse_failures", t->judge_failures);
+        if (t->scored > 0) {
+            cJSON_AddNumberToObject(m, "average_judge_score", t->score_sum / t->scored);
+        }
+        if (t->pairs > 0) {
+            cJSON_AddNumberToObject(m, "judge_accuracy", t->pairs_won / t->pairs);
+        }
+    }
+    if (t->gated > 0) {
+        cJSON_AddNumberToObject(m, "language_gate_failures", t->gate_failures);
+        cJSON_AddNumberToObject(m, "language_gate_flipped", t->gate_flipped);
+    }
+}
+
 static void add_accuracy(cJSON *m, const char *prefix, double correct, double answered)
 {
     char key[512];
@@ -72,6 +120,7 @@ cJSON *hret_metrics_compute(const struct hret_sample *samples, const struct hret
     double *latencies = hret_xmalloc((count ? count : 1) * sizeof *latencies);
     size_t nlat = 0, nsubsets = 0;
     struct subset_tally *subsets = NULL;
+    struct mode_tally modes = {0};
     double total = 0;
     for (size_t i = 0; i < count; i++) {
         const struct hret_outcome *o = &outcomes[i];
@@ -88,6 +137,7 @@ cJSON *hret_metrics_compute(const struct hret_sample *samples, const struct hret
         answered++;
         correct += o->verdict.correct;
         parse_failures += o->verdict.parse_failure;
+        tally_modes(&modes, o);
         latencies[nlat++] = o->latency_ms;
         if (!isnan(o->language_penalizer)) {
             penal_sum += o->language_penalizer;
@@ -126,6 +176,7 @@ cJSON *hret_metrics_compute(const struct hret_sample *samples, const struct hret
     if (penal_n > 0) {
         cJSON_AddNumberToObject(m, "language_penalizer_average", penal_sum / penal_n);
     }
+    add_modes(m, &modes);
     cJSON_AddNumberToObject(m, "latency_p50_ms", hret_metrics_quantile(latencies, nlat, 0.50));
     cJSON_AddNumberToObject(m, "latency_p90_ms", hret_metrics_quantile(latencies, nlat, 0.90));
     cJSON_AddNumberToObject(m, "latency_p99_ms", hret_metrics_quantile(latencies, nlat, 0.99));

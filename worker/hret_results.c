@@ -29,6 +29,32 @@ static cJSON *options_json(const struct hret_strlist *l)
     return cJSON_CreateStringArray((const char *const *)l->items, (int)l->count);
 }
 
+/* What the scoring modes add: HRET's logits.option_log_probs (log_likelihood), the paths of
+ * self-consistency, HRET's judge_evaluation with our judge_type and judge_prompt, the gate. */
+static void add_modes(cJSON *j, const struct hret_outcome *o)
+{
+    if (o->n_option_logprobs > 0 && o->error_code == HRET_OK) {
+        cJSON *logits = cJSON_AddObjectToObject(j, "logits");
+        cJSON_AddItemToObject(
+            logits, "option_log_probs",
+            cJSON_CreateDoubleArray(o->option_logprobs, (int)o->n_option_logprobs));
+    }
+    if (o->paths.count > 0) {
+        cJSON *sc = cJSON_AddObjectToObject(j, "self_consistency");
+        cJSON_AddItemToObject(sc, "paths", options_json(&o->paths));
+        cJSON_AddItemToObject(sc, "answers", options_json(&o->path_answers));
+    }
+    if (o->judge_type != NULL) {
+        cJSON_AddStringToObject(j, "judge_type", o->judge_type);
+        cJSON_AddItemToObject(j, "judge_prompt", string_or_null(o->judge_prompt));
+        cJSON_AddItemToObject(j, "judge_evaluation", string_or_null(o->judge_output));
+    }
+    if (o->gate != HRET_GATE_OFF) {
+        cJSON_AddStringToObject(j, "language_gate",
+                                o->gate == HRET_GATE_PASSED ? "passed" : "failed");
+    }
+}
+
 cJSON *hret_results_sample(const struct hret_sample *s, const struct hret_outcome *o)
 {
     cJSON *j = cJSON_CreateObject();
@@ -59,6 +85,7 @@ cJSON *hret_results_sample(const struct hret_sample *s, const struct hret_outcom
     if (!isnan(o->language_penalizer)) {
         cJSON_AddNumberToObject(j, "language_penalizer", o->language_penalizer);
     }
+    add_modes(j, o);
     cJSON_AddNumberToObject(j, "latency_ms", round(o->latency_ms * 1000) / 1000);
     cJSON_AddNumberToObject(j, "prompt_tokens", (double)o->prompt_tokens);
     cJSON_AddNumberToObject(j, "completion_tokens", (double)o->completion_tokens);

@@ -6,31 +6,50 @@
 #include <string.h>
 
 #include "hret_hash.h"
-#include "hret_http.h"
-#include "hret_log.h"
+#include "hret_judge.h"
 #include "hret_mem.h"
+#include "hret_probe.h"
+#include "hret_utf8.h"
 
-#define WINDOW_PER_SLOT 2 /* prepared requests per in-flight slot */
+#define WINDOW_PER_SLOT 2 /* live requests per in-flight slot of the model */
+
+enum stage { STAGE_ANSWER, STAGE_JUDGE };
 
 struct run;
 
-struct slot {
+/* One HTTP request of a sample; lives from send to its final completion. */
+struct req {
     struct run *run;
-    size_t idx;
-    char key[65]; /* cache key, "" without a cache */
+    struct req *prev, *next; /* the run's live requests */
+    size_t idx;              /* sample */
+    unsigned part;           /* option (log-likelihood) or path (self-consistency) */
+    enum stage stage;
+    int pool;
+    const struct hret_backend_ops *backend;
+    long est_tokens, used_tokens; /* charged before the call / reported by the response */
+    char key[65];                 /* cache key, "" without a cache */
+};
+
+/* A sample in flight. */
+struct job {
+    enum stage stage;
+    unsigned pending; /* requests of the stage not back yet, +1 while they are being sent */
 };
 
 struct run {
     const struct hret_run_params *p;
-    const struct hret_backend_ops *backend;
+    const struct hret_backend_ops *backend; /* of the model under test */
     const struct hret_sample *samples;
     struct hret_outcome *outcomes;
-    struct slot *slots;
-    size_t count, next, submitted, done, errors;
+    struct job *jobs;
+    size_t count, next, done, errors, live;
     struct hret_http *http;
-    int pool;
+    int pool, judge_pool;
     struct hret_buf url, body;
     struct hret_run_report *report;
+    struct req *reqs;
+    cJSON *loglik_extra; /* {"max_tokens": 0, "temperature": 0} */
+    struct hret_err fatal;
 };
 
 void hret_run_report_fini(struct hret_run_report *r)
@@ -38,6 +57,25 @@ void hret_run_report_fini(struct hret_run_report *r)
     free(r->served_model);
     free(r->fingerprint);
     memset(r, 0, sizeof *r);
+}
+
+size_t hret_run_majority(const char *const *answers, size_t count, size_t *votes)
+{
+    size_t best = 0, best_votes = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t v = 0;
+        for (size_t j = 0; j < count; j++) {
+            v += strcmp(answers[i], answers[j]) == 0;
+        }
+        if (v > best_votes) { /* strictly more: ties stay with the first seen */
+            best = i;
+            best_votes = v;
+        }
+    }
+    if (votes != NULL) {
+        *votes = best_votes;
+    }
+    return best;
 }
 
 static void note_served(struct hret_run_report *rep, const struct hret_backend_output *out)
@@ -54,151 +92,424 @@ static void note_served(struct hret_run_report *rep, const struct hret_backend_o
     }
 }
 
+/* Records an error on the sample; the first one wins. */
 static void fail_outcome(struct hret_outcome *o, enum hret_result code, const char *error,
                          const char *detail)
 {
+    if (o->error_code != HRET_OK) {
+        return;
+    }
     o->error_code = code;
     o->error = *detail ? hret_xasprintf("%s: %s", error, detail) : hret_xstrdup(error);
 }
 
-/* Scores an answered sample. */
-static void score(struct run *run, size_t idx, struct hret_backend_output *out)
+static void settle(struct run *run, size_t idx)
 {
-    const struct hret_run_params *p = run->p;
-    const struct hret_sample *s = &run->samples[idx];
     struct hret_outcome *o = &run->outcomes[idx];
-    o->prediction = out->content;
-    out->content = NULL;
-    o->finish_reason = out->finish_reason;
-    out->finish_reason = NULL;
-    o->prompt_tokens = out->prompt_tokens;
-    o->completion_tokens = out->completion_tokens;
-    struct hret_err err = HRET_ERR_INIT;
-    if (p->evaluator->score(p->evaluator_state, o->prediction, s->reference, &s->options,
-                            &o->verdict, &err) != HRET_OK) {
-        fail_outcome(o, err.code, "scoring failed", err.msg);
-        return;
-    }
-    if (p->language_threshold >= 0) {
-        o->language_penalizer = hret_eval_hangul_share(o->prediction) >= p->language_threshold;
-    }
-}
-
-static void submit_more(struct run *run);
-
-/* Parses and scores a 2xx body; false when the body is not a valid response. */
-static bool accept_body(struct run *run, struct slot *slot, const char *body, size_t len)
-{
-    struct hret_backend_output out = {0};
-    struct hret_err err = HRET_ERR_INIT;
-    if (run->backend->parse(body, len, &out, &err) != HRET_OK) {
-        hret_backend_output_fini(&out);
-        return false;
-    }
-    note_served(run->report, &out);
-    score(run, slot->idx, &out);
-    hret_backend_output_fini(&out);
-    return true;
-}
-
-static void settle(struct run *run, struct hret_outcome *o)
-{
     o->done = true;
     run->done++;
     run->errors += o->error_code != HRET_OK;
 }
 
-static enum hret_result on_answer(void *user, const struct hret_http_result *r)
+/* ---- scoring ---- */
+
+static bool score_text(struct run *run, size_t idx, const char *text, struct hret_verdict *v)
 {
-    struct slot *slot = user;
-    struct run *run = slot->run;
-    struct hret_outcome *o = &run->outcomes[slot->idx];
-    if (r->code == HRET_OK) {
-        if (!accept_body(run, slot, r->body, r->body_len)) {
-            return HRET_AGAIN; /* malformed body: the engine retries within the budget */
-        }
-        hret_http_adjust_tokens(run->http, run->pool,
-                                o->prompt_tokens + o->completion_tokens -
-                                    hret_backend_estimate_tokens(run->samples[slot->idx].input,
-                                                                 run->p->gen.max_tokens));
-        if (run->p->cache != NULL) {
-            run->p->cache->store(run->p->cache->user, slot->key, r->body, r->body_len);
-        }
-    } else {
-        char detail[256];
-        hret_backend_error_message(r->body, r->body_len, detail, sizeof detail);
-        fail_outcome(o, r->code, r->error, detail);
+    const struct hret_run_params *p = run->p;
+    const struct hret_sample *s = &run->samples[idx];
+    struct hret_err err = HRET_ERR_INIT;
+    if (p->evaluator->score(p->evaluator_state, text, s->reference, &s->options, v, &err) !=
+        HRET_OK) {
+        fail_outcome(&run->outcomes[idx], err.code, "scoring failed", err.msg);
+        return false;
     }
-    o->latency_ms = r->timing.total_ms;
-    o->attempts = r->attempts;
-    settle(run, o);
-    submit_more(run);
-    return HRET_OK;
+    return true;
 }
 
-/* Answers from the cache without a request; false on a miss (or an unusable entry). */
-static bool answer_from_cache(struct run *run, struct slot *slot)
+/* Self-consistency: scores every path and keeps the majority's verdict and raw output. */
+static void vote(struct run *run, size_t idx)
 {
-    const struct hret_run_cache *c = run->p->cache;
-    size_t len = 0;
-    char *body = c->lookup(c->user, slot->key, &len);
-    bool hit = body != NULL && accept_body(run, slot, body, len);
-    free(body);
-    if (hit) {
-        run->report->cache_hits++;
-        settle(run, &run->outcomes[slot->idx]);
+    struct hret_outcome *o = &run->outcomes[idx];
+    size_t n = o->paths.count;
+    struct hret_verdict *v = hret_xcalloc(n, sizeof *v);
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        ok = score_text(run, idx, o->paths.items[i], &v[i]);
+        if (ok) {
+            hret_strlist_push(&o->path_answers,
+                              hret_xstrdup(v[i].normalized_pred ? v[i].normalized_pred : ""));
+        }
     }
-    return hit;
+    if (ok) {
+        size_t win = hret_run_majority((const char *const *)o->path_answers.items, n, NULL);
+        o->verdict = v[win];
+        memset(&v[win], 0, sizeof v[win]);
+        o->prediction = hret_xstrdup(o->paths.items[win]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        hret_verdict_fini(&v[i]);
+    }
+    free(v);
 }
 
-static void submit_more(struct run *run)
+/* Log-likelihood: the option with the highest sum (first on ties), stripped, is the answer. */
+static void pick_option(struct run *run, size_t idx)
 {
-    size_t window = (size_t)run->p->model->max_inflight * WINDOW_PER_SLOT;
-    while (run->next < run->count && run->submitted - run->done < window &&
-           !(run->p->stop && *run->p->stop)) {
-        size_t idx = run->next++;
-        const struct hret_sample *s = &run->samples[idx];
-        struct hret_outcome *o = &run->outcomes[idx];
-        o->language_penalizer = NAN;
-        struct slot *slot = &run->slots[idx];
-        *slot = (struct slot){run, idx, ""};
-        run->submitted++;
-        struct hret_err err = HRET_ERR_INIT;
-        if (run->backend->prepare(run->p->model, &run->p->gen, s->input, &run->url, &run->body,
-                                  &err) != HRET_OK) {
-            fail_outcome(o, err.code, "cannot build the request", err.msg);
-            settle(run, o);
-            continue;
-        }
-        if (run->p->cache != NULL) {
-            hret_run_cache_key(run->p->model, run->body.data, run->body.len, slot->key);
-            if (answer_from_cache(run, slot)) {
-                continue;
+    struct hret_outcome *o = &run->outcomes[idx];
+    const struct hret_strlist *options = &run->samples[idx].options;
+    size_t best = 0;
+    for (size_t i = 1; i < o->n_option_logprobs; i++) {
+        best = o->option_logprobs[i] > o->option_logprobs[best] ? i : best;
+    }
+    const char *opt = options->items[best];
+    size_t off = 0, len = 0;
+    hret_utf8_strip(opt, strlen(opt), &off, &len); /* HRET: .strip() */
+    o->prediction = hret_xstrndup(opt + off, len);
+    score_text(run, idx, o->prediction, &o->verdict);
+}
+
+/* The language penalizer and, when asked, the gate; then the sample is done. */
+static void finish(struct run *run, size_t idx)
+{
+    const struct hret_run_params *p = run->p;
+    struct hret_outcome *o = &run->outcomes[idx];
+    if (o->error_code == HRET_OK && p->language_threshold >= 0) {
+        o->language_penalizer = hret_eval_hangul_share(o->prediction) >= p->language_threshold;
+        if (p->language_gate) {
+            o->gate = o->language_penalizer > 0 ? HRET_GATE_PASSED : HRET_GATE_FAILED;
+            if (o->gate == HRET_GATE_FAILED) {
+                o->gate_flipped = o->verdict.correct;
+                o->verdict.correct = false;
             }
         }
-        struct hret_http_request req = {
-            .url = hret_buf_str(&run->url),
-            .body = run->body.data,
-            .body_len = run->body.len,
-            .est_tokens = hret_backend_estimate_tokens(s->input, run->p->gen.max_tokens),
-        };
-        hret_http_submit(run->http, run->pool, &req, on_answer, slot, NULL);
     }
+    settle(run, idx);
+}
+
+/* ---- requests ---- */
+
+static void cache_key(const struct hret_backend_ops *backend, const struct hret_model_config *model,
+                      const char *body, size_t len, const char *salt, char out[65])
+{
+    struct hret_buf b;
+    hret_buf_init(&b, len + 4096);
+    hret_buf_appendf(&b, NULL, "%s\n%s\n%s\n", backend->name, model->base_url, model->model);
+    hret_buf_append(&b, body, len, NULL);
+    if (*salt) {
+        hret_buf_appendf(&b, NULL, "\n%s", salt);
+    }
+    hret_hash_sha256_hex(b.data, b.len, out);
+    hret_buf_fini(&b);
 }
 
 void hret_run_cache_key(const struct hret_model_config *model, const char *body, size_t len,
                         char out[65])
 {
-    struct hret_buf b;
-    hret_buf_init(&b, len + 4096);
-    hret_buf_appendf(&b, NULL, "%s\n%s\n%s\n", hret_backend_for(model)->name, model->base_url,
-                     model->model);
-    hret_buf_append(&b, body, len, NULL);
-    hret_hash_sha256_hex(b.data, b.len, out);
-    hret_buf_fini(&b);
+    cache_key(hret_backend_for(model), model, body, len, "", out);
 }
 
-static void limits_of(const struct hret_model_config *m, struct hret_http_limits *l)
+static void stage_complete(struct run *run, size_t idx);
+
+static void part_finished(struct run *run, size_t idx)
+{
+    if (--run->jobs[idx].pending == 0) {
+        stage_complete(run, idx);
+    }
+}
+
+enum accept { ACCEPT_OK, ACCEPT_MALFORMED, ACCEPT_UNUSABLE };
+
+/* Log-likelihood: one option's sum from its echo; a missing echo fails the run. */
+static enum accept accept_loglik(struct run *run, const struct req *q,
+                                 const struct hret_backend_output *out)
+{
+    const struct hret_sample *s = &run->samples[q->idx];
+    struct hret_outcome *o = &run->outcomes[q->idx];
+    char *prompt = hret_xasprintf("%s %s", s->input, s->options.items[q->part]);
+    struct hret_err err = HRET_ERR_INIT;
+    enum hret_result r =
+        hret_probe_continuation(out->logprobs, prompt, strlen(s->input), out->prompt_tokens,
+                                &o->option_logprobs[q->part], NULL, &err);
+    free(prompt);
+    if (r == HRET_OK) {
+        return ACCEPT_OK;
+    }
+    const struct hret_model_config *m = run->p->model;
+    hret_err_set(&run->fatal, HRET_E_PROTO,
+                 "model '%s' (%s at %s): log_likelihood needs prompt log-probabilities from "
+                 "/completions with echo+logprobs, and the endpoint did not return them: %s. "
+                 "Servers that do: vLLM; llama.cpp and TGI do not (see hret probe)",
+                 m->name, m->model, m->base_url, err.msg);
+    fail_outcome(o, HRET_E_PROTO, "no prompt log-probabilities", err.msg);
+    return ACCEPT_UNUSABLE;
+}
+
+/* Takes what a 2xx body says for the request's stage. */
+static enum accept accept_body(struct run *run, struct req *q, const char *body, size_t len)
+{
+    struct hret_outcome *o = &run->outcomes[q->idx];
+    struct hret_backend_output out = {0};
+    struct hret_err err = HRET_ERR_INIT;
+    if (q->backend->parse(body, len, &out, &err) != HRET_OK) {
+        hret_backend_output_fini(&out);
+        return ACCEPT_MALFORMED;
+    }
+    enum accept a = ACCEPT_OK;
+    q->used_tokens = out.prompt_tokens + out.completion_tokens;
+    if (q->stage == STAGE_JUDGE) {
+        o->judge_output = out.content;
+        out.content = NULL;
+        enum hret_judge_type t = HRET_JUDGE_K2_EVAL;
+        hret_judge_type_parse(o->judge_type, &t);
+        hret_judge_parse(t, o->judge_output, run->samples[q->idx].reference, &o->verdict);
+        hret_backend_output_fini(&out);
+        return ACCEPT_OK;
+    }
+    note_served(run->report, &out);
+    o->prompt_tokens += out.prompt_tokens;
+    o->completion_tokens += out.completion_tokens;
+    if (run->p->mode == HRET_RUN_LOGLIK) {
+        a = accept_loglik(run, q, &out);
+    } else if (run->p->paths > 1) {
+        if (o->finish_reason == NULL) {
+            o->finish_reason = out.finish_reason;
+            out.finish_reason = NULL;
+        }
+        for (size_t i = 0; i < out.choices.count && o->paths.count < run->p->paths; i++) {
+            hret_strlist_push(&o->paths, out.choices.items[i]);
+            out.choices.items[i] = hret_xstrdup("");
+        }
+    } else {
+        o->prediction = out.content;
+        out.content = NULL;
+        free(o->finish_reason);
+        o->finish_reason = out.finish_reason;
+        out.finish_reason = NULL;
+    }
+    hret_backend_output_fini(&out);
+    return a;
+}
+
+static void req_free(struct run *run, struct req *q)
+{
+    if (q->prev != NULL) {
+        q->prev->next = q->next;
+    } else {
+        run->reqs = q->next;
+    }
+    if (q->next != NULL) {
+        q->next->prev = q->prev;
+    }
+    run->live--;
+    free(q);
+}
+
+static void submit_more(struct run *run);
+
+static enum hret_result on_answer(void *user, const struct hret_http_result *r)
+{
+    struct req *q = user;
+    struct run *run = q->run;
+    struct hret_outcome *o = &run->outcomes[q->idx];
+    if (r->code == HRET_OK) {
+        enum accept a = accept_body(run, q, r->body, r->body_len);
+        if (a == ACCEPT_MALFORMED) {
+            return HRET_AGAIN; /* the engine retries within the budget */
+        }
+        hret_http_adjust_tokens(run->http, q->pool, q->used_tokens - q->est_tokens);
+        if (a == ACCEPT_OK && run->p->cache != NULL) {
+            run->p->cache->store(run->p->cache->user, q->key, r->body, r->body_len);
+        }
+    } else {
+        char detail[256];
+        hret_backend_error_message(r->body, r->body_len, detail, sizeof detail);
+        char *what = hret_xasprintf("%s%s", q->stage == STAGE_JUDGE ? "judge: " : "", r->error);
+        fail_outcome(o, r->code, what, detail);
+        free(what);
+    }
+    if (q->stage == STAGE_ANSWER || o->latency_ms == 0) { /* judge only: judge latency */
+        o->latency_ms = fmax(o->latency_ms, r->timing.total_ms);
+    }
+    o->attempts += r->attempts;
+    size_t idx = q->idx;
+    req_free(run, q);
+    part_finished(run, idx);
+    submit_more(run);
+    return HRET_OK;
+}
+
+/* Prepares and sends one request of a sample (answered from the cache when it can be). */
+static void send(struct run *run, size_t idx, enum stage stage, unsigned part, const char *prompt,
+                 const struct hret_gen_params *g, const char *salt)
+{
+    const struct hret_run_params *p = run->p;
+    const struct hret_model_config *model = stage == STAGE_JUDGE ? p->judge_model : p->model;
+    if (run->fatal.code != HRET_OK) {
+        return; /* the run failed: nothing more is sent */
+    }
+    struct req *q = hret_xcalloc(1, sizeof *q);
+    *q = (struct req){.run = run, .idx = idx, .part = part, .stage = stage};
+    q->pool = stage == STAGE_JUDGE ? run->judge_pool : run->pool;
+    q->backend = stage == STAGE_JUDGE         ? hret_backend_for(model)
+                 : p->mode == HRET_RUN_LOGLIK ? &hret_backend_openai_completions
+                                              : run->backend;
+    q->next = run->reqs;
+    if (run->reqs != NULL) {
+        run->reqs->prev = q;
+    }
+    run->reqs = q;
+    run->live++;
+    run->jobs[idx].pending++;
+    struct hret_err err = HRET_ERR_INIT;
+    if (q->backend->prepare(model, g, prompt, &run->url, &run->body, &err) != HRET_OK) {
+        fail_outcome(&run->outcomes[idx], err.code, "cannot build the request", err.msg);
+        req_free(run, q);
+        part_finished(run, idx);
+        return;
+    }
+    const struct hret_run_cache *c = p->cache;
+    if (c != NULL) {
+        cache_key(q->backend, model, run->body.data, run->body.len, salt, q->key);
+        size_t len = 0;
+        char *body = c->lookup(c->user, q->key, &len);
+        enum accept a = body != NULL ? accept_body(run, q, body, len) : ACCEPT_MALFORMED;
+        free(body);
+        if (a != ACCEPT_MALFORMED) {
+            run->report->cache_hits++;
+            req_free(run, q);
+            part_finished(run, idx);
+            return;
+        }
+    }
+    q->est_tokens = hret_backend_estimate_tokens(prompt, g->max_tokens) * (g->n > 1 ? g->n : 1);
+    struct hret_http_request hr = {
+        .url = hret_buf_str(&run->url),
+        .body = run->body.data,
+        .body_len = run->body.len,
+        .est_tokens = q->est_tokens,
+    };
+    if (hret_http_submit(run->http, q->pool, &hr, on_answer, q, &err) != HRET_OK) {
+        fail_outcome(&run->outcomes[idx], err.code, "cannot send the request", err.msg);
+        req_free(run, q);
+        part_finished(run, idx);
+    }
+}
+
+static const char *meta_string(const struct hret_sample *s, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(s->metadata, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void start_judge(struct run *run, size_t idx)
+{
+    const struct hret_sample *s = &run->samples[idx];
+    struct hret_outcome *o = &run->outcomes[idx];
+    enum hret_judge_type t = (enum hret_judge_type)run->p->judge_type;
+    hret_judge_type_parse(meta_string(s, "judge_type"), &t);
+    struct hret_judge_input in = {s->input, o->prediction, s->reference,
+                                  meta_string(s, "model_response_b"), meta_string(s, "rubric")};
+    o->judge_type = hret_judge_type_name(t);
+    o->judge_prompt = hret_judge_prompt(t, &in);
+    struct hret_gen_params g = {.temperature = 0, .top_p = NAN};
+    run->jobs[idx].stage = STAGE_JUDGE;
+    run->jobs[idx].pending++; /* held while sending */
+    send(run, idx, STAGE_JUDGE, 0, o->judge_prompt, &g, "");
+    part_finished(run, idx);
+}
+
+/* Self-consistency: one request per path the first answer did not bring. */
+static void top_up(struct run *run, size_t idx)
+{
+    const struct hret_sample *s = &run->samples[idx];
+    struct hret_gen_params g = run->p->gen;
+    g.n = 1;
+    run->jobs[idx].pending++;
+    for (size_t i = run->outcomes[idx].paths.count; i < run->p->paths; i++) {
+        char salt[32];
+        snprintf(salt, sizeof salt, "path=%zu", i);
+        send(run, idx, STAGE_ANSWER, (unsigned)i, s->input, &g, salt);
+    }
+    part_finished(run, idx);
+}
+
+static void stage_complete(struct run *run, size_t idx)
+{
+    const struct hret_run_params *p = run->p;
+    struct hret_outcome *o = &run->outcomes[idx];
+    if (o->error_code != HRET_OK || run->jobs[idx].stage == STAGE_JUDGE) {
+        finish(run, idx);
+        return;
+    }
+    if (p->mode == HRET_RUN_LOGLIK) {
+        pick_option(run, idx);
+    } else if (p->paths > 1 && o->paths.count < p->paths) {
+        top_up(run, idx);
+        return;
+    } else if (p->paths > 1) {
+        vote(run, idx);
+    } else if (p->judge_model == NULL) {
+        score_text(run, idx, o->prediction, &o->verdict);
+    }
+    if (p->judge_model != NULL && o->error_code == HRET_OK) {
+        start_judge(run, idx);
+        return;
+    }
+    finish(run, idx);
+}
+
+static void start_sample(struct run *run, size_t idx)
+{
+    const struct hret_run_params *p = run->p;
+    const struct hret_sample *s = &run->samples[idx];
+    struct hret_outcome *o = &run->outcomes[idx];
+    o->language_penalizer = NAN;
+    const char *prefilled = p->judge_model ? meta_string(s, "prediction") : NULL;
+    if (prefilled != NULL) { /* KUDGE: judge the given response, do not call the model */
+        o->prediction = hret_xstrdup(prefilled);
+        start_judge(run, idx);
+        return;
+    }
+    run->jobs[idx].pending++; /* held while sending */
+    if (p->mode == HRET_RUN_LOGLIK) {
+        if (s->options.count == 0) {
+            fail_outcome(o, HRET_E_INVAL, "log_likelihood needs options; this sample has none", "");
+        }
+        o->n_option_logprobs = s->options.count;
+        o->option_logprobs = hret_xcalloc(s->options.count + 1, sizeof *o->option_logprobs);
+        struct hret_gen_params g = {.temperature = 0,
+                                    .top_p = NAN,
+                                    .logprobs = true,
+                                    .top_logprobs = 1,
+                                    .echo = true,
+                                    .extra_body = run->loglik_extra};
+        for (size_t i = 0; i < s->options.count; i++) {
+            char *prompt = hret_xasprintf("%s %s", s->input, s->options.items[i]);
+            send(run, idx, STAGE_ANSWER, (unsigned)i, prompt, &g, "");
+            free(prompt);
+        }
+    } else {
+        struct hret_gen_params g = p->gen;
+        g.n = p->paths > 1 ? p->paths : g.n;
+        send(run, idx, STAGE_ANSWER, 0, s->input, &g, "");
+    }
+    part_finished(run, idx);
+}
+
+static bool stopping(const struct run *run)
+{
+    return (run->p->stop && *run->p->stop) || run->fatal.code != HRET_OK;
+}
+
+static void submit_more(struct run *run)
+{
+    size_t window = (size_t)run->p->model->max_inflight * WINDOW_PER_SLOT;
+    while (run->next < run->count && run->live < window && !stopping(run)) {
+        start_sample(run, run->next++);
+    }
+}
+
+void hret_run_limits(const struct hret_model_config *m, struct hret_http_limits *l)
 {
     *l = (struct hret_http_limits){
         .name = m->name,
@@ -215,6 +526,25 @@ static void limits_of(const struct hret_model_config *m, struct hret_http_limits
     };
 }
 
+static int add_pool(struct run *run, const struct hret_model_config *m, struct hret_err *err)
+{
+    struct hret_http_limits limits;
+    hret_run_limits(m, &limits);
+    return hret_http_add_pool(run->http, &limits, err);
+}
+
+static void teardown(struct run *run)
+{
+    hret_http_destroy(run->http); /* abandons in-flight requests after a stop */
+    while (run->reqs != NULL) {
+        req_free(run, run->reqs);
+    }
+    hret_buf_fini(&run->url);
+    hret_buf_fini(&run->body);
+    cJSON_Delete(run->loglik_extra);
+    free(run->jobs);
+}
+
 enum hret_result hret_run_samples(const struct hret_run_params *p,
                                   const struct hret_sample *samples, size_t count,
                                   struct hret_outcome *outcomes, struct hret_run_report *report,
@@ -225,24 +555,27 @@ enum hret_result hret_run_samples(const struct hret_run_params *p,
                       .outcomes = outcomes,
                       .count = count,
                       .report = report,
-                      .backend = hret_backend_for(p->model)};
+                      .backend = hret_backend_for(p->model),
+                      .fatal = HRET_ERR_INIT};
     run.http = hret_http_new(err);
     if (run.http == NULL) {
         return HRET_E_FATAL;
     }
-    struct hret_http_limits limits;
-    limits_of(p->model, &limits);
-    run.pool = hret_http_add_pool(run.http, &limits, err);
-    if (run.pool < 0) {
+    run.pool = add_pool(&run, p->model, err);
+    run.judge_pool = p->judge_model && run.pool >= 0 ? add_pool(&run, p->judge_model, err) : 0;
+    if (run.pool < 0 || run.judge_pool < 0) {
         hret_http_destroy(run.http);
         return HRET_E_CONFIG;
     }
-    run.slots = hret_xcalloc(count ? count : 1, sizeof *run.slots);
+    run.jobs = hret_xcalloc(count ? count : 1, sizeof *run.jobs);
+    run.loglik_extra = cJSON_CreateObject();
+    cJSON_AddNumberToObject(run.loglik_extra, "max_tokens", 0);
+    cJSON_AddNumberToObject(run.loglik_extra, "temperature", 0);
     hret_buf_init(&run.url, 8192);
     hret_buf_init(&run.body, (size_t)64 << 20);
     double start = hret_http_now_ms(), last_progress = 0;
     submit_more(&run);
-    while (run.done < run.submitted && !(p->stop && *p->stop)) {
+    while (run.done < run.next && !stopping(&run)) {
         hret_http_run(run.http, 100);
         double now = hret_http_now_ms();
         if (p->progress != NULL && now - last_progress >= 100) {
@@ -250,10 +583,14 @@ enum hret_result hret_run_samples(const struct hret_run_params *p,
             last_progress = now;
         }
     }
-    struct hret_http_stats st;
-    hret_http_stats(run.http, run.pool, &st);
-    report->retries = st.retries;
-    report->http_429 = st.status_429;
+    report->retries = report->http_429 = 0;
+    const int pools[2] = {run.pool, run.judge_pool};
+    for (int i = 0; i < (p->judge_model ? 2 : 1); i++) {
+        struct hret_http_stats st;
+        hret_http_stats(run.http, pools[i], &st);
+        report->retries += st.retries;
+        report->http_429 += st.status_429;
+    }
     report->done = run.done;
     report->errors = run.errors;
     report->partial = run.done < count;
@@ -261,9 +598,7 @@ enum hret_result hret_run_samples(const struct hret_run_params *p,
     if (p->progress != NULL) {
         p->progress(p->progress_user, run.done, count, run.errors);
     }
-    hret_http_destroy(run.http); /* abandons in-flight requests after a stop */
-    hret_buf_fini(&run.url);
-    hret_buf_fini(&run.body);
-    free(run.slots);
-    return HRET_OK;
+    teardown(&run);
+    return run.fatal.code != HRET_OK ? hret_err_set(err, run.fatal.code, "%s", run.fatal.msg)
+                                     : HRET_OK;
 }

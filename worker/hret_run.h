@@ -1,6 +1,31 @@
 /* Runs samples against one model endpoint and scores them: the pipeline's inner loop, shared by
  * `hret run` and the worker's shards. Many requests in flight through the endpoint engine; a
- * bounded window of prepared requests keeps memory flat whatever the dataset size. */
+ * bounded window of live requests keeps memory flat whatever the dataset size.
+ *
+ * A sample may need several requests, and a second stage; it settles when all are back (the
+ * first error wins and makes it an error, never a wrong answer). Every request goes through the
+ * cache hooks on its own. Modes (set in hret_run_params):
+ *   generate          one chat/completions request; the evaluator scores the answer.
+ *   self-consistency  paths >= 2: one request with n = paths at the given temperature; when the
+ *                     server returns fewer choices (it ignores n), one request per missing path
+ *                     (cache keys salted with the path number). The evaluator scores every
+ *                     path; the answer is the most frequent normalized_pred, ties to the first
+ *                     seen; its raw output is the prediction; all raw outputs are kept.
+ *   log-likelihood    one POST {base_url}/completions per option, whatever the backend, with
+ *                     prompt = input + " " + option (HRET's HF scoring: the continuation is a
+ *                     space and the option as written), echo:true, logprobs:1, max_tokens:0,
+ *                     temperature:0. The continuation's log-prob is summed
+ *                     (hret_probe_continuation); the prediction is the option with the highest
+ *                     sum, first on ties, stripped. A response without prompt log-probabilities
+ *                     fails the whole run (HRET_E_PROTO naming the model), never a guess.
+ *   judge             judge_model set: after the answer (or the sample's metadata.prediction,
+ *                     pre-filled as KUDGE does: then the model under test is not called), the
+ *                     judge model gets hret_judge_prompt() and its text is parsed into the
+ *                     verdict (hret_judge_parse). The type is metadata.judge_type if valid, else
+ *                     judge_type; response B is metadata.model_response_b, the rubric
+ *                     metadata.rubric.
+ *   language gate     language_gate with language_threshold >= 0: a prediction whose Hangul
+ *                     share is below the threshold is marked wrong (outcome.gate). */
 #ifndef HRET_RUN_H
 #define HRET_RUN_H
 
@@ -11,6 +36,7 @@
 #include "hret_backend.h"
 #include "hret_config.h"
 #include "hret_eval.h"
+#include "hret_http.h"
 #include "hret_outcome.h"
 #include "hret_sample.h"
 
@@ -25,6 +51,8 @@ struct hret_run_cache {
     void *user;
 };
 
+enum hret_run_mode { HRET_RUN_GENERATE, HRET_RUN_LOGLIK };
+
 struct hret_run_params {
     const struct hret_model_config *model; /* borrowed */
     const struct hret_evaluator_ops *evaluator;
@@ -36,6 +64,11 @@ struct hret_run_params {
     void *progress_user;
     const volatile sig_atomic_t *stop;  /* nullable; when set, stop and keep what finished */
     const struct hret_run_cache *cache; /* nullable */
+    enum hret_run_mode mode;
+    unsigned paths;                              /* self-consistency: >= 2 answers a sample */
+    const struct hret_model_config *judge_model; /* borrowed; non-NULL: judge every answer */
+    int judge_type;                              /* enum hret_judge_type, the default */
+    bool language_gate;                          /* needs language_threshold >= 0 */
 };
 
 struct hret_run_report {
@@ -51,13 +84,21 @@ struct hret_run_report {
 
 void hret_run_report_fini(struct hret_run_report *r);
 
+/* The engine limits of a model's configuration (out filled; strings borrowed from model). */
+void hret_run_limits(const struct hret_model_config *model, struct hret_http_limits *out);
+
+/* Self-consistency's vote: the index of the first of the most frequent answers (exact string
+ * equality); *votes (nullable) gets its count. answers borrowed, count >= 1. */
+size_t hret_run_majority(const char *const *answers, size_t count, size_t *votes);
+
 /* The cache key of a prepared request (out: 64 hex digits + NUL). */
 void hret_run_cache_key(const struct hret_model_config *model, const char *body, size_t len,
                         char out[65]);
 
 /* Fills outcomes[i] for samples[i] (both borrowed arrays of count; outcomes zeroed by the
  * caller, who frees them with hret_outcome_fini). Endpoint failures are recorded per sample;
- * the function fails only when the run cannot start (bad model config). */
+ * the function fails when the run cannot start (bad model config), or with HRET_E_PROTO when
+ * a log-likelihood response has no prompt log-probabilities (the report is then partial). */
 enum hret_result hret_run_samples(const struct hret_run_params *p,
                                   const struct hret_sample *samples, size_t count,
                                   struct hret_outcome *outcomes, struct hret_run_report *report,

@@ -9,6 +9,7 @@ packages=(
   libcmocka-dev libssl-dev clang-format
   postgresql                  # throwaway clusters for the tests (deploy/local/pg.sh)
   python3-jsonschema          # event schema checks in the test suite
+  openjdk-17-jdk-headless maven  # a real Kafka broker from Maven Central jars (deploy/local/kafka.sh)
   wrk time                    # the HTTP ceiling and peak RSS in make bench
 )
 

@@ -79,7 +79,7 @@ expect_status 2 "$(wc -l <"$tmp/mixed.out")" "scored lines written"
 status=0
 "$hret" score --input "$corpus" --method bleu >/dev/null 2>"$tmp/err" || status=$?
 expect_status 2 "$status" "unknown --method"
-expect_grep "unknown method 'bleu' (known: string_match, partial_match, math_match)" "$tmp/err" \
+expect_grep "unknown method 'bleu' (known: string_match, partial_match, math_match, log_likelihood, llm_judge)" "$tmp/err" \
   "unknown --method message"
 status=0
 "$hret" score --method string_match >/dev/null 2>"$tmp/err" || status=$?

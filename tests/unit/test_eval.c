@@ -26,12 +26,14 @@ static void test_registry(void **state)
     assert_ptr_equal(hret_eval_find("string_match"), &hret_eval_string_match);
     assert_ptr_equal(hret_eval_find("partial_match"), &hret_eval_partial_match);
     assert_ptr_equal(hret_eval_find("math_match"), &hret_eval_math_match);
-    assert_null(hret_eval_find("log_likelihood"));
+    assert_ptr_equal(hret_eval_find("log_likelihood"), &hret_eval_log_likelihood);
+    assert_ptr_equal(hret_eval_find("llm_judge"), &hret_eval_llm_judge);
+    assert_null(hret_eval_find("log_prob_mcqa"));
     assert_null(hret_eval_find(NULL));
     char names[128];
     assert_string_equal(hret_eval_names(names, sizeof names),
-                        "string_match, partial_match, math_match");
-    assert_null(hret_eval_at(3));
+                        "string_match, partial_match, math_match, log_likelihood, llm_judge");
+    assert_null(hret_eval_at(5));
 }
 
 /* Every marker of HRET's alternation, as written and in either case. */

@@ -1,0 +1,324 @@
+#include "hret_store_hf.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "hret_http.h"
+#include "hret_json.h"
+#include "hret_log.h"
+#include "hret_mem.h"
+
+#define PAGE_ROWS 100
+#define MAX_ROWS 5000000L
+#define MAX_BODY ((size_t)32 << 20)
+
+/* ---- URL ---- */
+
+static char *decode(const char *s, size_t n)
+{
+    char *out = hret_xmalloc(n + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+            isxdigit((unsigned char)s[i + 2])) {
+            char hex[3] = {s[i + 1], s[i + 2], 0};
+            out[k++] = (char)strtol(hex, NULL, 16);
+            i += 2;
+        } else {
+            out[k++] = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    out[k] = '\0';
+    return out;
+}
+
+static void query_param(const char *query, const char *key, char **out)
+{
+    size_t klen = strlen(key);
+    for (const char *p = query; p && *p;) {
+        size_t n = strcspn(p, "&");
+        if (n > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+            free(*out);
+            *out = decode(p + klen + 1, n - klen - 1);
+        }
+        p += n + (p[n] == '&');
+    }
+}
+
+enum hret_result hret_store_hf_parse_url(const char *url, char **base, char **dataset,
+                                         char **config, char **split, struct hret_err *err)
+{
+    *base = *dataset = *config = *split = NULL;
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        return hret_err_set(err, HRET_E_INVAL, "not an http(s) URL: %s", url);
+    }
+    const char *q = strchr(url, '?');
+    size_t n = q ? (size_t)(q - url) : strlen(url);
+    while (n > 0 && url[n - 1] == '/') {
+        n--;
+    }
+    static const char *const endpoints[] = {"/rows", "/splits", "/first-rows"};
+    for (size_t i = 0; i < 3; i++) {
+        size_t len = strlen(endpoints[i]);
+        if (n > len && strncmp(url + n - len, endpoints[i], len) == 0) {
+            n -= len;
+            break;
+        }
+    }
+    query_param(q ? q + 1 : NULL, "dataset", dataset);
+    query_param(q ? q + 1 : NULL, "config", config);
+    query_param(q ? q + 1 : NULL, "split", split);
+    if (*dataset == NULL || **dataset == '\0') {
+        free(*dataset);
+        free(*config);
+        free(*split);
+        *dataset = *config = *split = NULL;
+        return hret_err_set(err, HRET_E_INVAL,
+                            "%s: no dataset= parameter (expected e.g. "
+                            "https://datasets-server.huggingface.co/rows?dataset=HAERAE-HUB/KMMLU)",
+                            url);
+    }
+    *base = hret_xstrndup(url, n);
+    return HRET_OK;
+}
+
+/* ---- HTTP ---- */
+
+struct fetch {
+    struct hret_http *http;
+    int pool;
+};
+
+struct page {
+    cJSON *doc; /* parsed body */
+    bool done;
+    struct hret_err err;
+};
+
+static enum hret_result on_page(void *user, const struct hret_http_result *r)
+{
+    struct page *p = user;
+    if (r->code == HRET_OK) {
+        p->doc = hret_json_parse(r->body, r->body_len, MAX_BODY, &p->err);
+        if (p->doc == NULL) {
+            return HRET_AGAIN; /* malformed: retried within the budget */
+        }
+    } else {
+        hret_err_set(&p->err, r->code, "HTTP %ld: %s", r->status, r->error);
+    }
+    p->done = true;
+    return HRET_OK;
+}
+
+/* GETs n URLs (borrowed) at once; pages[i] gets each document. First error wins. */
+static enum hret_result get_all(struct fetch *f, char **urls, size_t n, struct page *pages,
+                                struct hret_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        pages[i] = (struct page){NULL, false, HRET_ERR_INIT};
+        struct hret_http_request req = {.url = urls[i]};
+        if (hret_http_submit(f->http, f->pool, &req, on_page, &pages[i], err) != HRET_OK) {
+            return err->code;
+        }
+    }
+    while (hret_http_run(f->http, 200) > 0) {
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!pages[i].done || pages[i].err.code != HRET_OK) {
+            return hret_err_set(err, pages[i].err.code ? pages[i].err.code : HRET_E_UNAVAILABLE,
+                                "%s: %s", urls[i], pages[i].err.msg);
+        }
+    }
+    return HRET_OK;
+}
+
+static char *escape(const char *s)
+{
+    char *e = curl_easy_escape(NULL, s, 0);
+    char *copy = hret_xstrdup(e ? e : "");
+    curl_free(e);
+    return copy;
+}
+
+/* The configs that have the split, from /splits. */
+static enum hret_result list_configs(struct fetch *f, const char *base, const char *dataset,
+                                     const char *split, struct hret_strlist *out,
+                                     struct hret_err *err)
+{
+    char *ds = escape(dataset);
+    char *url = hret_xasprintf("%s/splits?dataset=%s", base, ds);
+    struct page p;
+    enum hret_result r = get_all(f, &url, 1, &p, err);
+    const cJSON *splits = NULL;
+    if (r == HRET_OK) {
+        r = hret_json_get_array(p.doc, "splits", true, &splits, err);
+    }
+    for (const cJSON *it = splits ? splits->child : NULL; it != NULL; it = it->next) {
+        const char *config = NULL, *s = NULL;
+        hret_json_get_string(it, "config", false, &config, NULL);
+        hret_json_get_string(it, "split", false, &s, NULL);
+        if (config != NULL && s != NULL && strcmp(s, split) == 0) {
+            hret_strlist_push(out, hret_xstrdup(config));
+        }
+    }
+    if (r == HRET_OK && out->count == 0) {
+        r = hret_err_set(err, HRET_E_INVAL, "%s has no config with a '%s' split", dataset, split);
+    }
+    cJSON_Delete(p.doc);
+    free(url);
+    free(ds);
+    return r;
+}
+
+/* Appends a page's rows to out as {"config", "row_idx", "row"}. */
+static enum hret_result take_rows(cJSON *doc, const char *config, cJSON *out, struct hret_err *err)
+{
+    const cJSON *rows = NULL;
+    if (hret_json_get_array(doc, "rows", true, &rows, err) != HRET_OK) {
+        return err->code;
+    }
+    for (const cJSON *it = rows->child; it != NULL; it = it->next) {
+        long long idx = 0;
+        const cJSON *row = NULL, *truncated = NULL;
+        if (hret_json_get_int(it, "row_idx", true, &idx, err) != HRET_OK ||
+            hret_json_get_object(it, "row", true, &row, err) != HRET_OK ||
+            hret_json_get_array(it, "truncated_cells", false, &truncated, err) != HRET_OK) {
+            return err->code;
+        }
+        if (truncated != NULL && cJSON_GetArraySize(truncated) > 0) {
+            return hret_err_set(err, HRET_E_PROTO,
+                                "%s row %lld has truncated cells (the server shortens big cells); "
+                                "download the dataset files and import the directory instead",
+                                config, idx);
+        }
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "config", config);
+        cJSON_AddNumberToObject(item, "row_idx", (double)idx);
+        cJSON_AddItemToObject(item, "row", cJSON_Duplicate(row, true));
+        cJSON_AddItemToArray(out, item);
+    }
+    return HRET_OK;
+}
+
+static char *rows_url(const char *base, const char *ds, const char *config, const char *split,
+                      long offset)
+{
+    char *c = escape(config), *s = escape(split);
+    char *url = hret_xasprintf("%s/rows?dataset=%s&config=%s&split=%s&offset=%ld&length=%d", base,
+                               ds, c, s, offset, PAGE_ROWS);
+    free(c);
+    free(s);
+    return url;
+}
+
+/* One config: the first page for the total, then the other pages together. */
+static enum hret_result fetch_config(struct fetch *f, const char *base, const char *ds,
+                                     const char *config, const char *split, cJSON *out,
+                                     struct hret_err *err)
+{
+    char *first = rows_url(base, ds, config, split, 0);
+    struct page p0;
+    enum hret_result r = get_all(f, &first, 1, &p0, err);
+    free(first);
+    long long total = 0;
+    if (r == HRET_OK) {
+        r = hret_json_get_int(p0.doc, "num_rows_total", true, &total, err);
+    }
+    if (r == HRET_OK && (total < 0 || total > MAX_ROWS)) {
+        r = hret_err_set(err, HRET_E_PROTO, "%s: num_rows_total %lld is out of range", config,
+                         total);
+    }
+    if (r == HRET_OK) {
+        r = take_rows(p0.doc, config, out, err);
+    }
+    cJSON_Delete(p0.doc);
+    size_t npages = total > PAGE_ROWS ? (size_t)((total - 1) / PAGE_ROWS) : 0;
+    if (r != HRET_OK || npages == 0) {
+        return r;
+    }
+    char **urls = hret_xcalloc(npages, sizeof *urls);
+    struct page *pages = hret_xcalloc(npages, sizeof *pages);
+    for (size_t i = 0; i < npages; i++) {
+        urls[i] = rows_url(base, ds, config, split, (long)(i + 1) * PAGE_ROWS);
+    }
+    r = get_all(f, urls, npages, pages, err);
+    for (size_t i = 0; i < npages; i++) {
+        if (r == HRET_OK) {
+            r = take_rows(pages[i].doc, config, out, err);
+        }
+        cJSON_Delete(pages[i].doc);
+        free(urls[i]);
+    }
+    free(urls);
+    free(pages);
+    return r;
+}
+
+static enum hret_result open_fetch(struct fetch *f, struct hret_err *err)
+{
+    struct hret_http_limits lim = {
+        .name = "huggingface",
+        .max_inflight = 4,
+        .timeout_ms = 60000,
+        .connect_timeout_ms = 10000,
+        .max_retries = 5,
+        .retry_after_cap_ms = 60000,
+        .max_response_bytes = MAX_BODY,
+        .api_key_env = getenv("HF_TOKEN") ? "HF_TOKEN" : NULL,
+    };
+    f->http = hret_http_new(err);
+    if (f->http == NULL) {
+        return err->code;
+    }
+    f->pool = hret_http_add_pool(f->http, &lim, err);
+    return f->pool < 0 ? err->code : HRET_OK;
+}
+
+enum hret_result hret_store_hf_fetch(const struct hret_store_hf_request *req,
+                                     struct hret_store_hf_rows *out, struct hret_err *err)
+{
+    memset(out, 0, sizeof *out);
+    char *base = NULL, *config = NULL, *split = NULL;
+    if (hret_store_hf_parse_url(req->url, &base, &out->dataset, &config, &split, err) != HRET_OK) {
+        return err->code;
+    }
+    out->split = hret_xstrdup(req->split ? req->split : split ? split : "test");
+    out->rows = cJSON_CreateArray();
+    struct fetch f = {NULL, -1};
+    char *ds = escape(out->dataset);
+    enum hret_result r = open_fetch(&f, err);
+    if (r == HRET_OK && req->subsets != NULL && req->subsets->count > 0) {
+        for (size_t i = 0; i < req->subsets->count; i++) {
+            hret_strlist_push(&out->configs, hret_xstrdup(req->subsets->items[i]));
+        }
+    } else if (r == HRET_OK && config != NULL) {
+        hret_strlist_push(&out->configs, hret_xstrdup(config));
+    } else if (r == HRET_OK) {
+        r = list_configs(&f, base, out->dataset, out->split, &out->configs, err);
+    }
+    for (size_t i = 0; r == HRET_OK && i < out->configs.count; i++) {
+        r = fetch_config(&f, base, ds, out->configs.items[i], out->split, out->rows, err);
+        hret_log_debug("hf", out->dataset, "%s: %d rows so far", out->configs.items[i],
+                       cJSON_GetArraySize(out->rows));
+    }
+    hret_http_destroy(f.http);
+    free(ds);
+    free(base);
+    free(config);
+    free(split);
+    return r;
+}
+
+void hret_store_hf_rows_fini(struct hret_store_hf_rows *r)
+{
+    free(r->dataset);
+    free(r->split);
+    hret_strlist_fini(&r->configs);
+    cJSON_Delete(r->rows);
+    memset(r, 0, sizeof *r);
+}

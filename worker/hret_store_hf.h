@@ -1,0 +1,38 @@
+/* Rows of a dataset from the Hugging Face datasets-server over HTTP, for `hret dataset import
+ * NAME --from URL`: GET {base}/splits?dataset=D to find the configs (subsets) that have the
+ * split when none are named, then GET {base}/rows?dataset=D&config=C&split=S&offset=O&length=100
+ * page by page (the first page gives num_rows_total; the rest go 4 at a time through the
+ * endpoint engine, with its retries on 429/5xx and its body cap). A row with truncated cells
+ * fails the import: the server shortens big cells, and a silently shortened benchmark is worse
+ * than none. HF_TOKEN, when set, is sent as the bearer token. */
+#ifndef HRET_STORE_HF_H
+#define HRET_STORE_HF_H
+
+#include <cjson/cJSON.h>
+
+#include "hret_cfg.h"
+#include "hret_err.h"
+
+struct hret_store_hf_request { /* all borrowed */
+    const char *url;           /* {base}/rows?dataset=D[&config=C][&split=S] or {base}?dataset=D */
+    const struct hret_strlist *subsets; /* nullable: configs to fetch (else URL's, else all) */
+    const char *split;                  /* nullable: URL's, else "test" */
+};
+
+struct hret_store_hf_rows {
+    char *dataset, *split;       /* owned */
+    struct hret_strlist configs; /* fetched, in order */
+    cJSON *rows;                 /* owned array of {"config", "row_idx", "row"} */
+};
+
+enum hret_result hret_store_hf_fetch(const struct hret_store_hf_request *req,
+                                     struct hret_store_hf_rows *out, struct hret_err *err);
+void hret_store_hf_rows_fini(struct hret_store_hf_rows *r);
+
+/* Splits url into the server base (before /rows or /splits), and the dataset, config and split
+ * query parameters (decoded; NULL when absent). All owned by the caller. HRET_E_INVAL when it
+ * is not an http(s) URL with a dataset parameter. Pure. */
+enum hret_result hret_store_hf_parse_url(const char *url, char **base, char **dataset,
+                                         char **config, char **split, struct hret_err *err);
+
+#endif
