@@ -9,6 +9,8 @@ packages=(
   libcmocka-dev libssl-dev clang-format
   postgresql                  # throwaway clusters for the tests (deploy/local/pg.sh)
   python3-jsonschema          # event schema checks in the test suite
+  python3-scipy python3-statsmodels   # statistics checked against SciPy in the test suite
+  systemd                     # systemd-analyze verify of deploy/systemd units (nothing is started)
   openjdk-17-jdk-headless maven  # a real Kafka broker from Maven Central jars (deploy/local/kafka.sh)
   wrk time                    # the HTTP ceiling and peak RSS in make bench
 )
@@ -17,12 +19,26 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "deps: installing ${missing[*]}" >&2
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# The schemas integration.deploy_lint validates deploy/ against, offline at test time: the
+# Kubernetes JSON schemas bundled in kubernetes-validate, and the Compose Specification schema
+# shipped inside docker-compose 1.29.2 (installed without its dependencies: only the schema
+# file is used). A stamp names the versions, so a second run costs one file read.
+venv=$(cd "$(dirname "$0")" && pwd)/.cache/deploy-venv
+want="kubernetes-validate==1.37.0 docker-compose==1.29.2"
+if [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$want" ]; then
+  echo "deps: creating $venv ($want)" >&2
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check kubernetes-validate==1.37.0
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps docker-compose==1.29.2
+  echo "$want" >"$venv/.stamp"
+fi
