@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages hret builds, tests and benchmarks with. Idempotent: only what
-# is missing is installed, so a second run costs a dpkg query.
+# Installs the Debian 12 packages hret builds, tests and benchmarks with, and the virtualenv of
+# the deploy lint (below). Idempotent: only what is missing is installed, so a second run costs
+# a dpkg query and a stamp read.
 set -euo pipefail
 
 packages=(
