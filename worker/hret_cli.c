@@ -91,8 +91,13 @@ static const struct hret_cli_command commands[] = {
      "usage: hret worker [--config FILE] [--kafka BROKERS] [--db CONNINFO]\n"
      "\n"
      "Stateless: runs, shards and samples live in PostgreSQL; offsets are committed only after\n"
-     "the effects are durable, so any worker can die and another finishes its work.\n",
-     NULL},
+     "the effects are durable, so any worker can die and another finishes its work.\n"
+     "A request becomes one run per (model, dataset), cut into datasets.shard_size shards\n"
+     "published as shard tasks through the outbox; the worker that finishes a run's last shard\n"
+     "publishes hret.run.completed.v1. Invalid requests go to <topic>.dlq. SIGTERM/SIGINT stop\n"
+     "taking work, give an unfinished shard back, commit and exit 0 (within 15 s, else exit 1\n"
+     "without the final commit; a second signal exits at once).\n",
+     hret_cmd_worker},
     {"submit", "produce an evaluation request to Kafka, optionally wait for its result",
      "usage: hret submit (--dataset D --model M[,M2] [--method M] [--param k=v ...]\n"
      "                    [--run-name X] [--meta k=v ...] [--subset A,B] [--split S] [--limit N]\n"

@@ -41,5 +41,6 @@ int hret_cmd_migrate(int argc, char **argv);
 int hret_cmd_runs(int argc, char **argv);
 int hret_cmd_metrics(int argc, char **argv);
 int hret_cmd_dataset(int argc, char **argv);
+int hret_cmd_worker(int argc, char **argv);
 
 #endif

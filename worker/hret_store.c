@@ -253,6 +253,13 @@ static enum hret_result finish_run(struct hret_pg *pg, const char *run_id,
     return r == HRET_OK ? write_metric_rows(pg, run_id, res->metrics, err) : r;
 }
 
+enum hret_result hret_store_run_finish_txn(struct hret_pg *pg, const char *run_id,
+                                           const struct hret_store_result *res,
+                                           struct hret_err *err)
+{
+    return finish_run(pg, run_id, res, err);
+}
+
 struct samples_job {
     struct hret_store_samples_batch batch; /* samples NULL: none */
     const struct hret_store_result *res;   /* NULL: samples only */

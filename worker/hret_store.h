@@ -77,6 +77,12 @@ enum hret_result hret_store_samples_write(struct hret_store *s, const char *run_
 enum hret_result hret_store_run_finish(struct hret_store *s, const char *run_id,
                                        const struct hret_store_result *res, struct hret_err *err);
 
+/* The same inside the caller's transaction on pg (borrowed): for the worker, which finishes a
+ * run in the transaction that stores its last shard. */
+enum hret_result hret_store_run_finish_txn(struct hret_pg *pg, const char *run_id,
+                                           const struct hret_store_result *res,
+                                           struct hret_err *err);
+
 /* Marks a run that is still planned or running as failed with error (borrowed); a finished
  * run is left alone. */
 enum hret_result hret_store_run_abandon(struct hret_store *s, const char *run_id, const char *error,

@@ -1,0 +1,87 @@
+/* hret worker: shared dataset loading and event pieces (see hret_worker_data.h). */
+#include "hret_worker_data.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hret_cloudevents.h"
+#include "hret_mem.h"
+#include "hret_worker.h"
+
+enum hret_result hret_worker_dataset_load(const struct hret_config *cfg,
+                                          const struct hret_request *req,
+                                          const struct hret_request_dataset *d,
+                                          struct hret_dataset **out, struct hret_err *err)
+{
+    char *dir = hret_xasprintf("%s/%s", cfg->datasets.root, d->data_dir ? d->data_dir : d->name);
+    struct hret_dataset_spec spec = {
+        .name = d->name,
+        .data_dir = dir,
+        .subsets = &d->subsets,
+        .split = d->split,
+        .limit = d->limit,
+        .sample_size = d->sample_size,
+        .seed = d->seed >= 0 ? (unsigned long long)d->seed : 0,
+        .num_few_shot = (int)req->num_few_shot,
+        .few_shot_split = d->few_shot_split,
+        .params = d->params,
+    };
+    enum hret_result r = hret_dataset_load(&spec, out, err);
+    free(dir);
+    if (r != HRET_OK) {
+        struct hret_err inner = *err;
+        hret_err_clear(err);
+        return hret_err_set(err, HRET_E_INVAL, "dataset %s: %s", d->name, inner.msg);
+    }
+    return HRET_OK;
+}
+
+cJSON *hret_worker_model_json(const struct hret_request_model *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", m->name);
+    const char *id = m->config ? m->config->model : m->model_id;
+    if (id != NULL) {
+        cJSON_AddStringToObject(o, "model_id", id);
+    }
+    return o;
+}
+
+cJSON *hret_worker_dataset_json(const struct hret_request_dataset *d, const char *version)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", d->name);
+    cJSON_AddStringToObject(o, "split", d->split);
+    cJSON *s = cJSON_AddArrayToObject(o, "subsets");
+    for (size_t i = 0; i < d->subsets.count; i++) {
+        cJSON_AddItemToArray(s, cJSON_CreateString(d->subsets.items[i]));
+    }
+    if (version != NULL) {
+        cJSON_AddStringToObject(o, "version", version);
+    }
+    return o;
+}
+
+cJSON *hret_worker_failed_data(const char *request_id, const char *run_id, const char *cls,
+                               const char *message, const char *path)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "request_id", request_id);
+    if (run_id != NULL) {
+        cJSON_AddStringToObject(o, "run_id", run_id);
+    }
+    cJSON_AddStringToObject(o, "status", "failed");
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "class", cls);
+    char msg[2049];
+    snprintf(msg, sizeof msg, "%s", message);
+    cJSON_AddStringToObject(e, "message", msg);
+    if (path != NULL && *path != '\0') {
+        cJSON_AddStringToObject(e, "path", path);
+    }
+    char now[40];
+    hret_cloudevent_now(now);
+    cJSON_AddStringToObject(o, "failed_at", now);
+    return o;
+}

@@ -1,0 +1,213 @@
+/* hret worker, finishing runs: the last shard's transaction aggregates the run from the samples
+ * table (so every shard's samples count, whichever worker wrote them), writes the metrics and
+ * the result event to the outbox, and closes the request when it was its last run. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hret_cloudevents.h"
+#include "hret_log.h"
+#include "hret_metrics.h"
+#include "hret_outbox.h"
+#include "hret_store_query.h"
+#include "hret_worker.h"
+#include "hret_worker_data.h"
+
+#define WHO "worker"
+#define RFC3339 "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'"
+
+static const char remaining_sql[] =
+    "SELECT count(*) FROM shards WHERE run_id = $1 AND status <> 'done'";
+
+static const char run_state_sql[] =
+    "SELECT status, to_char(COALESCE(started_at, created_at) AT TIME ZONE 'UTC', " RFC3339 "),"
+    " run_name FROM runs WHERE run_id = $1 FOR UPDATE";
+
+static const char request_open_sql[] =
+    "SELECT count(*) FROM runs WHERE request_id = $1"
+    " AND status NOT IN ('completed', 'partial', 'failed', 'cancelled')";
+
+static const char request_close_sql[] =
+    "UPDATE requests SET status = CASE WHEN EXISTS (SELECT 1 FROM runs WHERE request_id = $1"
+    " AND status = 'failed') THEN 'failed' ELSE 'completed' END, finished_at = now(),"
+    " updated_at = now() WHERE request_id = $1 AND finished_at IS NULL";
+
+static const char fail_sql[] =
+    "UPDATE runs SET status = 'failed', error = $2, finished_at = now(), updated_at = now()"
+    " WHERE run_id = $1 AND status IN ('planned', 'running')";
+
+static double metric(const cJSON *m, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* The hret.run.completed.v1 data (schemas/events/). */
+static cJSON *completed_data(const struct hret_worker_run *run, const PGresult *state,
+                             const cJSON *metrics, size_t count)
+{
+    const struct hret_request *q = run->req;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "request_id", q->request_id);
+    cJSON_AddStringToObject(o, "run_id", run->run_id);
+    if (!PQgetisnull(state, 0, 2)) {
+        cJSON_AddStringToObject(o, "run_name", PQgetvalue(state, 0, 2));
+    }
+    cJSON_AddStringToObject(o, "status", "completed");
+    cJSON_AddItemToObject(o, "model", hret_worker_model_json(run->model));
+    cJSON_AddItemToObject(o, "dataset", hret_worker_dataset_json(run->ds, run->version));
+    cJSON *ev = cJSON_AddObjectToObject(o, "evaluation");
+    cJSON_AddStringToObject(ev, "method", q->method);
+    if (q->method_params != NULL) {
+        cJSON_AddItemToObject(ev, "params", cJSON_Duplicate(q->method_params, 1));
+    }
+    cJSON_AddNumberToObject(o, "num_few_shot", (double)q->num_few_shot);
+    cJSON *m = cJSON_AddObjectToObject(o, "metrics");
+    for (const cJSON *it = metrics->child; it != NULL; it = it->next) {
+        if (cJSON_IsNumber(it) && isfinite(it->valuedouble) && strchr(it->string, '/') == NULL) {
+            cJSON_AddNumberToObject(m, it->string, it->valuedouble);
+        }
+    }
+    cJSON *c = cJSON_AddObjectToObject(o, "counts");
+    cJSON_AddNumberToObject(c, "samples", (double)count);
+    cJSON_AddNumberToObject(c, "errors", metric(metrics, "errors"));
+    cJSON_AddNumberToObject(c, "parse_failures", metric(metrics, "parse_failures"));
+    cJSON_AddBoolToObject(o, "partial", false);
+    cJSON_AddStringToObject(o, "started_at", PQgetvalue(state, 0, 1));
+    char now[40];
+    hret_cloudevent_now(now);
+    cJSON_AddStringToObject(o, "finished_at", now);
+    if (q->metadata != NULL) {
+        cJSON_AddItemToObject(o, "metadata", cJSON_Duplicate(q->metadata, 1));
+    }
+    return o;
+}
+
+/* Closes the request when none of its runs is open any more. */
+static enum hret_result close_request(struct hret_pg *pg, const char *request_id, bool *closed,
+                                      struct hret_err *err)
+{
+    *closed = false;
+    const char *params[] = {request_id};
+    PGresult *res = NULL;
+    enum hret_result r =
+        hret_pg_query(pg, "open runs", request_open_sql, 1, params, false, &res, err);
+    bool open = r != HRET_OK || strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+    PQclear(res);
+    if (r != HRET_OK || open) {
+        return r;
+    }
+    hret_log_info(WHO, request_id, "every run of the request has finished");
+    *closed = true;
+    return hret_pg_query(pg, "close request", request_close_sql, 1, params, false, NULL, err);
+}
+
+static enum hret_result aggregate(struct hret_worker *w, struct hret_pg *pg,
+                                  const struct hret_worker_run *run, const PGresult *state,
+                                  struct hret_err *err)
+{
+    struct hret_sample *samples = NULL;
+    struct hret_outcome *outcomes = NULL;
+    size_t count = 0;
+    if (hret_store_samples_load(w->store, run->run_id, &samples, &outcomes, &count, err) !=
+        HRET_OK) {
+        return err->code;
+    }
+    const struct hret_model_config *mc = run->model->config;
+    struct hret_prices prices = {mc->price_input_per_1m, mc->price_output_per_1m};
+    cJSON *metrics = hret_metrics_compute(samples, outcomes, count, &prices);
+    size_t errors = (size_t)metric(metrics, "errors");
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct hret_store_result res = {
+        .status = "completed",
+        .metrics = metrics,
+        .done = count,
+        .errors = errors,
+        .finished_at = (double)now.tv_sec + (double)now.tv_nsec / 1e9,
+    };
+    enum hret_result r = hret_store_run_finish_txn(pg, run->run_id, &res, err);
+    if (r == HRET_OK) {
+        cJSON *data = completed_data(run, state, metrics, count);
+        char id[80];
+        snprintf(id, sizeof id, "%s:completed", run->run_id);
+        struct hret_outbox_event ev = {id, w->cfg->kafka.results_topic, run->run_id,
+                                       "hret.run.completed.v1", data};
+        r = hret_outbox_add(pg, &ev, err);
+        cJSON_Delete(data);
+        hret_log_info(WHO, run->run_id, "run completed: %zu samples, accuracy %.4f", count,
+                      metric(metrics, "accuracy"));
+    }
+    cJSON_Delete(metrics);
+    for (size_t i = 0; i < count; i++) {
+        hret_sample_fini(&samples[i]);
+        hret_outcome_fini(&outcomes[i]);
+    }
+    free(samples);
+    free(outcomes);
+    bool closed = false;
+    if (r == HRET_OK) {
+        r = close_request(pg, run->req->request_id, &closed, err);
+    }
+    return r == HRET_OK && closed && run->req->n_models > 1
+               ? hret_worker_compare(w, pg, run->req, err)
+               : r;
+}
+
+enum hret_result hret_worker_finish_run(struct hret_worker *w, struct hret_pg *pg,
+                                        const struct hret_worker_run *run, struct hret_err *err)
+{
+    const char *params[] = {run->run_id};
+    PGresult *res = NULL;
+    enum hret_result r =
+        hret_pg_query(pg, "shards left", remaining_sql, 1, params, false, &res, err);
+    bool left = r != HRET_OK || strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+    PQclear(res);
+    if (r != HRET_OK || left) {
+        return r;
+    }
+    r = hret_pg_query(pg, "run state", run_state_sql, 1, params, false, &res, err);
+    if (r == HRET_OK && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "running") == 0) {
+        r = aggregate(w, pg, run, res, err);
+    }
+    PQclear(res);
+    return r;
+}
+
+struct fail_job {
+    struct hret_worker *w;
+    const char *request_id, *run_id, *cls, *message;
+};
+
+static enum hret_result fail_txn(struct hret_pg *pg, void *user, struct hret_err *err)
+{
+    struct fail_job *j = user;
+    const char *params[] = {j->run_id, j->message};
+    PGresult *res = NULL;
+    enum hret_result r = hret_pg_query(pg, "fail run", fail_sql, 2, params, false, &res, err);
+    bool changed = r == HRET_OK && strcmp(PQcmdTuples(res), "0") != 0;
+    PQclear(res);
+    if (!changed) {
+        return r;
+    }
+    cJSON *data = hret_worker_failed_data(j->request_id, j->run_id, j->cls, j->message, NULL);
+    char id[80];
+    snprintf(id, sizeof id, "%s:failed", j->run_id);
+    struct hret_outbox_event ev = {id, j->w->cfg->kafka.results_topic, j->run_id,
+                                   "hret.run.failed.v1", data};
+    r = hret_outbox_add(pg, &ev, err);
+    cJSON_Delete(data);
+    bool closed = false;
+    return r == HRET_OK ? close_request(pg, j->request_id, &closed, err) : r;
+}
+
+enum hret_result hret_worker_fail_run(struct hret_worker *w, const char *request_id,
+                                      const char *run_id, const char *cls, const char *message,
+                                      struct hret_err *err)
+{
+    hret_log_error(WHO, run_id, "run failed (%s): %s", cls, message);
+    struct fail_job j = {w, request_id, run_id, cls, message};
+    return hret_pg_transaction(hret_store_pg(w->store), "fail run", fail_txn, &j, err);
+}

@@ -1,0 +1,323 @@
+/* hret worker, shard tasks: claim the shard (a done shard is a no-op), load the request's
+ * dataset as the plan did, run the shard's samples that are not stored yet through the endpoint
+ * with the PostgreSQL response cache, then in one transaction store the samples, mark the shard
+ * done and, when it was the run's last, finish the run (hret_worker_finish.c). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hret_dataset.h"
+#include "hret_eval.h"
+#include "hret_json.h"
+#include "hret_log.h"
+#include "hret_mem.h"
+#include "hret_request.h"
+#include "hret_run.h"
+#include "hret_store_cache.h"
+#include "hret_store_samples.h"
+#include "hret_worker.h"
+#include "hret_worker_data.h"
+
+#define WHO "worker"
+#define MAX_TASK_BYTES (1 << 20)
+#define DLQ_TIMEOUT_MS 30000
+
+static const char claim_sql[] =
+    "UPDATE shards SET status = 'running', owner = $3, attempts = attempts + 1,"
+    " lease_until = now() + interval '15 minutes', updated_at = now()"
+    " WHERE run_id = $1 AND shard_idx = $2::integer AND status <> 'done'"
+    " RETURNING first_idx, end_idx";
+
+static const char start_run_sql[] =
+    "UPDATE runs SET status = 'running', started_at = COALESCE(started_at, now()),"
+    " start_time = COALESCE(start_time, extract(epoch FROM now())), updated_at = now()"
+    " WHERE run_id = $1 AND status = 'planned'";
+
+static const char context_sql[] =
+    "SELECT r.model_name, r.dataset_name, r.dataset_version, q.spec::text, r.request_id"
+    " FROM runs r JOIN requests q USING (request_id) WHERE r.run_id = $1";
+
+static const char stored_sql[] =
+    "SELECT sample_idx FROM samples WHERE run_id = $1 AND sample_idx >= $2::integer"
+    " AND sample_idx < $3::integer";
+
+static const char lock_sql[] = "SELECT 1 FROM requests WHERE request_id = $1 FOR UPDATE";
+
+static const char shard_done_sql[] =
+    "UPDATE shards SET status = 'done', done_samples = $3::integer, error_samples = $4::integer,"
+    " finished_at = now(), lease_until = NULL, updated_at = now()"
+    " WHERE run_id = $1 AND shard_idx = $2::integer AND status <> 'done'";
+
+static const char release_sql[] =
+    "UPDATE shards SET status = 'pending', owner = NULL, lease_until = NULL, updated_at = now()"
+    " WHERE run_id = $1 AND shard_idx = $2::integer AND status = 'running' AND owner = $3";
+
+struct shard {
+    struct hret_worker *w;
+    char run_id[130], shard_idx[32], first[32], end[32];
+    long long lo, hi;
+    bool claimed;
+    char *request_id, *version; /* owned */
+    struct hret_request *req;
+    struct hret_worker_run run;
+    struct hret_dataset *ds;
+    struct hret_sample *todo; /* shallow copies of ds samples */
+    struct hret_outcome *outcomes;
+    size_t n_todo, stored_before, done, errors;
+    struct hret_store_samples_batch batch;
+};
+
+static void shard_fini(struct shard *s)
+{
+    for (size_t i = 0; s->outcomes != NULL && i < s->n_todo; i++) {
+        hret_outcome_fini(&s->outcomes[i]);
+    }
+    free(s->outcomes);
+    free(s->todo);
+    hret_dataset_destroy(s->ds);
+    hret_request_destroy(s->req);
+    free(s->request_id);
+    free(s->version);
+}
+
+static enum hret_result claim_txn(struct hret_pg *pg, void *user, struct hret_err *err)
+{
+    struct shard *s = user;
+    const char *params[] = {s->run_id, s->shard_idx, s->w->worker_id};
+    PGresult *res = NULL;
+    enum hret_result r = hret_pg_query(pg, "claim shard", claim_sql, 3, params, false, &res, err);
+    s->claimed = r == HRET_OK && PQntuples(res) == 1;
+    if (s->claimed) {
+        s->lo = atoll(PQgetvalue(res, 0, 0));
+        s->hi = atoll(PQgetvalue(res, 0, 1));
+        snprintf(s->first, sizeof s->first, "%lld", s->lo);
+        snprintf(s->end, sizeof s->end, "%lld", s->hi);
+        r = hret_pg_query(pg, "start run", start_run_sql, 1, params, false, NULL, err);
+    }
+    PQclear(res);
+    return r;
+}
+
+/* The run's request, model and dataset, parsed back from the stored request. */
+static enum hret_result load_context(struct shard *s, struct hret_err *err)
+{
+    const char *params[] = {s->run_id};
+    PGresult *res = NULL;
+    struct hret_pg *pg = hret_store_pg(s->w->store);
+    if (hret_pg_query(pg, "shard context", context_sql, 1, params, false, &res, err) != HRET_OK) {
+        return err->code;
+    }
+    enum hret_result r = HRET_OK;
+    if (PQntuples(res) != 1) {
+        r = hret_err_set(err, HRET_E_INVAL, "run %s has no request row", s->run_id);
+        goto cleanup;
+    }
+    s->request_id = hret_xstrdup(PQgetvalue(res, 0, 4));
+    s->version = hret_xstrdup(PQgetvalue(res, 0, 2));
+    const char *spec = PQgetvalue(res, 0, 3);
+    if (hret_request_parse(spec, strlen(spec), s->w->cfg, &s->req, NULL, err) != HRET_OK) {
+        goto cleanup; /* the config changed under the stored request */
+    }
+    for (size_t i = 0; i < s->req->n_models; i++) {
+        if (strcmp(s->req->models[i].name, PQgetvalue(res, 0, 0)) == 0) {
+            s->run.model = &s->req->models[i];
+        }
+    }
+    for (size_t i = 0; i < s->req->n_datasets; i++) {
+        if (strcmp(s->req->datasets[i].name, PQgetvalue(res, 0, 1)) == 0) {
+            s->run.ds = &s->req->datasets[i];
+        }
+    }
+    if (s->run.model == NULL || s->run.ds == NULL || s->run.model->config == NULL) {
+        r = hret_err_set(err, HRET_E_INVAL, "run %s: its model or dataset left the request",
+                         s->run_id);
+        goto cleanup;
+    }
+    s->run = (struct hret_worker_run){s->run_id, s->req, s->run.model, s->run.ds, s->version};
+cleanup:
+    PQclear(res);
+    return err->code != HRET_OK ? err->code : r;
+}
+
+/* The dataset, checked against the planned version, and the shard's samples not stored yet. */
+static enum hret_result select_samples(struct shard *s, struct hret_err *err)
+{
+    if (hret_worker_dataset_load(s->w->cfg, s->req, s->run.ds, &s->ds, err) != HRET_OK) {
+        return err->code;
+    }
+    if (strcmp(s->ds->version, s->version) != 0 || (size_t)s->hi > s->ds->count) {
+        return hret_err_set(err, HRET_E_INVAL,
+                            "dataset %s changed since the run was planned (version %s, now %s)",
+                            s->ds->name, s->version, s->ds->version);
+    }
+    const char *params[] = {s->run_id, s->first, s->end};
+    PGresult *res = NULL;
+    if (hret_pg_query(hret_store_pg(s->w->store), "stored samples", stored_sql, 3, params, false,
+                      &res, err) != HRET_OK) {
+        return err->code;
+    }
+    size_t span = (size_t)(s->hi - s->lo);
+    bool *have = hret_xcalloc(span ? span : 1, sizeof *have);
+    for (int i = 0; i < PQntuples(res); i++) {
+        long long idx = atoll(PQgetvalue(res, i, 0));
+        have[idx - s->lo] = true;
+        s->stored_before++;
+    }
+    PQclear(res);
+    s->todo = hret_xcalloc(span ? span : 1, sizeof *s->todo);
+    s->outcomes = hret_xcalloc(span ? span : 1, sizeof *s->outcomes);
+    for (size_t i = 0; i < span; i++) {
+        if (!have[i]) {
+            s->todo[s->n_todo++] = s->ds->samples[(size_t)s->lo + i];
+        }
+    }
+    free(have);
+    return HRET_OK;
+}
+
+static enum hret_result run_samples(struct shard *s, struct hret_err *err)
+{
+    const struct hret_evaluator_ops *ev = hret_eval_find(s->req->method);
+    void *state = NULL;
+    if (ev == NULL || ev->init(s->req->method_params, &state, err) != HRET_OK) {
+        return ev == NULL ? hret_err_set(err, HRET_E_INVAL, "unknown method %s", s->req->method)
+                          : err->code;
+    }
+    const struct hret_request_gen *g = &s->run.model->gen;
+    struct hret_run_params p = {
+        .model = s->run.model->config,
+        .evaluator = ev,
+        .evaluator_state = state,
+        .gen = {.max_tokens = g->max_tokens > 0 ? (long)g->max_tokens : 0,
+                .temperature = g->temperature,
+                .top_p = g->top_p,
+                .seed = g->seed,
+                .has_seed = g->has_seed},
+        .language_threshold = -1,
+        .stop = s->w->stop,
+        .mode = strcmp(s->req->method, "log_likelihood") == 0 ? HRET_RUN_LOGLIK : HRET_RUN_GENERATE,
+    };
+    if (s->req->judge_model != NULL) {
+        p.judge_model = hret_config_model(s->w->cfg, s->req->judge_model);
+    }
+    struct hret_store_cache *cache = hret_store_cache_new(s->w->store, p.model);
+    struct hret_run_cache hooks;
+    hret_store_cache_hooks(cache, &hooks);
+    p.cache = &hooks;
+    struct hret_run_report rep = {0};
+    enum hret_result r = hret_run_samples(&p, s->todo, s->n_todo, s->outcomes, &rep, err);
+    struct hret_err cache_err = HRET_ERR_INIT;
+    hret_store_cache_flush(cache, &cache_err);
+    hret_store_cache_destroy(cache);
+    s->done = rep.done;
+    s->errors = rep.errors;
+    if (r == HRET_OK && rep.partial) {
+        r = hret_err_set(err, HRET_E_UNAVAILABLE, "stopped before the shard finished");
+    }
+    hret_log_info(WHO, s->run_id, "shard %s: %zu run, %zu errors, %zu cached, %zu stored before",
+                  s->shard_idx, rep.done, rep.errors, rep.cache_hits, s->stored_before);
+    hret_run_report_fini(&rep);
+    ev->destroy(state);
+    return r;
+}
+
+static enum hret_result complete_txn(struct hret_pg *pg, void *user, struct hret_err *err)
+{
+    struct shard *s = user;
+    const char *lock[] = {s->request_id};
+    if (hret_pg_query(pg, "lock request", lock_sql, 1, lock, false, NULL, err) != HRET_OK ||
+        (s->n_todo > 0 && hret_store_samples_copy(pg, &s->batch, err) != HRET_OK)) {
+        return err->code;
+    }
+    char done[32], errors[32];
+    snprintf(done, sizeof done, "%zu", s->stored_before + s->done);
+    snprintf(errors, sizeof errors, "%zu", s->errors);
+    const char *params[] = {s->run_id, s->shard_idx, done, errors};
+    if (hret_pg_query(pg, "shard done", shard_done_sql, 4, params, false, NULL, err) != HRET_OK) {
+        return err->code;
+    }
+    return hret_worker_finish_run(s->w, pg, &s->run, err);
+}
+
+/* Keeps what finished and gives the shard back (shutdown, or a failure worth retrying). */
+static void release(struct shard *s)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    struct hret_pg *pg = hret_store_pg(s->w->store);
+    if (s->n_todo > 0 && s->outcomes != NULL) {
+        hret_store_samples_write(s->w->store, s->run_id, s->todo, s->outcomes, s->n_todo, NULL,
+                                 &err);
+    }
+    const char *params[] = {s->run_id, s->shard_idx, s->w->worker_id};
+    hret_err_clear(&err);
+    if (hret_pg_query(pg, "release shard", release_sql, 3, params, false, NULL, &err) != HRET_OK) {
+        hret_log_warn(WHO, s->run_id, "release shard %s: %s", s->shard_idx, err.msg);
+    }
+}
+
+static enum hret_worker_outcome execute(struct shard *s)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    struct hret_pg *pg = hret_store_pg(s->w->store);
+    if (hret_pg_transaction(pg, "claim shard", claim_txn, s, &err) != HRET_OK) {
+        hret_log_error(WHO, s->run_id, "claim shard %s: %s", s->shard_idx, err.msg);
+        return hret_result_is_retriable(err.code) ? HRET_WORKER_RETRY : HRET_WORKER_DONE;
+    }
+    if (!s->claimed) {
+        hret_log_info(WHO, s->run_id, "shard %s is already done", s->shard_idx);
+        return HRET_WORKER_DONE;
+    }
+    enum hret_result r = load_context(s, &err);
+    if (r == HRET_OK) {
+        r = select_samples(s, &err);
+    }
+    if (r == HRET_OK) {
+        r = run_samples(s, &err);
+    }
+    if (r == HRET_OK) {
+        s->batch =
+            (struct hret_store_samples_batch){s->run_id, s->todo, s->outcomes, s->n_todo, 0, false};
+        r = hret_pg_transaction(pg, "complete shard", complete_txn, s, &err);
+    }
+    if (r == HRET_OK) {
+        return HRET_WORKER_DONE;
+    }
+    if (hret_result_is_retriable(r)) {
+        hret_log_warn(WHO, s->run_id, "shard %s given back: %s", s->shard_idx, err.msg);
+        release(s);
+        return HRET_WORKER_RETRY;
+    }
+    struct hret_err fail_err = HRET_ERR_INIT;
+    const char *cls = r == HRET_E_INVAL ? "dataset" : r == HRET_E_PROTO ? "endpoint" : "internal";
+    if (s->request_id == NULL ||
+        hret_worker_fail_run(s->w, s->request_id, s->run_id, cls, err.msg, &fail_err) != HRET_OK) {
+        hret_log_error(WHO, s->run_id, "shard %s failed: %s", s->shard_idx, err.msg);
+    }
+    return HRET_WORKER_DONE;
+}
+
+enum hret_worker_outcome hret_worker_shard(struct hret_worker *w, const rd_kafka_message_t *m)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    cJSON *task = hret_json_parse(m->payload ? m->payload : "", m->len, MAX_TASK_BYTES, &err);
+    const char *run_id = cJSON_GetStringValue(cJSON_GetObjectItem(task, "run_id"));
+    const cJSON *idx = cJSON_GetObjectItem(task, "shard_index");
+    struct shard s = {.w = w};
+    if (run_id == NULL || strlen(run_id) >= sizeof s.run_id || !cJSON_IsNumber(idx) ||
+        idx->valuedouble < 0) {
+        const char *reason = task == NULL ? err.msg : "run_id and shard_index are required";
+        hret_log_warn(WHO, NULL, "refused shard task: %s", reason);
+        hret_err_clear(&err);
+        enum hret_result r =
+            hret_kafka_dlq_send(w->producer, m, reason, "", "bad_request", DLQ_TIMEOUT_MS, &err);
+        cJSON_Delete(task);
+        return r == HRET_OK ? HRET_WORKER_DONE : HRET_WORKER_RETRY;
+    }
+    snprintf(s.run_id, sizeof s.run_id, "%s", run_id);
+    snprintf(s.shard_idx, sizeof s.shard_idx, "%lld", (long long)idx->valuedouble);
+    cJSON_Delete(task);
+    enum hret_worker_outcome out = execute(&s);
+    shard_fini(&s);
+    return out;
+}
