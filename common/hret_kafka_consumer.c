@@ -153,8 +153,10 @@ enum hret_result hret_kafka_consumer_assign_latest(struct hret_kafka_consumer *c
     }
     if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         e = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-        r = hret_err_set(err, hret_kafka_classify(e), "kafka topic %s: %s", topic,
-                         rd_kafka_err2str(e));
+        r = hret_err_set(err, hret_kafka_classify(e),
+                         "kafka topic %s: %s (deploy/local/kafka.sh creates hret's topics; on "
+                         "another cluster create it first)",
+                         topic, rd_kafka_err2str(e));
         goto cleanup;
     }
     l = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
@@ -176,7 +178,9 @@ enum hret_result hret_kafka_consumer_assign_latest(struct hret_kafka_consumer *c
     }
     c->assigned = (size_t)l->cnt;
 cleanup:
-    rd_kafka_topic_partition_list_destroy(l);
+    if (l != NULL) {
+        rd_kafka_topic_partition_list_destroy(l);
+    }
     if (md != NULL) {
         rd_kafka_metadata_destroy(md);
     }

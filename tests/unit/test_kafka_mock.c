@@ -114,12 +114,31 @@ static void test_unknown_topic(void **state)
     assert_non_null(strstr(err.msg, "delivering to t: "));
 }
 
+/* A consumer asked for end offsets while the broker is down fails with a retriable error (it
+ * crashed once, freeing a partition list it had not made yet). */
+static void test_assign_latest_broker_down(void **state)
+{
+    struct mock *m = *state;
+    struct hret_kafka_conf kc = {.brokers = rd_kafka_mock_cluster_bootstraps(m->mc),
+                                 .group_id = "g"};
+    struct hret_kafka_consumer *c = NULL;
+    struct hret_err err = HRET_ERR_INIT;
+    assert_int_equal(hret_kafka_consumer_new(&kc, HRET_KAFKA_START_LATEST, &c, &err), HRET_OK);
+    assert_int_equal(rd_kafka_mock_broker_set_down(m->mc, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    enum hret_result r = hret_kafka_consumer_assign_latest(c, "t", 500, &err);
+    assert_int_not_equal(r, HRET_OK);
+    assert_non_null(strstr(err.msg, "kafka "));
+    rd_kafka_mock_broker_set_up(m->mc, 1);
+    hret_kafka_consumer_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_broker_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_produce_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_topic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_assign_latest_broker_down, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
