@@ -41,6 +41,17 @@ void hret_strlist_push(struct hret_strlist *l, char *s)
     l->items[l->count++] = s;
 }
 
+void hret_strlist_split(struct hret_strlist *l, const char *text)
+{
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n > 0) {
+            hret_strlist_push(l, hret_xstrndup(p, n));
+        }
+        p += n + (p[n] == ',');
+    }
+}
+
 void hret_strlist_fini(struct hret_strlist *l)
 {
     for (size_t i = 0; i < l->count; i++) {
@@ -192,13 +203,7 @@ static bool set_scalar(const struct hret_cfg_field *f, void *base, const char *s
     case HRET_CFG_STRLIST: { /* from the environment: comma-separated */
         struct hret_strlist *l = at(base, f);
         hret_strlist_fini(l);
-        for (const char *p = s; *p;) {
-            size_t n = strcspn(p, ",");
-            if (n > 0) {
-                hret_strlist_push(l, hret_xstrndup(p, n));
-            }
-            p += n + (p[n] == ',');
-        }
+        hret_strlist_split(l, s);
         return true;
     }
     default:

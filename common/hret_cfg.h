@@ -68,6 +68,8 @@ struct hret_cfg_array {
 
 void hret_strlist_push(struct hret_strlist *l, char *s); /* takes ownership of s */
 void hret_strlist_fini(struct hret_strlist *l);
+/* Appends the non-empty comma-separated items of text (borrowed): "a,,b" -> "a", "b". */
+void hret_strlist_split(struct hret_strlist *l, const char *text);
 
 /* Fills obj (a zeroed struct described by table) with defaults, then the YAML file at path
  * (NULL: defaults only), then HRET_* environment overrides. Every problem found is appended to

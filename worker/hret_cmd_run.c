@@ -93,17 +93,6 @@ static bool parse_number(const char *flag, const char *text, double min, double 
     return true;
 }
 
-static void split_commas(struct hret_strlist *l, const char *text)
-{
-    for (const char *p = text; *p;) {
-        size_t n = strcspn(p, ",");
-        if (n > 0) {
-            hret_strlist_push(l, hret_xstrndup(p, n));
-        }
-        p += n + (p[n] == ',');
-    }
-}
-
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
     a->temperature = NAN;
@@ -128,7 +117,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             a->model = optarg;
             break;
         case 's':
-            split_commas(&a->subsets, optarg);
+            hret_strlist_split(&a->subsets, optarg);
             break;
         case 'S':
             a->split = optarg;

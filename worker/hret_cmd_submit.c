@@ -53,17 +53,6 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static void split_commas(struct hret_strlist *l, const char *text)
-{
-    for (const char *p = text; *p;) {
-        size_t n = strcspn(p, ",");
-        if (n > 0) {
-            hret_strlist_push(l, hret_xstrndup(p, n));
-        }
-        p += n + (p[n] == ',');
-    }
-}
-
 static bool parse_count(const char *flag, const char *text, long long max, long long *out)
 {
     char *end = NULL;
@@ -98,7 +87,7 @@ static int parse_args(int argc, char **argv, struct submit_args *a)
             a->dataset = optarg;
             break;
         case 'm':
-            split_commas(&a->models, optarg);
+            hret_strlist_split(&a->models, optarg);
             break;
         case 'e':
             a->method = optarg;
@@ -113,7 +102,7 @@ static int parse_args(int argc, char **argv, struct submit_args *a)
             ok = hret_cli_add_param(a->meta, optarg, WHO);
             break;
         case 's':
-            split_commas(&a->subsets, optarg);
+            hret_strlist_split(&a->subsets, optarg);
             break;
         case 'S':
             a->split = optarg;
