@@ -41,18 +41,9 @@ YAML
 python3 - "$work" <<'PY'
 import json, sys, collections
 work = sys.argv[1]
-M = 2**64 - 1
-def mix64(z):
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
-    return z ^ (z >> 31)
-def decide(h, seed):
-    return (mix64(h ^ ((seed * 0x9E3779B97F4A7C15) & M)) >> 11) * 2.0**-53
-def fnv(b):
-    h = 0xcbf29ce484222325
-    for x in b:
-        h = ((h ^ x) * 0x100000001b3) & M
-    return f"{h:016x}"
+import os, sys
+sys.path.insert(0, os.environ["HRET_SOURCE_DIR"] + "/tests/support")
+from hret_fake_decide import decide, fnv_hex
 key = {}
 for line in open(f"{work}/synth/answer_key.tsv", encoding="utf-8"):
     h = line.rstrip("\n").split("\t")[0]
@@ -62,7 +53,7 @@ samples = doc["results"][0]["samples"]
 assert len(samples) == 3000, len(samples)
 want = collections.Counter(); got = collections.Counter(); n = collections.Counter()
 for s in samples:
-    ok = key[fnv(s["input"].encode())]
+    ok = key[fnv_hex(s["input"])]
     sub = s["_subset_name"]
     want[sub] += ok
     got[sub] += s["evaluation"]["is_correct"]

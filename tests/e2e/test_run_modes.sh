@@ -29,21 +29,9 @@ start_fake() { # name, flags... -> sets $port (not in a subshell, so cleanup kno
 
 # Shared Python: the fake's hash and decision, results and stats readers, key writers.
 cat >"$work/lib.py" <<'PY'
-import json, sys, urllib.request
-M = 2**64 - 1
-def fnv(s):
-    h = 0xcbf29ce484222325
-    for x in s.encode():
-        h = ((h ^ x) * 0x100000001b3) & M
-    return h
-def hexh(s):
-    return f"{fnv(s):016x}"
-def mix64(z):
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
-    return z ^ (z >> 31)
-def decide(h, seed):
-    return (mix64(h ^ ((seed * 0x9E3779B97F4A7C15) & M)) >> 11) * 2.0**-53
+import json, os, sys, urllib.request
+sys.path.insert(0, os.environ["HRET_SOURCE_DIR"] + "/tests/support")
+from hret_fake_decide import decide, fnv1a64 as fnv, fnv_hex as hexh
 def key(path):
     rows = [l.rstrip("\n").split("\t") for l in open(path, encoding="utf-8") if l.strip()]
     return {r[0]: r[1] for r in rows}, [r[0] for r in rows]

@@ -34,25 +34,20 @@ ok() {
 # FNV-1a 64 of the UTF-8 bytes of $1, as 16 hex digits (hret_hash_hex64).
 fnv() {
     python3 -c '
-import sys
-h = 0xcbf29ce484222325
-for b in sys.argv[1].encode():
-    h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-print("%016x" % h)' "$1"
+import os, sys
+sys.path.insert(0, os.environ["HRET_SOURCE_DIR"] + "/tests/support")
+from hret_fake_decide import fnv_hex
+print(fnv_hex(sys.argv[1]))' "$1"
 }
 
 # 1 if the prompt is answered correctly at accuracy $3 with seed $2 (tests/fakes/hret_fake_decide.h).
 decide_correct() {
     python3 -c '
-import sys
-M = 2**64 - 1
-def mix64(z):
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
-    return z ^ (z >> 31)
+import os, sys
+sys.path.insert(0, os.environ["HRET_SOURCE_DIR"] + "/tests/support")
+from hret_fake_decide import decide
 h, seed, acc = int(sys.argv[1], 16), int(sys.argv[2]), float(sys.argv[3])
-u = (mix64(h ^ ((seed * 0x9E3779B97F4A7C15) & M)) >> 11) * 2.0**-53
-print(1 if u < acc else 0)' "$1" "$2" "$3"
+print(1 if decide(h, seed) < acc else 0)' "$1" "$2" "$3"
 }
 
 # Evaluates a Python expression over the JSON document d in file $1.
