@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-say "1/5 installing what is missing and building hret (build/hret, build/fake-llm)"
+say "1/6 installing what is missing and building hret (build/hret, build/fake-llm)"
 deploy/local/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc)" --target hret fake-llm >/dev/null
@@ -17,11 +17,11 @@ work=$(mktemp -d /tmp/hret-demo.XXXXXX)
 fake_pid=""
 trap '[ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null; true' EXIT
 
-say "2/5 generating a KMMLU-format dataset (2,000 questions over 45 subsets) and its answer key"
+say "2/6 generating a KMMLU-format dataset (2,000 questions over 45 subsets) and its answer key"
 python3 tests/data/gen_kmmlu_synth.py --out "$work/kmmlu" --items 2000 --seed 42 >/dev/null
 echo "    $work/kmmlu/data/<Subset>-test.csv, as huggingface-cli download leaves KMMLU"
 
-say "3/5 starting fake-llm, an OpenAI-compatible server with two 'models' of known accuracy"
+say "3/6 starting fake-llm, an OpenAI-compatible server with two 'models' of known accuracy"
 build/fake-llm --port 0 --log-level warn --answer-key "$work/kmmlu/answer_key.tsv" \
   --model-accuracy baseline=0.55 --model-accuracy candidate=0.68 --jitter-ms 20 >"$work/fake.out" &
 fake_pid=$!
@@ -54,10 +54,13 @@ YAML
 build/hret config check "$work/hret_config.yaml"
 
 for m in baseline candidate; do
-  say "$([ $m = baseline ] && echo 4 || echo 5)/5 hret run: $m on KMMLU (HRET's prompt and string_match scoring)"
+  say "$([ $m = baseline ] && echo 4 || echo 5)/6 hret run: $m on KMMLU (HRET's prompt and string_match scoring)"
   build/hret run --config "$work/hret_config.yaml" --dataset kmmlu --data-dir "$work/kmmlu" \
     --model $m --run-name "demo-$m" --output "$work/results/$m.json"
 done
+
+say "6/6 hret compare: is the candidate really better? (paired McNemar test on the same questions)"
+build/hret compare "$work/results/baseline.json" "$work/results/candidate.json"
 
 say "done"
 echo "    results JSON (HRET's save_results layout): $work/results/{baseline,candidate}.json"
