@@ -115,7 +115,13 @@ static const struct hret_cli_command commands[] = {
      "2 bad arguments or an invalid request, 3 --wait timed out (default 600 s).\n",
      hret_cmd_submit},
     {"status", "show the state of a request from PostgreSQL",
-     "usage: hret status REQUEST_ID [--db CONNINFO]\n", NULL},
+     "usage: hret status REQUEST_ID [--db CONNINFO] [--json] [--config FILE]\n"
+     "\n"
+     "The request as the workers recorded it (accepted, planned, running, completed, failed)\n"
+     "and each of its runs: model, dataset, samples done of planned, errors, accuracy.\n"
+     "REQUEST_ID is what hret submit printed. Exit status: 0 found, 1 not found or database\n"
+     "unreachable, 2 usage.\n",
+     hret_cmd_status},
     {"runs", "list, show or export stored runs",
      "usage: hret runs list [--model M] [--dataset D] [--since T] [--status S] [--limit N]\n"
      "                      [--json]\n"

@@ -42,5 +42,6 @@ int hret_cmd_runs(int argc, char **argv);
 int hret_cmd_metrics(int argc, char **argv);
 int hret_cmd_dataset(int argc, char **argv);
 int hret_cmd_worker(int argc, char **argv);
+int hret_cmd_status(int argc, char **argv);
 
 #endif

@@ -116,6 +116,18 @@ q() { pg_sql "$1"; }
 [ "$(q "SELECT count(*) FROM shards s JOIN runs r USING (run_id) WHERE r.request_id = 'req-1' AND s.status = 'done'")" = 10 ] ||
   fail "shards: $(q "SELECT run_id, shard_idx, status FROM shards")"
 [ "$(q "SELECT status FROM requests WHERE request_id = 'req-1'")" = completed ] || fail "request status"
+# hret status reads the same from PostgreSQL
+"$hret" status req-1 --config "$work/worker.yaml" --db "$HRET_PG" >"$work/status.txt"
+grep -q "^request req-1: completed" "$work/status.txt" || fail "hret status: $(cat "$work/status.txt")"
+[ "$(grep -cE "completed +model .*samples 300/300  errors 0  accuracy 0\." "$work/status.txt")" = 2 ] ||
+  fail "hret status runs: $(cat "$work/status.txt")"
+"$hret" status req-1 --json --config "$work/worker.yaml" --db "$HRET_PG" |
+  python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["status"]=="completed" and len(d["runs"])==2, d'
+set +e
+"$hret" status no-such-request --config "$work/worker.yaml" --db "$HRET_PG" 2>"$work/status.err"
+rc=$?
+set -e
+[ $rc = 1 ] && grep -q "no request no-such-request" "$work/status.err" || fail "hret status of an unknown id"
 for m in a b; do
   want=$(python3 -c "import json,sys; print(repr(json.load(open(sys.argv[1]))['metrics']['accuracy']))" "$work/run_$m.json")
   got=$(q "SELECT value FROM metrics JOIN runs USING (run_id) WHERE request_id = 'req-1' AND model_name = '$m' AND name = 'accuracy' AND subset = ''")
