@@ -2,24 +2,8 @@
 # hret run end to end against fake-llm: a synthetic KMMLU-shaped set with an answer key gives
 # exactly the accuracy the fake's decision rule predicts, per subset too; endpoint failures are
 # errors (never wrong answers); Ctrl-C keeps the completed samples, marked partial.
-set -euo pipefail
-hret="$HRET_BUILD_DIR/hret"
-fake="$HRET_BUILD_DIR/fake-llm"
-src="$HRET_SOURCE_DIR"
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 
-start_fake() { # name, flags... -> sets $port (not in a subshell, so cleanup knows the pid)
-  local name=$1
-  shift
-  "$fake" --port 0 --log-level warn "$@" >"$work/$name.out" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do grep -q listening "$work/$name.out" 2>/dev/null && break; sleep 0.05; done
-  port=$(sed 's/.*://' "$work/$name.out")
-}
 
 python3 "$src/tests/data/gen_kmmlu_synth.py" --out "$work/synth" --items 3000 --seed 7 >/dev/null
 start_fake bad --status 500

@@ -8,24 +8,8 @@
 #   llm_judge        K2-Eval scores and KUDGE pairwise verdicts from a keyed judge; unparsable
 #                    judgements counted, never guessed; a pre-filled prediction calls no model
 #   language gate    non-Korean correct answers marked wrong and counted
-set -euo pipefail
-hret="$HRET_BUILD_DIR/hret"
-fake="$HRET_BUILD_DIR/fake-llm"
-src="$HRET_SOURCE_DIR"
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 
-start_fake() { # name, flags... -> sets $port (not in a subshell, so cleanup knows the pid)
-  local name=$1
-  shift
-  "$fake" --port 0 --log-level warn "$@" >"$work/$name.out" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do grep -q listening "$work/$name.out" 2>/dev/null && break; sleep 0.05; done
-  port=$(sed 's/.*://' "$work/$name.out")
-}
 
 # Shared Python: the fake's hash and decision, results and stats readers, key writers.
 cat >"$work/lib.py" <<'PY'

@@ -3,20 +3,9 @@
 # before the run ends, the run is stored all the same (the write retries on a new connection);
 # still down at the end, hret run says the run was not stored, exits 1, keeps the results
 # JSON, and the database holds no half-written run (no samples; not completed).
-set -euo pipefail
-hret="$HRET_BUILD_DIR/hret"
-fake="$HRET_BUILD_DIR/fake-llm"
-src="$HRET_SOURCE_DIR"
+source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 source "$src/tests/support/pg_env.sh"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  pg_teardown
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+extra_cleanup() { pg_teardown; }
 
 pg_setup own
 python3 "$src/tests/data/gen_kmmlu_synth.py" --out "$work/synth" --items 200 --seed 4 >/dev/null

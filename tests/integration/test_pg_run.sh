@@ -4,32 +4,10 @@
 # all), runs list/show/export (export equals what hret run --output wrote), metrics history and
 # compare against values computed here from the results files, and hostile run names and
 # metadata stored literally.
-set -euo pipefail
-hret="$HRET_BUILD_DIR/hret"
-fake="$HRET_BUILD_DIR/fake-llm"
-src="$HRET_SOURCE_DIR"
+source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 source "$src/tests/support/pg_env.sh"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  pg_teardown
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+extra_cleanup() { pg_teardown; }
 
-start_fake() { # name, flags... -> sets $port
-  local name=$1
-  shift
-  "$fake" --port 0 --log-level warn "$@" >"$work/$name.out" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do
-    grep -q listening "$work/$name.out" 2>/dev/null && break
-    sleep 0.05
-  done
-  port=$(sed 's/.*://' "$work/$name.out")
-}
 requests() { # port -> chat completions served
   curl -s "http://127.0.0.1:$1/fake/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoints"]["chat_completions"])'
 }

@@ -1,0 +1,32 @@
+# Sourced by shell tests: the binaries, a scratch dir, fail(), start_fake() and a cleanup that
+# stops every fake-llm started and removes the scratch dir. A test that needs more cleanup
+# defines extra_cleanup() (e.g. pg_teardown) before anything can fail.
+set -euo pipefail
+hret="$HRET_BUILD_DIR/hret"
+fake="$HRET_BUILD_DIR/fake-llm"
+src="$HRET_SOURCE_DIR"
+work=$(mktemp -d)
+pids=()
+extra_cleanup() { :; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  extra_cleanup
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# start_fake NAME FLAGS...: starts build/fake-llm on a free port and sets $port. Not for use in
+# a subshell: cleanup must know the pid.
+start_fake() {
+  local name=$1
+  shift
+  "$fake" --port 0 --log-level warn "$@" >"$work/$name.out" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do
+    grep -q listening "$work/$name.out" 2>/dev/null && break
+    sleep 0.05
+  done
+  port=$(sed 's/.*://' "$work/$name.out")
+  [ -n "$port" ] || fail "fake-llm $name did not start: $(cat "$work/$name.out")"
+}
