@@ -375,12 +375,15 @@ rd_kafka_t *hret_kafka_producer_handle(struct hret_kafka_producer *p)
 }
 
 enum hret_result hret_kafka_dlq_send(struct hret_kafka_producer *p, const rd_kafka_message_t *orig,
-                                     const char *reason, const char *path, const char *error_class,
-                                     int timeout_ms, struct hret_err *err)
+                                     const char *dlq_topic, const char *reason, const char *path,
+                                     const char *error_class, int timeout_ms, struct hret_err *err)
 {
     const char *src = rd_kafka_topic_name(orig->rkt);
     char topic[512], part[16], off[32], now[40];
-    snprintf(topic, sizeof topic, "%s.dlq", src);
+    snprintf(topic, sizeof topic, "%s", dlq_topic ? dlq_topic : src);
+    if (dlq_topic == NULL) {
+        strncat(topic, ".dlq", sizeof topic - strlen(topic) - 1);
+    }
     snprintf(part, sizeof part, "%d", (int)orig->partition);
     snprintf(off, sizeof off, "%lld", (long long)orig->offset);
     hret_cloudevent_now(now);

@@ -81,13 +81,14 @@ enum hret_result hret_kafka_produce_wait(struct hret_kafka_producer *p,
 void hret_kafka_producer_destroy(struct hret_kafka_producer *p);
 rd_kafka_t *hret_kafka_producer_handle(struct hret_kafka_producer *p); /* borrowed */
 
-/* Dead-letter: produces orig's key, value and headers (orig borrowed) to "<topic>.dlq" with
+/* Dead-letter: produces orig's key, value and headers (orig borrowed) to dlq_topic (NULL:
+ * "<orig's topic>.dlq") with
  * hret_dlq_reason, hret_dlq_path (the JSON path, may be ""), hret_dlq_class, hret_dlq_topic,
  * hret_dlq_partition, hret_dlq_offset and hret_dlq_time headers (strings), and waits for the
  * delivery report. path and error_class borrowed, nullable. */
 enum hret_result hret_kafka_dlq_send(struct hret_kafka_producer *p, const rd_kafka_message_t *orig,
-                                     const char *reason, const char *path, const char *error_class,
-                                     int timeout_ms, struct hret_err *err);
+                                     const char *dlq_topic, const char *reason, const char *path,
+                                     const char *error_class, int timeout_ms, struct hret_err *err);
 
 /* ---- consumer ------------------------------------------------------------------------------- */
 

@@ -200,7 +200,7 @@ static enum hret_worker_outcome refuse(struct hret_worker *w, const rd_kafka_mes
     struct hret_err err = HRET_ERR_INIT;
     char *id = refused_id(m);
     hret_log_warn(WHO, id, "refused request: %s", reason);
-    if (hret_kafka_dlq_send(w->producer, m, reason, path, cls, DLQ_TIMEOUT_MS, &err) != HRET_OK) {
+    if (hret_kafka_dlq_send(w->producer, m, NULL, reason, path, cls, DLQ_TIMEOUT_MS, &err) != HRET_OK) {
         hret_log_error(WHO, id, "dead-letter: %s", err.msg);
         free(id);
         return HRET_WORKER_RETRY;

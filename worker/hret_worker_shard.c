@@ -310,7 +310,7 @@ enum hret_worker_outcome hret_worker_shard(struct hret_worker *w, const rd_kafka
         hret_log_warn(WHO, NULL, "refused shard task: %s", reason);
         hret_err_clear(&err);
         enum hret_result r =
-            hret_kafka_dlq_send(w->producer, m, reason, "", "bad_request", DLQ_TIMEOUT_MS, &err);
+            hret_kafka_dlq_send(w->producer, m, NULL, reason, "", "bad_request", DLQ_TIMEOUT_MS, &err);
         cJSON_Delete(task);
         return r == HRET_OK ? HRET_WORKER_DONE : HRET_WORKER_RETRY;
     }

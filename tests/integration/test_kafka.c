@@ -237,7 +237,7 @@ static void test_dlq(void **state)
     assert_non_null(orig);
     const char *reason = "datasets[1].limit: expected a non-negative integer";
     assert_int_equal(
-        hret_kafka_dlq_send(p, orig, reason, "datasets[1].limit", "invalid_request", 30000, &err),
+        hret_kafka_dlq_send(p, orig, NULL, reason, "datasets[1].limit", "invalid_request", 30000, &err),
         HRET_OK);
     char part[16], off[32], dlq[160];
     snprintf(part, sizeof part, "%d", (int)orig->partition);
