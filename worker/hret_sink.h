@@ -1,0 +1,62 @@
+/* `hret bridge SINK`: a sink forwards the results topic's events to one tracking system (MLflow,
+ * W&B, TensorBoard, webhooks). The bridge (hret_cmd_bridge.c) owns the loop (hret_role_follow,
+ * group "hret-bridge-<sink>", dead letters to "hret.bridge.<sink>.dlq"), decides which events
+ * reach the sink (hret_sink_wanted) and gives each to deliver. A sink is idempotent: what it
+ * created outside (MLflow run id, W&B run name, stream offsets) lives in bridge_state, so a
+ * redelivered event or a restarted bridge changes nothing outside. */
+#ifndef HRET_SINK_H
+#define HRET_SINK_H
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+#include "hret_err.h"
+#include "hret_pg.h"
+#include "hret_role.h"
+
+struct hret_sink {
+    const char *name; /* "mlflow", "wandb", "tensorboard", "webhook" */
+    /* Opens the sink's clients from r->cfg (r borrowed for the sink's life). */
+    enum hret_result (*open)(struct hret_role *r, void **state, struct hret_err *err);
+    /* Delivers one wanted event (see hret_role.h for the verdicts). */
+    enum hret_role_verdict (*deliver)(void *state, const struct hret_role_event *ev,
+                                      struct hret_err *err);
+    void (*close)(void *state); /* NULL state is a no-op */
+};
+
+extern const struct hret_sink hret_sink_mlflow;
+extern const struct hret_sink hret_sink_wandb;
+extern const struct hret_sink hret_sink_tensorboard;
+extern const struct hret_sink hret_sink_webhook;
+
+/* Whether ev (borrowed) goes to the named tracking sink: the event's `tracking.<sink>` (true,
+ * false or an object) decides, else the config default (mlflow_tracking, wandb_tracking,
+ * tensorboard_tracking). *block (nullable) gets the sink's object from the tracking block, or
+ * NULL. */
+bool hret_sink_wanted(const struct hret_config *cfg, const char *sink, const cJSON *event,
+                      const cJSON **block);
+
+/* Whether metric name passes the event's track_metrics (absent or empty: every metric). */
+bool hret_sink_metric_tracked(const cJSON *event, const char *name);
+
+/* ---- bridge_state: per (sink, subject) where subject is the run id (or the comparison id) --- */
+
+struct hret_bridge_state {
+    char *external_id;   /* the sink's id for the subject (MLflow run id, ...), NULL when none */
+    char *state;         /* "open", "finished", "failed" */
+    cJSON *offsets;      /* sink-defined progress (W&B file_stream offsets), an object */
+    char *last_event_id; /* the last ce_id fully delivered */
+};
+
+/* Reads the row into out (zeroed first; caller releases with hret_bridge_state_fini); *found
+ * false leaves out empty (offsets an empty object). */
+enum hret_result hret_bridge_state_get(struct hret_pg *pg, const char *sink, const char *subject,
+                                       struct hret_bridge_state *out, bool *found,
+                                       struct hret_err *err);
+/* Inserts or updates the row from st (borrowed). */
+enum hret_result hret_bridge_state_put(struct hret_pg *pg, const char *sink, const char *subject,
+                                       const struct hret_bridge_state *st, struct hret_err *err);
+void hret_bridge_state_fini(struct hret_bridge_state *st);
+
+#endif
