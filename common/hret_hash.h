@@ -15,4 +15,9 @@ void hret_hash_hex64(uint64_t h, char out[17]);
  * not collide: response cache entries, content versions. */
 void hret_hash_sha256_hex(const void *data, size_t len, char out[65]);
 
+/* HMAC-SHA256 of data under key as 64 lowercase hex digits + NUL: webhook signatures
+ * ("X-Hret-Signature: sha256=<hex>"). */
+void hret_hash_hmac_sha256_hex(const void *key, size_t key_len, const void *data, size_t len,
+                               char out[65]);
+
 #endif

@@ -53,12 +53,23 @@ static void test_hex64_is_fixed_width(void **state)
     assert_int_equal(strlen(hex), 16);
 }
 
+/* RFC 4231-style check against Python's hmac module (the value below). */
+static void test_hmac_sha256_vector(void **state)
+{
+    (void)state;
+    static const char msg[] = "The quick brown fox jumps over the lazy dog";
+    char out[65];
+    hret_hash_hmac_sha256_hex("key", 3, msg, sizeof msg - 1, out);
+    assert_string_equal(out, "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fnv1a64_vectors),
         cmocka_unit_test(test_fnv1a64_hashes_every_byte),
         cmocka_unit_test(test_hex64_is_fixed_width),
+        cmocka_unit_test(test_hmac_sha256_vector),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
