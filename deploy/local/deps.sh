@@ -14,6 +14,8 @@ packages=(
   systemd                     # systemd-analyze verify of deploy/systemd units (nothing is started)
   openjdk-17-jdk-headless maven  # a real Kafka broker from Maven Central jars (deploy/local/kafka.sh)
   wrk time                    # the HTTP ceiling and peak RSS in make bench
+  kcat                        # e2e tests read topics back (tests/support/stack_env.sh)
+  clang libclang-rt-14-dev valgrind  # make fuzz (libFuzzer, ASan+UBSan) and make test-valgrind
 )
 
 missing=()

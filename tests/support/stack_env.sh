@@ -1,0 +1,86 @@
+# The local stack for e2e tests of the roles that follow the results topic (bridges, monitor):
+# sourced after tests/support/test_env.sh. Gives
+#
+#   stack_up [ITEMS]  a Kafka broker of the test's own with its topics (names suffixed with a tag,
+#                     plus $STACK_TOPICS), PostgreSQL (pg_env.sh), a synthetic KMMLU-shaped set of
+#                     ITEMS (default 40) with its answer key under $work/data/kmmlu, and fake-llm
+#                     serving models a (55% right) and b (70%) on $port; exports HRET_KAFKA, HRET_PG
+#   stack_config [YAML...]  writes $work/hret.yaml: kafka topics, datasets, models a and b, then
+#                     the extra YAML lines given (top-level keys)
+#   stack_worker      starts a worker on $work/hret.yaml (log: $work/worker.log); $worker is its pid
+#   stack_submit ARGS...  hret submit --wait on $work/hret.yaml (prints the outcome lines)
+#   stack_events TOPIC N  prints the first N messages of TOPIC (value only, one per line)
+#
+# Topic names: $req_topic, $task_topic, $res_topic, $alert_topic; bridges' dead letters are
+# hret.bridge.<sink>.dlq (created too). cleanup stops the broker and drops the database.
+source "$src/tests/support/pg_env.sh"
+kafka_dir=""
+extra_cleanup() {
+  [ -n "$kafka_dir" ] && "$src/deploy/local/kafka.sh" stop --dir "$kafka_dir" >/dev/null 2>&1
+  pg_teardown
+}
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "$work"/*.log; do
+    [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
+  done
+  exit 1
+}
+
+stack_tag="s$$_$RANDOM"
+req_topic="hret.eval.requests.$stack_tag"
+task_topic="hret.eval.tasks.$stack_tag"
+res_topic="hret.eval.results.$stack_tag"
+alert_topic="hret.eval.alerts.$stack_tag"
+
+stack_up() {
+  local items=${1:-40} line
+  kafka_dir="$work/kafka"
+  line=$(HRET_KAFKA_TOPICS="$req_topic $req_topic.dlq $task_topic $task_topic.dlq $res_topic \
+$res_topic.dlq $alert_topic hret.bridge.mlflow.dlq hret.bridge.wandb.dlq \
+hret.bridge.tensorboard.dlq hret.bridge.webhook.dlq ${STACK_TOPICS:-}" \
+    "$src/deploy/local/kafka.sh" start --dir "$kafka_dir" | grep '^HRET_KAFKA=')
+  export "${line?}"
+  pg_setup
+  python3 "$src/tests/data/gen_kmmlu_synth.py" --out "$work/data/kmmlu" --items "$items" \
+    --seed 7 >/dev/null
+  start_fake llm --answer-key "$work/data/kmmlu/answer_key.tsv" --model-accuracy a=0.55 \
+    --model-accuracy b=0.7 --seed 5
+  "$hret" migrate --db "$HRET_PG" >/dev/null
+}
+
+stack_config() {
+  {
+    cat <<YAML
+output_dir: $work/out
+log_level: info
+kafka:
+  brokers: "$HRET_KAFKA"
+  group_id: "hret-workers-$stack_tag"
+  requests_topic: "$req_topic"
+  tasks_topic: "$task_topic"
+  results_topic: "$res_topic"
+  alerts_topic: "$alert_topic"
+postgres: {conninfo: "$HRET_PG"}
+datasets: {root: "$work/data", shard_size: 16}
+models:
+  a: {base_url: "http://127.0.0.1:$port/v1", model: a, max_inflight: 16}
+  b: {base_url: "http://127.0.0.1:$port/v1", model: b, max_inflight: 16}
+YAML
+    for l in "$@"; do printf '%s\n' "$l"; done
+  } >"$work/hret.yaml"
+}
+
+stack_worker() {
+  "$hret" worker --config "$work/hret.yaml" >>"$work/worker.log" 2>&1 &
+  worker=$!
+  pids+=($worker)
+}
+
+stack_submit() {
+  "$hret" submit --config "$work/hret.yaml" --wait --timeout 180 "$@"
+}
+
+stack_events() { # topic count
+  kcat -C -b "$HRET_KAFKA" -t "$1" -o beginning -c "$2" -e -q -f '%s\n'
+}
