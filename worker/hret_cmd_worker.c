@@ -87,7 +87,7 @@ static int serve(struct hret_role *r)
     struct hret_kafka_consumer *c = NULL;
     struct hret_kafka_conf kc = {
         .brokers = r->cfg.kafka.brokers,
-        .group_id = r->cfg.kafka.group_id,
+        .group_id = r->group ? r->group : r->cfg.kafka.group_id,
         .client_id = "hret-worker",
         .properties = &r->cfg.kafka.properties,
         .sasl_password_env = r->cfg.kafka.sasl_password_env,

@@ -51,18 +51,16 @@ void hret_role_sleep_ms(long ms)
 }
 
 struct role_args {
-    const char *config, *kafka, *db, *extra;
+    const char *config, *kafka, *db, *group, *extra;
 };
 
 static int parse_args(const char *who, const char *help_topic, const char *extra_name, int argc,
                       char **argv, struct role_args *a)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"kafka", required_argument, NULL, 'k'},
-        {"db", required_argument, NULL, 'D'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"kafka", required_argument, NULL, 'k'},
+        {"db", required_argument, NULL, 'D'},     {"group", required_argument, NULL, 'g'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     optind = 0;
     for (int c; (c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1;) {
@@ -75,6 +73,9 @@ static int parse_args(const char *who, const char *help_topic, const char *extra
             break;
         case 'D':
             a->db = optarg;
+            break;
+        case 'g':
+            a->group = optarg;
             break;
         case 'h':
             hret_cli_print_help(help_topic);
@@ -143,6 +144,7 @@ int hret_role_open(struct hret_role *r, const char *name, const char *help_topic
         r->cfg.kafka.brokers = hret_xstrdup(a.kafka);
     }
     r->extra = a.extra;
+    r->group = a.group;
     r->db = a.db ? a.db : r->cfg.postgres.conninfo;
     if (r->db == NULL || *r->db == '\0') {
         fprintf(stderr, "%s: no database: pass --db CONNINFO, set HRET_PG or postgres.conninfo\n",
@@ -256,7 +258,8 @@ static bool handle(struct hret_role *r, const struct hret_role_loop *loop,
 
 int hret_role_follow(struct hret_role *r, const struct hret_role_loop *loop)
 {
-    struct hret_kafka_conf kc = kafka_conf(r, loop->group_id, loop->group_id);
+    const char *group = r->group ? r->group : loop->group_id;
+    struct hret_kafka_conf kc = kafka_conf(r, group, group);
     struct hret_kafka_consumer *c = NULL;
     struct hret_err err = HRET_ERR_INIT;
     if (hret_kafka_consumer_new(&kc, HRET_KAFKA_START_EARLIEST, &c, &err) != HRET_OK ||
@@ -265,7 +268,7 @@ int hret_role_follow(struct hret_role *r, const struct hret_role_loop *loop)
         hret_kafka_consumer_destroy(c);
         return err.code == HRET_E_CONFIG ? HRET_EXIT_USAGE : HRET_EXIT_FAILURE;
     }
-    hret_log_info(r->name, r->id, "following %s as group %s", loop->topics[0], loop->group_id);
+    hret_log_info(r->name, r->id, "following %s as group %s", loop->topics[0], group);
     int rc = HRET_EXIT_OK;
     time_t last_tick = 0;
     while (!hret_role_stop) {

@@ -26,6 +26,7 @@ struct hret_role {
     struct hret_config cfg;
     const char *db;    /* conninfo: --db, else postgres.conninfo / HRET_PG */
     const char *extra; /* the positional argument when the role takes one (the bridge's sink) */
+    const char *group; /* --group: the consumer group instead of the role's own, or NULL */
     char id[192];      /* host:pid, this process in leases and logs */
     struct hret_store *store;
     struct hret_kafka_producer *producer;
@@ -35,10 +36,10 @@ struct hret_role {
  * shut down within the deadline. A second signal, or the deadline, exits at once. */
 extern volatile sig_atomic_t hret_role_stop;
 
-/* Parses `--config FILE --kafka BROKERS --db CONNINFO [--help]` plus, when extra_name is given,
- * one required positional argument; loads the configuration, sets up logging and the signals,
- * opens the store (migrating) and the producer. help_topic names `hret help <topic>`. Returns
- * HRET_EXIT_OK, or the exit status to return (having printed why; -1 after --help, meaning
+/* Parses `--config FILE --kafka BROKERS --db CONNINFO --group NAME [--help]` plus, when extra_name
+ * is given, one required positional argument; loads the configuration, sets up logging and the
+ * signals, opens the store (migrating) and the producer. help_topic names `hret help <topic>`.
+ * Returns HRET_EXIT_OK, or the exit status to return (having printed why; -1 after --help, meaning
  * exit 0). Release with hret_role_close in every case. */
 int hret_role_open(struct hret_role *r, const char *name, const char *help_topic,
                    const char *extra_name, int argc, char **argv);
