@@ -1,20 +1,39 @@
-/* hret worker: the fleet role's loop (see hret_worker.h). One message at a time from the
- * requests and tasks topics; its offset is stored (watermark) only once its effects are
- * committed; the outbox relay runs between messages; SIGTERM/SIGINT stop taking work, give an
- * unfinished shard back, commit the stored offsets and leave the group. */
+/* hret worker: the fleet role's loop (see hret_worker.h). The main thread polls the requests and
+ * tasks topics and hands each message to a slot (hret_worker_slots.c: max_workers at once, on
+ * threads); when every slot is busy it pauses the assigned partitions and keeps polling, so the
+ * group never thinks it hung. A finished message's offset is stored (watermark) only once its
+ * effects are committed. Between messages the main thread relays the outbox and sweeps expired
+ * shard leases. SIGTERM/SIGINT: stop taking work, let the slots give unfinished shards back,
+ * relay, commit the stored offsets and leave the group. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hret_cli.h"
 #include "hret_config.h"
+#include "hret_http.h"
 #include "hret_log.h"
+#include "hret_mem.h"
 #include "hret_outbox.h"
 #include "hret_role.h"
 #include "hret_store.h"
 #include "hret_worker.h"
+#include "hret_worker_slots.h"
 
-#define POLL_MS 200
-#define RETRY_SLEEP_MS 1000
+#define POLL_IDLE_MS 200 /* nothing running: a message still wakes the poll at once */
+#define POLL_BUSY_MS 20  /* slots running: reap them promptly */
+#define RELAY_EVERY_MS 1000
+
+struct loop {
+    struct hret_worker *w; /* the main thread's: its store relays and sweeps */
+    struct hret_kafka_consumer *c;
+    struct hret_worker_slots *slots;
+    rd_kafka_message_t **stash; /* polled while every slot was busy, in order */
+    size_t stashed, stash_cap;
+    bool paused, relay_due;
+    double last_relay, last_sweep;
+};
 
 static void relay(struct hret_worker *w)
 {
@@ -29,56 +48,137 @@ static void relay(struct hret_worker *w)
     } while (n > 0 && !hret_role_stop);
 }
 
-/* One message until it is done (offset stored) or the worker stops. */
-static void handle(struct hret_worker *w, struct hret_kafka_consumer *c,
-                   const rd_kafka_message_t *m)
+static void on_finished(void *user, const rd_kafka_message_t *m, bool done)
 {
-    const char *topic = rd_kafka_topic_name(m->rkt);
-    bool request = strcmp(topic, w->cfg->kafka.requests_topic) == 0;
-    for (;;) {
-        enum hret_worker_outcome out =
-            request ? hret_worker_request(w, m) : hret_worker_shard(w, m);
-        if (out == HRET_WORKER_DONE) {
-            break;
-        }
-        if (hret_role_stop) {
-            return; /* not stored: another worker (or this one, restarted) takes it again */
-        }
-        hret_role_sleep_ms(RETRY_SLEEP_MS);
+    struct loop *l = user;
+    l->relay_due = true;
+    if (!done) {
+        return; /* given back: redelivered to this group */
     }
-    relay(w);
+    const char *topic = rd_kafka_topic_name(m->rkt);
     struct hret_err err = HRET_ERR_INIT;
-    if (hret_kafka_consumer_done(c, topic, m->partition, m->offset, &err) != HRET_OK) {
+    if (hret_kafka_consumer_done(l->c, topic, m->partition, m->offset, &err) != HRET_OK) {
         hret_log_warn("worker", NULL, "store offset %s[%d]@%lld: %s", topic, (int)m->partition,
                       (long long)m->offset, err.msg);
     }
 }
 
-static int loop(struct hret_worker *w, struct hret_kafka_consumer *c)
+/* Pauses (or resumes) every assigned partition: polling goes on, fetching stops. */
+static void pause_all(struct loop *l, bool pause)
 {
-    long long idle = 0;
+    rd_kafka_t *rk = hret_kafka_consumer_handle(l->c);
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return;
+    }
+    if (pause) {
+        rd_kafka_pause_partitions(rk, parts);
+    } else {
+        rd_kafka_resume_partitions(rk, parts);
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    l->paused = pause;
+}
+
+static void stash_push(struct loop *l, rd_kafka_message_t *m)
+{
+    if (l->stashed == l->stash_cap) {
+        l->stash_cap = l->stash_cap ? 2 * l->stash_cap : 16;
+        l->stash = hret_xrealloc(l->stash, l->stash_cap * sizeof *l->stash);
+    }
+    l->stash[l->stashed++] = m;
+}
+
+static rd_kafka_message_t *stash_pop(struct loop *l)
+{
+    rd_kafka_message_t *m = l->stash[0];
+    memmove(l->stash, l->stash + 1, --l->stashed * sizeof *l->stash);
+    return m;
+}
+
+static void start(struct loop *l, rd_kafka_message_t *m)
+{
+    bool request = strcmp(rd_kafka_topic_name(m->rkt), l->w->cfg->kafka.requests_topic) == 0;
+    hret_worker_slots_start(l->slots, m, request); /* a slot is free: the caller checked */
+}
+
+/* Relays the outbox when something finished (or every second) and sweeps expired leases every
+ * third of a lease. */
+static void housekeeping(struct loop *l)
+{
+    double now = hret_http_now_ms();
+    if (l->relay_due || now - l->last_relay >= RELAY_EVERY_MS) {
+        l->relay_due = false;
+        l->last_relay = now;
+        relay(l->w);
+    }
+    if (now - l->last_sweep >= (double)l->w->cfg->datasets.shard_lease_s * 1000.0 / 3.0) {
+        l->last_sweep = now;
+        size_t n = 0;
+        struct hret_err err = HRET_ERR_INIT;
+        if (hret_worker_sweep(l->w, &n, &err) != HRET_OK) {
+            hret_log_warn("worker", NULL, "lease sweep: %s", err.msg);
+        }
+        l->relay_due = n > 0;
+    }
+}
+
+static int run_loop(struct loop *l)
+{
+    size_t cap = hret_worker_slots_count(l->slots);
     while (!hret_role_stop) {
+        hret_worker_slots_reap(l->slots, on_finished, l);
+        housekeeping(l);
+        size_t busy = hret_worker_slots_busy(l->slots);
+        if (busy < cap && l->paused) {
+            pause_all(l, false);
+        }
+        if (busy < cap && l->stashed > 0) {
+            start(l, stash_pop(l));
+            continue;
+        }
         rd_kafka_message_t *m = NULL;
         struct hret_err err = HRET_ERR_INIT;
-        enum hret_result r = hret_kafka_consumer_poll(c, POLL_MS, &m, &err);
+        enum hret_result r =
+            hret_kafka_consumer_poll(l->c, busy > 0 ? POLL_BUSY_MS : POLL_IDLE_MS, &m, &err);
         if (r == HRET_OK) {
-            handle(w, c, m);
-            rd_kafka_message_destroy(m);
-            idle = 0;
-        } else if (r == HRET_AGAIN) {
-            if (++idle % 5 == 0) {
-                relay(w);
+            if (busy < cap) {
+                start(l, m);
+            } else {
+                stash_push(l, m); /* prefetched before the pause, or a new partition */
+                pause_all(l, true);
             }
         } else if (r == HRET_E_FATAL) {
             hret_log_error("worker", NULL, "consumer: %s", err.msg);
             return HRET_EXIT_FAILURE;
-        } else {
+        } else if (r != HRET_AGAIN) {
             hret_log_warn("worker", NULL, "consumer: %s", err.msg);
         }
+        if (!l->paused && hret_worker_slots_busy(l->slots) == cap) {
+            pause_all(l, true);
+        }
     }
-    hret_log_info("worker", NULL, "stopping: relaying the outbox and committing offsets");
-    relay(w);
     return HRET_EXIT_OK;
+}
+
+/* After a stop: the slots finish or give their messages back; their offsets are stored as they
+ * finish; stashed messages stay unstored (redelivered). */
+static void drain(struct loop *l)
+{
+    hret_log_info("worker", NULL, "stopping: %zu message(s) running, %zu not started",
+                  hret_worker_slots_busy(l->slots), l->stashed);
+    while (hret_worker_slots_busy(l->slots) > 0) {
+        if (hret_worker_slots_reap(l->slots, on_finished, l) == 0) {
+            struct timespec ts = {0, POLL_BUSY_MS * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    while (l->stashed > 0) {
+        rd_kafka_message_destroy(stash_pop(l));
+    }
+    free(l->stash);
+    hret_log_info("worker", NULL, "relaying the outbox and committing offsets");
+    relay(l->w);
 }
 
 static int serve(struct hret_role *r)
@@ -93,19 +193,29 @@ static int serve(struct hret_role *r)
         .sasl_password_env = r->cfg.kafka.sasl_password_env,
     };
     const char *topics[] = {r->cfg.kafka.requests_topic, r->cfg.kafka.tasks_topic};
-    if (hret_kafka_consumer_new(&kc, HRET_KAFKA_START_EARLIEST, &c, &err) != HRET_OK ||
+    struct hret_worker w = {&r->cfg, r->store, r->producer, r->id, &hret_role_stop, 1};
+    struct loop l = {.w = &w};
+    size_t slots = (size_t)r->cfg.max_workers;
+    int rc = HRET_EXIT_FAILURE;
+    if (hret_worker_slots_new(&w, slots, r->db, r->cfg.postgres.password_env, &l.slots, &err) !=
+            HRET_OK ||
+        hret_kafka_consumer_new(&kc, HRET_KAFKA_START_EARLIEST, &c, &err) != HRET_OK ||
         hret_kafka_consumer_subscribe(c, topics, 2, &err) != HRET_OK) {
         fprintf(stderr, "hret worker: %s\n", err.msg);
-        hret_kafka_consumer_destroy(c);
-        return err.code == HRET_E_CONFIG ? HRET_EXIT_USAGE : HRET_EXIT_FAILURE;
+        rc = err.code == HRET_E_CONFIG ? HRET_EXIT_USAGE : HRET_EXIT_FAILURE;
+        goto cleanup;
     }
-    struct hret_worker w = {&r->cfg, r->store, r->producer, r->id, &hret_role_stop};
-    hret_log_info("worker", r->id, "consuming %s and %s as group %s", topics[0], topics[1],
-                  r->cfg.kafka.group_id);
-    int rc = loop(&w, c);
+    l.c = c;
+    hret_log_info("worker", r->id, "consuming %s and %s as group %s, %zu at once", topics[0],
+                  topics[1], kc.group_id, slots);
+    rc = run_loop(&l);
+    hret_role_stop = 1;
+    drain(&l);
     if (hret_kafka_consumer_commit(c, &err) != HRET_OK) {
         hret_log_warn("worker", r->id, "final commit: %s", err.msg);
     }
+cleanup:
+    hret_worker_slots_destroy(l.slots);
     hret_kafka_consumer_destroy(c);
     return rc;
 }

@@ -149,6 +149,9 @@ static const struct hret_cfg_field datasets_fields[] = {
      .desc = "Directory holding downloaded benchmark files."},
     {AT(D, shard_size), .type = HRET_CFG_INT, .def = "256", .min = 1, .max = 1000000,
      .desc = "Samples per shard when a run is split across workers."},
+    {AT(D, shard_lease_s), .type = HRET_CFG_INT, .def = "60", .min = 3, .max = 86400,
+     .desc = "Seconds a worker holds a shard unrenewed (it renews every third of that); a shard "
+             "whose worker died is run again by another once its lease has run out."},
     {0},
 };
 #undef D

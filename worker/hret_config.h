@@ -57,6 +57,7 @@ struct hret_endpoints_config {
 struct hret_datasets_config {
     char *root;
     long long shard_size;
+    long long shard_lease_s;
 };
 
 struct hret_mlflow_config {

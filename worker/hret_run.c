@@ -526,10 +526,24 @@ void hret_run_limits(const struct hret_model_config *m, struct hret_http_limits 
     };
 }
 
-static int add_pool(struct run *run, const struct hret_model_config *m, struct hret_err *err)
+/* A limit split between share runs; a set limit never rounds down to 0 (unlimited). */
+static long limit_part(long v, unsigned share)
+{
+    return v > 0 && v / share == 0 ? 1 : v / share;
+}
+
+/* share > 1: this run is one of that many in the process, which together keep the model's
+ * limits. */
+static int add_pool(struct run *run, const struct hret_model_config *m, unsigned share,
+                    struct hret_err *err)
 {
     struct hret_http_limits limits;
     hret_run_limits(m, &limits);
+    if (share > 1) {
+        limits.max_inflight = limit_part(limits.max_inflight, share);
+        limits.rpm = limit_part(limits.rpm, share);
+        limits.tpm = limit_part(limits.tpm, share);
+    }
     return hret_http_add_pool(run->http, &limits, err);
 }
 
@@ -561,8 +575,10 @@ enum hret_result hret_run_samples(const struct hret_run_params *p,
     if (run.http == NULL) {
         return HRET_E_FATAL;
     }
-    run.pool = add_pool(&run, p->model, err);
-    run.judge_pool = p->judge_model && run.pool >= 0 ? add_pool(&run, p->judge_model, err) : 0;
+    run.pool = add_pool(&run, p->model, p->limit_share, err);
+    run.judge_pool = p->judge_model && run.pool >= 0
+                         ? add_pool(&run, p->judge_model, p->limit_share, err)
+                         : 0;
     if (run.pool < 0 || run.judge_pool < 0) {
         hret_http_destroy(run.http);
         return HRET_E_CONFIG;

@@ -24,6 +24,7 @@ struct hret_worker {
     struct hret_kafka_producer *producer; /* borrowed */
     const char *worker_id;                /* borrowed: shard lease owner */
     const volatile sig_atomic_t *stop;    /* borrowed, nullable */
+    size_t slots;                         /* shards run at once: endpoint limits are shared */
 };
 
 /* What became of a message: its offset may be stored (done), or it must be tried again
@@ -36,6 +37,10 @@ enum hret_worker_outcome hret_worker_request(struct hret_worker *w, const rd_kaf
 
 /* A shard task message (borrowed). */
 enum hret_worker_outcome hret_worker_shard(struct hret_worker *w, const rd_kafka_message_t *m);
+
+/* Hands out again the shards whose lease ran out: each goes back to pending with a new
+ * shard-task event in the outbox. *reclaimed = how many. Any worker may sweep at any time. */
+enum hret_result hret_worker_sweep(struct hret_worker *w, size_t *reclaimed, struct hret_err *err);
 
 /* A shard's run, as the finishing code needs it (all borrowed). */
 struct hret_worker_run {

@@ -90,8 +90,10 @@ static enum hret_result plan_shards(struct hret_pg *pg, const struct plan *p,
         cJSON *data = task_data(p, r, s, shards, s * size, end);
         char id[80];
         snprintf(id, sizeof id, "%s:shard:%lld", r->run_id, s);
-        struct hret_outbox_event ev = {id, p->w->cfg->kafka.tasks_topic, r->run_id,
-                                       "hret.shard.task.v1", data};
+        /* keyed by shard, not run: a run's shards spread over the partitions, so over the
+         * workers */
+        struct hret_outbox_event ev = {id, p->w->cfg->kafka.tasks_topic, id, "hret.shard.task.v1",
+                                       data};
         res = hret_outbox_add(pg, &ev, err);
         cJSON_Delete(data);
     }
@@ -200,7 +202,8 @@ static enum hret_worker_outcome refuse(struct hret_worker *w, const rd_kafka_mes
     struct hret_err err = HRET_ERR_INIT;
     char *id = refused_id(m);
     hret_log_warn(WHO, id, "refused request: %s", reason);
-    if (hret_kafka_dlq_send(w->producer, m, NULL, reason, path, cls, DLQ_TIMEOUT_MS, &err) != HRET_OK) {
+    if (hret_kafka_dlq_send(w->producer, m, NULL, reason, path, cls, DLQ_TIMEOUT_MS, &err) !=
+        HRET_OK) {
         hret_log_error(WHO, id, "dead-letter: %s", err.msg);
         free(id);
         return HRET_WORKER_RETRY;

@@ -9,6 +9,7 @@
 
 #include "hret_dataset.h"
 #include "hret_eval.h"
+#include "hret_http.h"
 #include "hret_json.h"
 #include "hret_log.h"
 #include "hret_mem.h"
@@ -23,11 +24,22 @@
 #define MAX_TASK_BYTES (1 << 20)
 #define DLQ_TIMEOUT_MS 30000
 
+/* A shard is taken when it is pending, when its holder's lease ran out (the holder died), or when
+ * this worker holds it already (a redelivery); never from a live holder. */
 static const char claim_sql[] =
     "UPDATE shards SET status = 'running', owner = $3, attempts = attempts + 1,"
-    " lease_until = now() + interval '15 minutes', updated_at = now()"
-    " WHERE run_id = $1 AND shard_idx = $2::integer AND status <> 'done'"
+    " lease_until = now() + make_interval(secs => $4::integer), updated_at = now()"
+    " WHERE run_id = $1 AND shard_idx = $2::integer AND (status = 'pending'"
+    " OR (status = 'running' AND (lease_until < now() OR owner = $3)))"
     " RETURNING first_idx, end_idx";
+
+static const char holder_sql[] =
+    "SELECT status, COALESCE(owner, ''), COALESCE(to_char(lease_until, 'HH24:MI:SS'), '')"
+    " FROM shards WHERE run_id = $1 AND shard_idx = $2::integer";
+
+static const char renew_sql[] =
+    "UPDATE shards SET lease_until = now() + make_interval(secs => $4::integer)"
+    " WHERE run_id = $1 AND shard_idx = $2::integer AND status = 'running' AND owner = $3";
 
 static const char start_run_sql[] =
     "UPDATE runs SET status = 'running', started_at = COALESCE(started_at, now()),"
@@ -55,9 +67,10 @@ static const char release_sql[] =
 
 struct shard {
     struct hret_worker *w;
-    char run_id[130], shard_idx[32], first[32], end[32];
+    char run_id[130], shard_idx[32], first[32], end[32], lease[32];
     long long lo, hi;
     bool claimed;
+    double renewed_ms;          /* when the lease was last renewed */
     char *request_id, *version; /* owned */
     struct hret_request *req;
     struct hret_worker_run run;
@@ -84,9 +97,10 @@ static void shard_fini(struct shard *s)
 static enum hret_result claim_txn(struct hret_pg *pg, void *user, struct hret_err *err)
 {
     struct shard *s = user;
-    const char *params[] = {s->run_id, s->shard_idx, s->w->worker_id};
+    snprintf(s->lease, sizeof s->lease, "%lld", s->w->cfg->datasets.shard_lease_s);
+    const char *params[] = {s->run_id, s->shard_idx, s->w->worker_id, s->lease};
     PGresult *res = NULL;
-    enum hret_result r = hret_pg_query(pg, "claim shard", claim_sql, 3, params, false, &res, err);
+    enum hret_result r = hret_pg_query(pg, "claim shard", claim_sql, 4, params, false, &res, err);
     s->claimed = r == HRET_OK && PQntuples(res) == 1;
     if (s->claimed) {
         s->lo = atoll(PQgetvalue(res, 0, 0));
@@ -176,6 +190,46 @@ static enum hret_result select_samples(struct shard *s, struct hret_err *err)
     return HRET_OK;
 }
 
+/* hret_run's progress hook: renews the lease every third of its length, on this slot's own
+ * connection (the run is single-threaded, so the connection is idle here). */
+static void renew_lease(void *user, size_t done, size_t total, size_t errors)
+{
+    (void)done, (void)total, (void)errors;
+    struct shard *s = user;
+    double now = hret_http_now_ms();
+    if (now - s->renewed_ms < (double)s->w->cfg->datasets.shard_lease_s * 1000.0 / 3.0) {
+        return;
+    }
+    s->renewed_ms = now;
+    struct hret_err err = HRET_ERR_INIT;
+    const char *params[] = {s->run_id, s->shard_idx, s->w->worker_id, s->lease};
+    PGresult *res = NULL;
+    if (hret_pg_query(hret_store_pg(s->w->store), "renew lease", renew_sql, 4, params, false, &res,
+                      &err) != HRET_OK) {
+        hret_log_warn(WHO, s->run_id, "shard %s: renew lease: %s", s->shard_idx, err.msg);
+    } else if (PQcmdTuples(res)[0] == '0') {
+        hret_log_warn(WHO, s->run_id, "shard %s: lease lost to another worker", s->shard_idx);
+    }
+    PQclear(res);
+}
+
+/* What the endpoint said it is (model id, system_fingerprint), for the monitor's fingerprint
+ * rule; best effort, the run does not depend on it. */
+static void record_served(struct shard *s, const struct hret_run_report *rep)
+{
+    static const char sql[] = "UPDATE runs SET served_model = COALESCE($2, served_model),"
+                              " fingerprint = COALESCE($3, fingerprint) WHERE run_id = $1";
+    if (rep->served_model == NULL && rep->fingerprint == NULL) {
+        return;
+    }
+    const char *params[] = {s->run_id, rep->served_model, rep->fingerprint};
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_pg_query(hret_store_pg(s->w->store), "served model", sql, 3, params, false, NULL,
+                      &err) != HRET_OK) {
+        hret_log_warn(WHO, s->run_id, "record served model: %s", err.msg);
+    }
+}
+
 static enum hret_result run_samples(struct shard *s, struct hret_err *err)
 {
     const struct hret_evaluator_ops *ev = hret_eval_find(s->req->method);
@@ -196,6 +250,9 @@ static enum hret_result run_samples(struct shard *s, struct hret_err *err)
                 .has_seed = g->has_seed},
         .language_threshold = -1,
         .stop = s->w->stop,
+        .progress = renew_lease,
+        .progress_user = s,
+        .limit_share = (unsigned)s->w->slots,
         .mode = strcmp(s->req->method, "log_likelihood") == 0 ? HRET_RUN_LOGLIK : HRET_RUN_GENERATE,
     };
     if (s->req->judge_model != NULL) {
@@ -212,6 +269,7 @@ static enum hret_result run_samples(struct shard *s, struct hret_err *err)
     hret_store_cache_destroy(cache);
     s->done = rep.done;
     s->errors = rep.errors;
+    record_served(s, &rep);
     if (r == HRET_OK && rep.partial) {
         r = hret_err_set(err, HRET_E_UNAVAILABLE, "stopped before the shard finished");
     }
@@ -256,6 +314,24 @@ static void release(struct shard *s)
     }
 }
 
+/* Why the claim found nothing to do: the shard is done, or another worker holds a live lease
+ * (if that worker dies, the lease sweep hands the shard out again). */
+static void log_holder(struct shard *s)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    const char *params[] = {s->run_id, s->shard_idx};
+    PGresult *res = NULL;
+    if (hret_pg_query(hret_store_pg(s->w->store), "shard holder", holder_sql, 2, params, false,
+                      &res, &err) == HRET_OK &&
+        PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "running") == 0) {
+        hret_log_info(WHO, s->run_id, "shard %s is held by %s until %s", s->shard_idx,
+                      PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+    } else {
+        hret_log_info(WHO, s->run_id, "shard %s is already done", s->shard_idx);
+    }
+    PQclear(res);
+}
+
 static enum hret_worker_outcome execute(struct shard *s)
 {
     struct hret_err err = HRET_ERR_INIT;
@@ -265,9 +341,10 @@ static enum hret_worker_outcome execute(struct shard *s)
         return hret_result_is_retriable(err.code) ? HRET_WORKER_RETRY : HRET_WORKER_DONE;
     }
     if (!s->claimed) {
-        hret_log_info(WHO, s->run_id, "shard %s is already done", s->shard_idx);
+        log_holder(s);
         return HRET_WORKER_DONE;
     }
+    s->renewed_ms = hret_http_now_ms();
     enum hret_result r = load_context(s, &err);
     if (r == HRET_OK) {
         r = select_samples(s, &err);
@@ -309,8 +386,8 @@ enum hret_worker_outcome hret_worker_shard(struct hret_worker *w, const rd_kafka
         const char *reason = task == NULL ? err.msg : "run_id and shard_index are required";
         hret_log_warn(WHO, NULL, "refused shard task: %s", reason);
         hret_err_clear(&err);
-        enum hret_result r =
-            hret_kafka_dlq_send(w->producer, m, NULL, reason, "", "bad_request", DLQ_TIMEOUT_MS, &err);
+        enum hret_result r = hret_kafka_dlq_send(w->producer, m, NULL, reason, "", "bad_request",
+                                                 DLQ_TIMEOUT_MS, &err);
         cJSON_Delete(task);
         return r == HRET_OK ? HRET_WORKER_DONE : HRET_WORKER_RETRY;
     }
@@ -320,4 +397,38 @@ enum hret_worker_outcome hret_worker_shard(struct hret_worker *w, const rd_kafka
     enum hret_worker_outcome out = execute(&s);
     shard_fini(&s);
     return out;
+}
+
+/* Expired leases (their worker died or hangs) back to pending, each with a new shard task copied
+ * from the first one (attempt = the shard's attempts + 1), in one statement; SKIP LOCKED keeps
+ * the sweeps of several workers apart. */
+static const char sweep_sql[] =
+    "WITH expired AS (SELECT run_id, shard_idx FROM shards"
+    "  WHERE status = 'running' AND lease_until < now() LIMIT 100 FOR UPDATE SKIP LOCKED),"
+    " freed AS (UPDATE shards s SET status = 'pending', owner = NULL, lease_until = NULL,"
+    "  updated_at = now() FROM expired e WHERE s.run_id = e.run_id AND s.shard_idx = e.shard_idx"
+    "  RETURNING s.run_id, s.shard_idx, s.attempts)"
+    " INSERT INTO outbox (event_id, topic, msg_key, ce_type, ce_source, payload)"
+    " SELECT o.event_id || ':attempt:' || (f.attempts + 1), o.topic, o.msg_key, o.ce_type,"
+    "  o.ce_source, jsonb_set(o.payload, '{attempt}', to_jsonb(f.attempts + 1))"
+    " FROM freed f JOIN outbox o ON o.event_id = f.run_id || ':shard:' || f.shard_idx"
+    " ON CONFLICT (event_id) DO NOTHING";
+
+enum hret_result hret_worker_sweep(struct hret_worker *w, size_t *reclaimed, struct hret_err *err)
+{
+    PGresult *res = NULL;
+    *reclaimed = 0;
+    if (hret_pg_query(hret_store_pg(w->store), "lease sweep", sweep_sql, 0, NULL, false, &res,
+                      err) != HRET_OK) {
+        return err->code;
+    }
+    *reclaimed = (size_t)atoll(PQcmdTuples(res));
+    PQclear(res);
+    if (*reclaimed > 0) {
+        hret_log_warn(WHO, NULL,
+                      "%zu shard(s) whose worker stopped renewing its lease are "
+                      "queued again",
+                      *reclaimed);
+    }
+    return HRET_OK;
 }

@@ -2,11 +2,15 @@
 # sourced after tests/support/test_env.sh. Gives
 #
 #   stack_up [ITEMS]  a Kafka broker of the test's own with its topics (names suffixed with a tag,
-#                     plus $STACK_TOPICS), PostgreSQL (pg_env.sh), a synthetic KMMLU-shaped set of
+#                     plus $STACK_TOPICS), PostgreSQL (pg_env.sh; STACK_PG=own: a cluster of the
+#                     test's own, for pg_stop/pg_start), a synthetic KMMLU-shaped set of
 #                     ITEMS (default 40) with its answer key under $work/data/kmmlu, and fake-llm
-#                     serving models a (55% right) and b (70%) on $port; exports HRET_KAFKA, HRET_PG
+#                     serving models a (55% right) and b (70%) on $port (more fake-llm flags in
+#                     $STACK_FAKE_FLAGS, e.g. --latency-ms 100); exports HRET_KAFKA, HRET_PG
 #   stack_config [YAML...]  writes $work/hret.yaml: kafka topics, datasets, models a and b, then
-#                     the extra YAML lines given (top-level keys)
+#                     the extra YAML lines given (top-level keys). Knobs: $STACK_SHARD_SIZE (16),
+#                     $STACK_LEASE_S (60), $STACK_INFLIGHT (16 per model), $STACK_KAFKA_PROPERTIES
+#                     (a YAML flow map of librdkafka properties, {})
 #   stack_worker      starts a worker on $work/hret.yaml (log: $work/worker.log); $worker is its pid
 #   stack_submit ARGS...  hret submit --wait on $work/hret.yaml (prints the outcome lines)
 #   stack_events TOPIC N  prints the first N messages of TOPIC (value only, one per line)
@@ -41,11 +45,12 @@ $res_topic.dlq $alert_topic hret.bridge.mlflow.dlq hret.bridge.wandb.dlq \
 hret.bridge.tensorboard.dlq hret.bridge.webhook.dlq ${STACK_TOPICS:-}" \
     "$src/deploy/local/kafka.sh" start --dir "$kafka_dir" | grep '^HRET_KAFKA=')
   export "${line?}"
-  pg_setup
+  pg_setup ${STACK_PG:-}
   python3 "$src/tests/data/gen_kmmlu_synth.py" --out "$work/data/kmmlu" --items "$items" \
     --seed 7 >/dev/null
+  # shellcheck disable=SC2086 # word splitting of the extra flags is meant
   start_fake llm --answer-key "$work/data/kmmlu/answer_key.tsv" --model-accuracy a=0.55 \
-    --model-accuracy b=0.7 --seed 5
+    --model-accuracy b=0.7 --seed 5 ${STACK_FAKE_FLAGS:-}
   "$hret" migrate --db "$HRET_PG" >/dev/null
 }
 
@@ -61,11 +66,12 @@ kafka:
   tasks_topic: "$task_topic"
   results_topic: "$res_topic"
   alerts_topic: "$alert_topic"
+  properties: ${STACK_KAFKA_PROPERTIES:-{\}}
 postgres: {conninfo: "$HRET_PG"}
-datasets: {root: "$work/data", shard_size: 16}
+datasets: {root: "$work/data", shard_size: ${STACK_SHARD_SIZE:-16}, shard_lease_s: ${STACK_LEASE_S:-60}}
 models:
-  a: {base_url: "http://127.0.0.1:$port/v1", model: a, max_inflight: 16}
-  b: {base_url: "http://127.0.0.1:$port/v1", model: b, max_inflight: 16}
+  a: {base_url: "http://127.0.0.1:$port/v1", model: a, max_inflight: ${STACK_INFLIGHT:-16}}
+  b: {base_url: "http://127.0.0.1:$port/v1", model: b, max_inflight: ${STACK_INFLIGHT:-16}}
 YAML
     for l in "$@"; do printf '%s\n' "$l"; done
   } >"$work/hret.yaml"

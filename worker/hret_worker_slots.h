@@ -1,0 +1,40 @@
+/* hret worker, slots: the messages a worker process runs at once (config max_workers), each on a
+ * thread with its own database connection; see hret_worker_slots.c. */
+#ifndef HRET_WORKER_SLOTS_H
+#define HRET_WORKER_SLOTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "hret_err.h"
+#include "hret_worker.h"
+
+struct hret_worker_slots;
+
+/* count slots, each a copy of proto (borrowed) with a store of its own on db. Caller owns *out,
+ * also after a failure (destroy it). */
+enum hret_result hret_worker_slots_new(const struct hret_worker *proto, size_t count,
+                                       const char *db, const char *password_env,
+                                       struct hret_worker_slots **out, struct hret_err *err);
+
+/* Hands m (ownership taken) to a free slot; false (m not taken) when every slot is busy. */
+bool hret_worker_slots_start(struct hret_worker_slots *o, rd_kafka_message_t *m, bool request);
+
+/* Called by reap for each finished message (borrowed; destroyed after the call): done is true
+ * when its effects are committed and its offset may be stored. */
+typedef void hret_worker_slots_done_fn(void *user, const rd_kafka_message_t *m, bool done);
+
+/* Frees the finished slots, calling done for each; returns how many. Main thread only. */
+size_t hret_worker_slots_reap(struct hret_worker_slots *o, hret_worker_slots_done_fn *done,
+                              void *user);
+
+size_t hret_worker_slots_busy(struct hret_worker_slots *o); /* busy or finished, not reaped */
+size_t hret_worker_slots_count(const struct hret_worker_slots *o);
+
+/* Joins the threads (a busy slot first finishes or, with stop set, gives its message back) and
+ * closes the stores. Reap first: unreaped messages are dropped unstored. NULL is a no-op. */
+void hret_worker_slots_destroy(struct hret_worker_slots *o);
+
+#endif
