@@ -44,6 +44,28 @@ static double metric(const cJSON *m, const char *key)
     return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/* The per-subset metrics ("<subset>/<metric>" keys) as subset_metrics: {subset: {metric: v}}. */
+static void add_subset_metrics(cJSON *o, const cJSON *metrics)
+{
+    cJSON *subsets = NULL;
+    for (const cJSON *it = metrics->child; it != NULL; it = it->next) {
+        const char *slash = strrchr(it->string, '/');
+        if (slash == NULL || !cJSON_IsNumber(it) || !isfinite(it->valuedouble)) {
+            continue;
+        }
+        char subset[256];
+        snprintf(subset, sizeof subset, "%.*s", (int)(slash - it->string), it->string);
+        if (subsets == NULL) {
+            subsets = cJSON_AddObjectToObject(o, "subset_metrics");
+        }
+        cJSON *m = cJSON_GetObjectItemCaseSensitive(subsets, subset);
+        if (m == NULL) {
+            m = cJSON_AddObjectToObject(subsets, subset);
+        }
+        cJSON_AddNumberToObject(m, slash + 1, it->valuedouble);
+    }
+}
+
 /* The hret.run.completed.v1 data (schemas/events/). */
 static cJSON *completed_data(const struct hret_worker_run *run, const PGresult *state,
                              const cJSON *metrics, size_t count)
@@ -74,6 +96,11 @@ static cJSON *completed_data(const struct hret_worker_run *run, const PGresult *
     cJSON_AddNumberToObject(c, "samples", (double)count);
     cJSON_AddNumberToObject(c, "errors", metric(metrics, "errors"));
     cJSON_AddNumberToObject(c, "parse_failures", metric(metrics, "parse_failures"));
+    cJSON *t = cJSON_AddObjectToObject(o, "tokens");
+    cJSON_AddNumberToObject(t, "input", metric(metrics, "tokens_in"));
+    cJSON_AddNumberToObject(t, "output", metric(metrics, "tokens_out"));
+    cJSON_AddNumberToObject(o, "cost_usd", metric(metrics, "cost"));
+    add_subset_metrics(o, metrics);
     cJSON_AddBoolToObject(o, "partial", false);
     cJSON_AddStringToObject(o, "started_at", PQgetvalue(state, 0, 1));
     char now[40];
@@ -81,6 +108,20 @@ static cJSON *completed_data(const struct hret_worker_run *run, const PGresult *
     cJSON_AddStringToObject(o, "finished_at", now);
     if (q->metadata != NULL) {
         cJSON_AddItemToObject(o, "metadata", cJSON_Duplicate(q->metadata, 1));
+    }
+    /* tracking and track_metrics as the request normalised them: the bridges route by them. */
+    cJSON *normal = hret_request_to_json(q);
+    static const char *const copied[] = {"tracking", "track_metrics"};
+    for (size_t i = 0; i < sizeof copied / sizeof copied[0]; i++) {
+        cJSON *it = cJSON_DetachItemFromObjectCaseSensitive(normal, copied[i]);
+        if (it != NULL) {
+            cJSON_AddItemToObject(o, copied[i], it);
+        }
+    }
+    cJSON_Delete(normal);
+    const cJSON *alerts = cJSON_GetObjectItemCaseSensitive(q->doc, "alerts");
+    if (cJSON_IsObject(alerts)) { /* hret monitor makes rules of it for this run */
+        cJSON_AddItemToObject(o, "alerts", cJSON_Duplicate(alerts, 1));
     }
     return o;
 }
