@@ -292,6 +292,32 @@ static const struct hret_cfg_field config_fields[] = {
 
 const struct hret_cfg_table hret_config_table = {sizeof(struct hret_config), config_fields};
 
+struct hret_model_config *hret_config_model_inline(const char *name, const char *base_url,
+                                                   const char *model, int backend)
+{
+    struct hret_model_config *m = hret_xcalloc(1, sizeof *m);
+    struct hret_err err = HRET_ERR_INIT;
+    /* an empty document: every key takes its default; it cannot fail */
+    (void)hret_cfg_load_text(&model_table, m, "inline endpoint", "{}", 2, NULL, &err);
+    free(m->name);
+    free(m->base_url);
+    free(m->model);
+    m->name = hret_xstrdup(name);
+    m->base_url = hret_xstrdup(base_url);
+    m->model = hret_xstrdup(model);
+    m->backend = backend;
+    return m;
+}
+
+void hret_config_model_free(struct hret_model_config *m)
+{
+    if (m != NULL) {
+        free(m->name); /* the entry's name is freed by its parent array, and this has none */
+        hret_cfg_free(&model_table, m);
+        free(m);
+    }
+}
+
 const char *hret_config_locate(const char *path)
 {
     if (path != NULL) {

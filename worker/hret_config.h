@@ -144,6 +144,13 @@ enum hret_result hret_config_load(struct hret_config *cfg, const char *path,
                                   struct hret_strlist *problems, struct hret_err *err);
 void hret_config_fini(struct hret_config *cfg);
 
+/* A model config for a request's inline endpoint (allowed by `endpoints`): the table's defaults
+ * (limits, timeouts, retries) with name, base_url, model id and backend (all borrowed, copied);
+ * no secret. Caller owns result: hret_config_model_free. */
+struct hret_model_config *hret_config_model_inline(const char *name, const char *base_url,
+                                                   const char *model, int backend);
+void hret_config_model_free(struct hret_model_config *m); /* NULL is a no-op */
+
 /* The named model, or NULL. Borrowed. */
 const struct hret_model_config *hret_config_model(const struct hret_config *cfg, const char *name);
 

@@ -473,6 +473,9 @@ static enum hret_result check_models(struct hret_request_ctx *c, struct raw *w,
                 }
                 return hret_request_fail(c, "%s", why);
             }
+            m->inline_config =
+                hret_config_model_inline(m->name, m->base_url, m->model_id, m->backend);
+            m->config = m->inline_config;
             continue;
         }
         m->config = hret_config_model(cfg, m->name);
@@ -559,6 +562,7 @@ void hret_request_destroy(struct hret_request *req)
         free(req->models[i].name);
         free(req->models[i].base_url);
         free(req->models[i].model_id);
+        hret_config_model_free(req->models[i].inline_config);
     }
     free(req->models);
     free(req->method);

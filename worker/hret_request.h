@@ -52,10 +52,12 @@ struct hret_request_gen {
 
 struct hret_request_model {
     char *name;
-    const struct hret_model_config *config; /* borrowed from the config; NULL when inline */
-    char *base_url;                         /* inline endpoint only, else NULL */
-    char *model_id;                         /* inline endpoint only */
-    int backend;                            /* enum hret_backend_kind, inline endpoint only */
+    /* the config's entry (borrowed), or for an inline endpoint inline_config */
+    const struct hret_model_config *config;
+    struct hret_model_config *inline_config; /* owned: an inline endpoint's, else NULL */
+    char *base_url;                          /* inline endpoint only, else NULL */
+    char *model_id;                          /* inline endpoint only */
+    int backend;                             /* enum hret_backend_kind, inline endpoint only */
     struct hret_request_gen gen;
 };
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # One request, two models, two datasets (issue 6): four runs, one comparison per dataset, and
 # result events whose metrics equal `hret run`'s for the same model and data — accuracy,
-# per-subset accuracy, tokens and cost included.
+# per-subset accuracy, tokens and cost included. Then a request naming an inline endpoint on the
+# allowlist runs like a configured model.
 source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 source "$src/tests/support/stack_env.sh"
 
 stack_up 120
 cp -r "$src/tests/data/datasets/haerae_bench" "$work/data/haerae_bench"
-stack_config
+stack_config "endpoints: {allow_inline: true, allowlist: [127.0.0.1]}"
 sed -i 's/max_inflight: 16}/max_inflight: 16, price_input_per_1m: 0.5, price_output_per_1m: 1.5}/' \
   "$work/hret.yaml"
 stack_worker
@@ -57,3 +58,13 @@ PY
 [ "$(pg_sql "SELECT count(*) FROM runs WHERE request_id = 'matrix-1' AND status = 'completed'")" = 4 ] || fail "runs rows"
 [ "$(pg_sql "SELECT count(*) FROM comparisons WHERE request_id = 'matrix-1'")" = 2 ] || fail "comparison rows"
 [ "$(pg_sql "SELECT status FROM requests WHERE request_id = 'matrix-1'")" = completed ] || fail "request status"
+
+# an inline endpoint on the allowlist: the same answers as configured model b
+cat >"$work/inline.json" <<JSON
+{"request_id": "inline-1", "datasets": [{"name": "kmmlu"}],
+ "models": [{"name": "lab-b", "endpoint": {"base_url": "http://127.0.0.1:$port/v1", "model": "b"}}]}
+JSON
+stack_submit "$work/inline.json" >"$work/inline.out" || fail "inline: $(cat "$work/inline.out")"
+want=$(python3 -c "import json,sys; print('%.4f' % json.load(open(sys.argv[1]))['metrics']['accuracy'])" "$work/run_b_kmmlu.json")
+grep -q "^completed run=.* model=lab-b dataset=kmmlu accuracy=$want" "$work/inline.out" ||
+  fail "inline endpoint: $(cat "$work/inline.out"), want accuracy $want"

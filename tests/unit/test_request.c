@@ -210,7 +210,12 @@ static void test_pipeline_runner(void **state)
                      "{\"api_base\": \"http://gpu2.lab.example/v1\", \"model_name\": \"q\"}}",
                      NULL, &err);
     assert_non_null(req);
-    assert_null(req->models[0].config);
+    /* an inline endpoint runs on a config of its own: the defaults plus its URL and model */
+    assert_ptr_equal(req->models[0].config, req->models[0].inline_config);
+    assert_string_equal(req->models[0].config->base_url, "http://gpu2.lab.example/v1");
+    assert_string_equal(req->models[0].config->model, "q");
+    assert_int_equal(req->models[0].config->max_inflight, 64);
+    assert_null(req->models[0].config->api_key_env);
     assert_string_equal(req->models[0].base_url, "http://gpu2.lab.example/v1");
     assert_string_equal(req->models[0].model_id, "q");
     hret_request_destroy(req);
