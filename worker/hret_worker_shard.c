@@ -61,9 +61,22 @@ static const char shard_done_sql[] =
     " finished_at = now(), lease_until = NULL, updated_at = now()"
     " WHERE run_id = $1 AND shard_idx = $2::integer AND status <> 'done'";
 
+/* Giving a shard back expires its lease (status stays running): the redelivered task, or the
+ * sweep when no task is left for it (a stolen shard's task may have been consumed already),
+ * hands it out again. */
 static const char release_sql[] =
-    "UPDATE shards SET status = 'pending', owner = NULL, lease_until = NULL, updated_at = now()"
+    "UPDATE shards SET lease_until = now(), updated_at = now()"
     " WHERE run_id = $1 AND shard_idx = $2::integer AND status = 'running' AND owner = $3";
+
+/* After its shard, a slot takes the run's next pending shard itself (work stealing): the
+ * context is loaded already, and workers whose partitions hold fewer shards keep busy. That
+ * shard's own task then finds it held or done. */
+static const char steal_sql[] =
+    "UPDATE shards SET status = 'running', owner = $2, attempts = attempts + 1,"
+    " lease_until = now() + make_interval(secs => $3::integer), updated_at = now()"
+    " WHERE (run_id, shard_idx) = (SELECT run_id, shard_idx FROM shards WHERE run_id = $1"
+    " AND status = 'pending' ORDER BY shard_idx LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    " RETURNING shard_idx, first_idx, end_idx";
 
 struct shard {
     struct hret_worker *w;
@@ -81,13 +94,22 @@ struct shard {
     struct hret_store_samples_batch batch;
 };
 
-static void shard_fini(struct shard *s)
+/* Forgets the current shard's samples; the run's context stays for the next shard. */
+static void shard_reset(struct shard *s)
 {
     for (size_t i = 0; s->outcomes != NULL && i < s->n_todo; i++) {
         hret_outcome_fini(&s->outcomes[i]);
     }
     free(s->outcomes);
     free(s->todo);
+    s->outcomes = NULL;
+    s->todo = NULL;
+    s->n_todo = s->stored_before = s->done = s->errors = 0;
+}
+
+static void shard_fini(struct shard *s)
+{
+    shard_reset(s);
     hret_dataset_destroy(s->ds);
     hret_request_destroy(s->req);
     free(s->request_id);
@@ -157,7 +179,8 @@ cleanup:
 /* The dataset, checked against the planned version, and the shard's samples not stored yet. */
 static enum hret_result select_samples(struct shard *s, struct hret_err *err)
 {
-    if (hret_worker_dataset_load(s->w->cfg, s->req, s->run.ds, &s->ds, err) != HRET_OK) {
+    if (s->ds == NULL &&
+        hret_worker_dataset_load(s->w->cfg, s->req, s->run.ds, &s->ds, err) != HRET_OK) {
         return err->code;
     }
     if (strcmp(s->ds->version, s->version) != 0 || (size_t)s->hi > s->ds->count) {
@@ -332,6 +355,47 @@ static void log_holder(struct shard *s)
     PQclear(res);
 }
 
+/* The claimed shard's samples, then the transaction that completes it. */
+static enum hret_result run_claimed(struct shard *s, struct hret_err *err)
+{
+    s->renewed_ms = hret_http_now_ms();
+    enum hret_result r = select_samples(s, err);
+    if (r == HRET_OK) {
+        r = run_samples(s, err);
+    }
+    if (r == HRET_OK) {
+        s->batch =
+            (struct hret_store_samples_batch){s->run_id, s->todo, s->outcomes, s->n_todo, 0, false};
+        r = hret_pg_transaction(hret_store_pg(s->w->store), "complete shard", complete_txn, s, err);
+    }
+    return r;
+}
+
+/* Claims the run's next pending shard into s; false when there is none (or on an error, which
+ * only ends the stealing). */
+static bool steal(struct shard *s)
+{
+    if (s->w->stop != NULL && *s->w->stop) {
+        return false;
+    }
+    struct hret_err err = HRET_ERR_INIT;
+    const char *params[] = {s->run_id, s->w->worker_id, s->lease};
+    PGresult *res = NULL;
+    bool got = hret_pg_query(hret_store_pg(s->w->store), "steal shard", steal_sql, 3, params, false,
+                             &res, &err) == HRET_OK &&
+               PQntuples(res) == 1;
+    if (got) {
+        shard_reset(s);
+        snprintf(s->shard_idx, sizeof s->shard_idx, "%s", PQgetvalue(res, 0, 0));
+        s->lo = atoll(PQgetvalue(res, 0, 1));
+        s->hi = atoll(PQgetvalue(res, 0, 2));
+        snprintf(s->first, sizeof s->first, "%lld", s->lo);
+        snprintf(s->end, sizeof s->end, "%lld", s->hi);
+    }
+    PQclear(res);
+    return got;
+}
+
 static enum hret_worker_outcome execute(struct shard *s)
 {
     struct hret_err err = HRET_ERR_INIT;
@@ -344,18 +408,14 @@ static enum hret_worker_outcome execute(struct shard *s)
         log_holder(s);
         return HRET_WORKER_DONE;
     }
-    s->renewed_ms = hret_http_now_ms();
     enum hret_result r = load_context(s, &err);
     if (r == HRET_OK) {
-        r = select_samples(s, &err);
+        r = run_claimed(s, &err);
     }
-    if (r == HRET_OK) {
-        r = run_samples(s, &err);
-    }
-    if (r == HRET_OK) {
-        s->batch =
-            (struct hret_store_samples_batch){s->run_id, s->todo, s->outcomes, s->n_todo, 0, false};
-        r = hret_pg_transaction(pg, "complete shard", complete_txn, s, &err);
+    bool stolen = false; /* the message's own shard is done: what follows is extra */
+    while (r == HRET_OK && steal(s)) {
+        stolen = true;
+        r = run_claimed(s, &err);
     }
     if (r == HRET_OK) {
         return HRET_WORKER_DONE;
@@ -363,7 +423,7 @@ static enum hret_worker_outcome execute(struct shard *s)
     if (hret_result_is_retriable(r)) {
         hret_log_warn(WHO, s->run_id, "shard %s given back: %s", s->shard_idx, err.msg);
         release(s);
-        return HRET_WORKER_RETRY;
+        return stolen ? HRET_WORKER_DONE : HRET_WORKER_RETRY;
     }
     struct hret_err fail_err = HRET_ERR_INIT;
     const char *cls = r == HRET_E_INVAL ? "dataset" : r == HRET_E_PROTO ? "endpoint" : "internal";

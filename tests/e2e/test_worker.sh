@@ -274,8 +274,9 @@ for _ in $(seq 300); do
 done
 sleep 1.5
 stop_worker
-[ "$(q "SELECT s.status FROM shards s JOIN runs r USING (run_id) WHERE r.request_id = 'req-slow'")" = pending ] ||
-  fail "interrupted shard not given back"
+# given back = its lease expired at once: the redelivered task (or the sweep) hands it out again
+[ "$(q "SELECT s.status = 'running' AND s.lease_until <= now() FROM shards s JOIN runs r USING (run_id) WHERE r.request_id = 'req-slow'")" = t ] ||
+  fail "interrupted shard not given back: $(q "SELECT s.status, s.lease_until FROM shards s JOIN runs r USING (run_id) WHERE r.request_id = 'req-slow'")"
 kept=$(q "SELECT count(*) FROM samples s JOIN runs r USING (run_id) WHERE r.request_id = 'req-slow'")
 [ "$kept" -gt 0 ] && [ "$kept" -lt 40 ] || fail "interrupted shard kept $kept samples"
 start_worker
