@@ -32,6 +32,7 @@ struct hret_call_limits { /* all borrowed for hret_call_open; copied */
 struct hret_call {
     struct hret_http *http;
     int pool;
+    char *name; /* owned copy of limits->name, for errors */
 };
 
 struct hret_call_request { /* borrowed */
@@ -56,8 +57,9 @@ void hret_call_close(struct hret_call *c);
 
 /* Sends req and waits for the outcome (retries included). HRET_OK on a 2xx; otherwise err says
  * why, never with the secret, and the result is the class: HRET_E_TIMEOUT / HRET_E_UNAVAILABLE
- * (retriable: 408, 429, 5xx, connection) or a permanent one (other 4xx). out is filled either
- * way; release it with hret_call_response_fini. */
+ * (retriable: 408, 409, 429, 5xx, connection; the engine's classes) or a permanent one
+ * (HRET_E_INVAL for other 4xx, HRET_E_PROTO over the body cap, HRET_E_CONFIG for a missing
+ * secret). out is filled either way; release it with hret_call_response_fini. */
 enum hret_result hret_call_do(struct hret_call *c, const struct hret_call_request *req,
                               struct hret_call_response *out, struct hret_err *err);
 void hret_call_response_fini(struct hret_call_response *out);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include "hret_buf.h"
 #include "hret_cfg.h"
@@ -22,6 +23,7 @@
 #define BACKOFF_BASE_MS 500.0
 #define BACKOFF_MAX_MS 30000.0
 #define SECRET_MAX_BYTES 8192
+#define BASIC_USER_MAX_BYTES 256
 
 struct job {
     struct job *next, *prev; /* ready queue (next only) or the in-flight list */
@@ -29,6 +31,8 @@ struct job {
     char *url;
     char *body;
     size_t body_len;
+    char *method;              /* NULL: POST with a body, GET without */
+    char *content_type_header; /* NULL: application/json */
     long est_tokens;
     struct hret_strlist extra_headers;
     hret_http_done_fn *done;
@@ -48,7 +52,7 @@ struct bucket {
 
 struct pool {
     struct hret_http_limits lim; /* its strings point to the owned copies below */
-    char *name, *api_key_env, *api_key_file;
+    char *name, *api_key_env, *api_key_file, *api_key_user;
     struct job *head, *tail;
     double limit;       /* effective in-flight limit, lowered after 429s */
     double pause_until; /* no new sends before this (after a 429) */
@@ -276,6 +280,8 @@ static void free_job(struct job *j)
 {
     free(j->url);
     free(j->body);
+    free(j->method);
+    free(j->content_type_header);
     hret_strlist_fini(&j->extra_headers);
     hret_buf_fini(&j->resp);
     free(j);
@@ -315,6 +321,7 @@ void hret_http_destroy(struct hret_http *h)
         free(pl->name);
         free(pl->api_key_env);
         free(pl->api_key_file);
+        free(pl->api_key_user);
     }
     for (size_t i = 0; i < h->nidle; i++) {
         curl_easy_cleanup(h->idle[i]);
@@ -338,6 +345,11 @@ int hret_http_add_pool(struct hret_http *h, const struct hret_http_limits *limit
                      limits->name);
         return -1;
     }
+    if (limits->api_key_user != NULL && strlen(limits->api_key_user) > BASIC_USER_MAX_BYTES) {
+        hret_err_set(err, HRET_E_CONFIG, "%s: the basic-auth user is longer than %d bytes",
+                     limits->name, BASIC_USER_MAX_BYTES);
+        return -1;
+    }
     h->pools = hret_xrealloc(h->pools, (h->npools + 1) * sizeof *h->pools);
     struct pool *p = &h->pools[h->npools];
     memset(p, 0, sizeof *p);
@@ -345,6 +357,7 @@ int hret_http_add_pool(struct hret_http *h, const struct hret_http_limits *limit
     p->lim.name = p->name = hret_xstrdup(limits->name ? limits->name : "endpoint");
     p->lim.api_key_env = p->api_key_env = hret_xstrdup(limits->api_key_env);
     p->lim.api_key_file = p->api_key_file = hret_xstrdup(limits->api_key_file);
+    p->lim.api_key_user = p->api_key_user = hret_xstrdup(limits->api_key_user);
     p->limit = (double)limits->max_inflight;
     double now = hret_http_now_ms();
     bucket_init(&p->rpm, limits->rpm, now);
@@ -366,6 +379,10 @@ enum hret_result hret_http_submit(struct hret_http *h, int pool,
     if (req->body != NULL) {
         j->body = hret_xstrndup(req->body, req->body_len);
         j->body_len = req->body_len;
+    }
+    j->method = hret_xstrdup(req->method);
+    if (req->content_type != NULL) {
+        j->content_type_header = hret_xasprintf("Content-Type: %s", req->content_type);
     }
     j->est_tokens = req->est_tokens;
     for (const char *const *hd = req->headers; hd != NULL && *hd != NULL; hd++) {
@@ -458,11 +475,23 @@ static enum hret_result auth_header(const struct pool *p, struct curl_slist **he
            (secret[len - 1] == '\n' || secret[len - 1] == '\r' || secret[len - 1] == ' ')) {
         len--;
     }
-    static const char prefix[] = "Authorization: Bearer ";
-    char line[sizeof prefix + SECRET_MAX_BYTES];
-    memcpy(line, prefix, sizeof prefix - 1);
-    memcpy(line + sizeof prefix - 1, secret, len);
-    line[sizeof prefix - 1 + len] = '\0';
+    static const char bearer[] = "Authorization: Bearer ";
+    static const char basic[] = "Authorization: Basic ";
+    char line[sizeof basic + 4 * ((BASIC_USER_MAX_BYTES + SECRET_MAX_BYTES + 2) / 3) + 1];
+    if (p->lim.api_key_user == NULL) {
+        memcpy(line, bearer, sizeof bearer - 1);
+        memcpy(line + sizeof bearer - 1, secret, len);
+        line[sizeof bearer - 1 + len] = '\0';
+    } else { /* base64(user:key), as curl's CURLAUTH_BASIC would send it */
+        char plain[BASIC_USER_MAX_BYTES + 1 + SECRET_MAX_BYTES];
+        int n = snprintf(plain, BASIC_USER_MAX_BYTES + 2, "%s:", p->lim.api_key_user);
+        n = n < BASIC_USER_MAX_BYTES + 1 ? n : BASIC_USER_MAX_BYTES + 1;
+        memcpy(plain + n, secret, len);
+        memcpy(line, basic, sizeof basic - 1);
+        EVP_EncodeBlock((unsigned char *)line + sizeof basic - 1, (unsigned char *)plain,
+                        n + (int)len);
+        memset(plain, 0, sizeof plain);
+    }
     *headers = curl_slist_append(*headers, line);
     memset(secret, 0, sizeof secret);
     memset(line, 0, sizeof line);
@@ -522,7 +551,8 @@ static void send_job(struct hret_http *h, struct job *j)
 {
     struct pool *p = &h->pools[j->pool];
     struct hret_err err = HRET_ERR_INIT;
-    j->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    j->headers = curl_slist_append(NULL, j->content_type_header ? j->content_type_header
+                                                                : "Content-Type: application/json");
     j->headers = curl_slist_append(j->headers, "Expect:");
     for (size_t i = 0; i < j->extra_headers.count && j->headers != NULL; i++) {
         j->headers = curl_slist_append(j->headers, j->extra_headers.items[i]);
@@ -564,6 +594,7 @@ static void send_job(struct hret_http *h, struct job *j)
     } else {
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     }
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, j->method); /* NULL resets a reused handle */
     j->sent_ms = hret_http_now_ms();
     p->stats.requests++;
     p->stats.inflight++;

@@ -8,8 +8,9 @@
  *   in-flight limit, which then grows back by one per success.
  * - 400, 401, 403, 404, 422, other 4xx and 429 `insufficient_quota` are permanent.
  * - Timeouts count from when a request is sent, never from when it was queued.
- * - The Authorization header is built from the pool's secret reference at send time and freed
- *   (zeroed) when the transfer ends; it never reaches logs or errors.
+ * - The Authorization header (Bearer, or Basic with a user) is built from the pool's secret
+ *   reference at send time and freed (zeroed) when the transfer ends; it never reaches logs or
+ *   errors.
  *
  * Single-threaded: the caller drives it with hret_http_run. Completions are called from there. */
 #ifndef HRET_HTTP_H
@@ -34,6 +35,7 @@ struct hret_http_limits {
     size_t max_response_bytes; /* body cap */
     const char *api_key_env;   /* secret reference: environment variable name, or NULL */
     const char *api_key_file;  /* secret reference: file path, or NULL */
+    const char *api_key_user;  /* NULL: "Bearer <key>"; else "Basic base64(<user>:<key>)" */
 };
 
 /* A request as a backend prepared it. Strings are borrowed for the duration of submit. */
@@ -43,6 +45,8 @@ struct hret_http_request {
     size_t body_len;
     long est_tokens;            /* tokens charged against tpm before the call */
     const char *const *headers; /* extra "Name: value" lines, NULL-terminated; may be NULL */
+    const char *method;         /* NULL: POST with a body, GET without; else e.g. "PUT" */
+    const char *content_type;   /* NULL: application/json */
 };
 
 struct hret_http_timing {

@@ -45,7 +45,8 @@ int main(int argc, char **argv)
     static const char body[] = "{\"model\":\"fake-model\",\"messages\":[{\"role\":\"user\","
                                "\"content\":\"다음은 객관식 문제입니다. 정답은?\"}],"
                                "\"temperature\":0}";
-    struct hret_http_request req = {url, body, sizeof body - 1, 10, NULL};
+    struct hret_http_request req = {
+        .url = url, .body = body, .body_len = sizeof body - 1, .est_tokens = 10};
     struct counts c = {0, 0};
     double t0 = hret_http_now_ms();
     long submitted = 0;

@@ -82,7 +82,8 @@ static void submit_chat(struct hret_http *h, int pool, const char *base, const c
     char url[128];
     snprintf(url, sizeof url, "%s/chat/completions", base);
     char *body = chat_body(prompt);
-    struct hret_http_request req = {url, body, strlen(body), 10, headers};
+    struct hret_http_request req = {
+        .url = url, .body = body, .body_len = strlen(body), .est_tokens = 10, .headers = headers};
     assert_int_equal(hret_http_submit(h, pool, &req, on_done, c, NULL), HRET_OK);
     free(body);
 }
