@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,4 +108,40 @@ enum hret_result hret_cloudevent_from_headers(const rd_kafka_headers_t *hdrs,
         }
     }
     return HRET_OK;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil):
+ * timegm is not POSIX. */
+static long long days_from_civil(long long y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long long)doe - 719468;
+}
+
+bool hret_cloudevent_parse_time(const char *text, double *out)
+{
+    int y, mo, d, h, mi, s, n = 0;
+    if (text == NULL ||
+        sscanf(text, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &n) != 6 ||
+        n == 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
+        return false;
+    }
+    const char *p = text + n;
+    double frac = 0;
+    if (*p == '.') {
+        char *end = NULL;
+        frac = strtod(p, &end);
+        p = end;
+    }
+    if (strcmp(p, "Z") != 0 && strcmp(p, "z") != 0 && strcmp(p, "+00:00") != 0 &&
+        strcmp(p, "+00") != 0) {
+        return false;
+    }
+    long long days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    *out = (double)(days * 86400 + h * 3600 + mi * 60 + s) + frac;
+    return true;
 }

@@ -4,6 +4,7 @@
 #ifndef HRET_CLOUDEVENTS_H
 #define HRET_CLOUDEVENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <librdkafka/rdkafka.h>
@@ -25,6 +26,10 @@ enum hret_result hret_uuid4(char out[37], struct hret_err *err);
 
 /* The current time as RFC 3339 UTC with milliseconds ("2026-11-28T08:00:00.123Z"). */
 void hret_cloudevent_now(char out[40]);
+
+/* Parses an RFC 3339 UTC time ("2026-11-28T10:04:19.123Z"; "+00:00" accepted, other offsets
+ * refused) into Unix seconds. False when text (nullable) is not one. */
+bool hret_cloudevent_parse_time(const char *text, double *out);
 
 /* Fills ev with a new id, the current time and type/source (borrowed, copied). */
 enum hret_result hret_cloudevent_init(struct hret_cloudevent *ev, const char *type,

@@ -17,6 +17,12 @@
 
 struct hret_sink {
     const char *name; /* "mlflow", "wandb", "tensorboard", "webhook" */
+    /* The ce_types the sink takes, NULL-terminated; the bridge acknowledges every other event
+     * without calling deliver. NULL: every type on the results topic. */
+    const char *const *events;
+    /* false: the bridge asks hret_sink_wanted (the event's tracking block, else the config
+     * default) before deliver. true: the sink routes by its own filters (webhooks). */
+    bool own_routing;
     /* Opens the sink's clients from r->cfg (r borrowed for the sink's life). */
     enum hret_result (*open)(struct hret_role *r, void **state, struct hret_err *err);
     /* Delivers one wanted event (see hret_role.h for the verdicts). */
@@ -37,10 +43,25 @@ extern const struct hret_sink hret_sink_webhook;
 bool hret_sink_wanted(const struct hret_config *cfg, const char *sink, const cJSON *event,
                       const cJSON **block);
 
-/* Whether metric name passes the event's track_metrics (absent or empty: every metric). */
+/* Whether metric name passes the event's track_metrics (absent or empty: every metric). A
+ * per-subset name "SUBSET/NAME" passes when it or NAME is listed. */
 bool hret_sink_metric_tracked(const cJSON *event, const char *name);
 
-/* ---- bridge_state: per (sink, subject) where subject is the run id (or the comparison id) --- */
+/* The numbers a tracking sink forwards for a run event (borrowed), as one flat object name ->
+ * number, already filtered by track_metrics: every finite number of `metrics` (accuracy,
+ * accuracy_ci_low/high, latency_p50_ms, tokens_in, cost, errors, ...), `subset_metrics` as
+ * "SUBSET/NAME", and `cost_usd`, `tokens.input`/`tokens.output` (as tokens_input, tokens_output)
+ * and `counts.errors`/`counts.parse_failures` (as errors, parse_failures) when `metrics` lacks
+ * them. One list for every sink, so MLflow, W&B and TensorBoard show the same names. Caller
+ * owns result (never NULL). */
+cJSON *hret_sink_metrics(const cJSON *event);
+
+/* The step a run's metrics are logged at: metadata.epoch, else metadata.step (an integer, or a
+ * string holding one), else 0. */
+long long hret_sink_step(const cJSON *event);
+
+/* ---- bridge_state: per (sink, subject) where subject is the run id (or the comparison id) ----
+ * (schemas/sql/002_bridge_state.sql renamed run_id to subject and dropped its foreign key.) */
 
 struct hret_bridge_state {
     char *external_id;   /* the sink's id for the subject (MLflow run id, ...), NULL when none */
