@@ -163,7 +163,8 @@ enum hret_result hret_store_run_begin(struct hret_store *s, const struct hret_st
 
 static const char finish_sql[] =
     "UPDATE runs SET status = $2, metrics = $3::jsonb, info = COALESCE($4::json, info),"
-    " served_model = $5, fingerprint = $6, done_samples = $7::integer,"
+    " served_model = COALESCE($5, served_model), fingerprint = COALESCE($6, fingerprint),"
+    " done_samples = $7::integer,"
     " error_samples = $8::integer, cache_hits = $9::integer, error = $10,"
     " finished_at = to_timestamp($11::float8), end_time = $11::float8, updated_at = now()"
     " WHERE run_id = $1";
