@@ -124,6 +124,16 @@ enum hret_result hret_kafka_consumer_done(struct hret_kafka_consumer *c, const c
 enum hret_result hret_kafka_consumer_commit(struct hret_kafka_consumer *c, struct hret_err *err);
 /* Partitions currently assigned. */
 size_t hret_kafka_consumer_assigned(struct hret_kafka_consumer *c);
+/* Lag of up to cap assigned partitions, from librdkafka's cached state (no network call): the
+ * high watermark of the last fetch minus the position; partitions with neither known yet are
+ * left out. Returns how many were written. */
+struct hret_kafka_lag {
+    char topic[256];
+    int32_t partition;
+    int64_t lag;
+};
+size_t hret_kafka_consumer_lag(struct hret_kafka_consumer *c, struct hret_kafka_lag *out,
+                               size_t cap);
 /* Closes (commits stored offsets, leaves the group) and destroys. NULL is a no-op. */
 void hret_kafka_consumer_destroy(struct hret_kafka_consumer *c);
 rd_kafka_t *hret_kafka_consumer_handle(struct hret_kafka_consumer *c); /* borrowed */

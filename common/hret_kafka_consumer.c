@@ -251,6 +251,32 @@ size_t hret_kafka_consumer_assigned(struct hret_kafka_consumer *c)
     return c->assigned;
 }
 
+size_t hret_kafka_consumer_lag(struct hret_kafka_consumer *c, struct hret_kafka_lag *out,
+                               size_t cap)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(c->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return 0;
+    }
+    rd_kafka_position(c->rk, parts); /* local: the offset after the last message consumed */
+    size_t n = 0;
+    for (int i = 0; i < parts->cnt && n < cap; i++) {
+        const rd_kafka_topic_partition_t *p = &parts->elems[i];
+        int64_t lo = 0, hi = 0;
+        if (rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi) !=
+                RD_KAFKA_RESP_ERR_NO_ERROR ||
+            hi < 0 || p->offset < 0) {
+            continue; /* not fetched or not consumed from yet */
+        }
+        out[n] = (struct hret_kafka_lag){.partition = p->partition,
+                                         .lag = hi > p->offset ? hi - p->offset : 0};
+        snprintf(out[n].topic, sizeof out[n].topic, "%s", p->topic);
+        n++;
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    return n;
+}
+
 rd_kafka_t *hret_kafka_consumer_handle(struct hret_kafka_consumer *c)
 {
     return c->rk;

@@ -1,18 +1,22 @@
 /* The outbox: rows in, Kafka out (see hret_outbox.h). */
 #include "hret_outbox.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hret_buf.h"
 #include "hret_cloudevents.h"
 #include "hret_json.h"
 #include "hret_log.h"
 #include "hret_mem.h"
+#include "hret_ops.h"
 
 #define RELAY_BATCH 100
 #define RELAY_FLUSH_MS 30000
+#define BACKLOG_COUNT_MS 5000 /* least time between two counts of a backlog over a batch */
 
 static const char add_sql[] =
     "INSERT INTO outbox (event_id, topic, msg_key, ce_type, ce_source, payload)"
@@ -26,6 +30,9 @@ static const char pending_sql[] =
 static const char published_sql[] =
     "UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL"
     " WHERE id = ANY($1::bigint[])";
+
+static const char backlog_sql[] = "SELECT count(*) FROM (SELECT 1 FROM outbox"
+                                  " WHERE published_at IS NULL LIMIT 1000000) AS pending";
 
 static const char failed_sql[] =
     "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1::bigint";
@@ -112,6 +119,7 @@ static enum hret_result mark_rows(struct hret_pg *pg, const PGresult *res,
 struct relay_job {
     struct hret_kafka_producer *p;
     size_t published;
+    int fetched, queued;
 };
 
 static enum hret_result relay_txn(struct hret_pg *pg, void *user, struct hret_err *err)
@@ -121,6 +129,7 @@ static enum hret_result relay_txn(struct hret_pg *pg, void *user, struct hret_er
     enum hret_result r =
         hret_pg_query(pg, "outbox pending", pending_sql, 0, NULL, false, &res, err);
     int n = r == HRET_OK ? PQntuples(res) : 0;
+    j->fetched = n;
     if (n == 0) {
         PQclear(res);
         return r;
@@ -139,16 +148,52 @@ static enum hret_result relay_txn(struct hret_pg *pg, void *user, struct hret_er
     if (r == HRET_OK) {
         r = mark_rows(pg, res, d, queued, &j->published, err);
     }
+    j->queued = queued;
     free(d);
     PQclear(res);
     return r;
 }
 
+/* What a relay learned, for the metrics and readiness: whether the database answered, what
+ * was published, and the backlog (a batch short of full is all there was, bar rows another
+ * relay holds; a full one is counted, at most every BACKLOG_COUNT_MS). */
+static void report(struct hret_pg *pg, enum hret_result r, const struct relay_job *j)
+{
+    static atomic_llong counted_ms;
+    PGconn *conn = hret_pg_conn(pg);
+    hret_ops_pg(r == HRET_OK || (conn != NULL && PQstatus(conn) == CONNECTION_OK));
+    if (r != HRET_OK) {
+        return;
+    }
+    hret_ops_outbox_published(j->published, (size_t)j->queued - j->published);
+    if (j->published > 0) {
+        hret_ops_kafka(true);
+    }
+    if (j->fetched < RELAY_BATCH) {
+        hret_ops_outbox_backlog(j->fetched - (long long)j->published);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (now - atomic_load(&counted_ms) < BACKLOG_COUNT_MS) {
+        return;
+    }
+    atomic_store(&counted_ms, now);
+    PGresult *res = NULL;
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_pg_query(pg, "outbox backlog", backlog_sql, 0, NULL, false, &res, &err) == HRET_OK) {
+        hret_ops_outbox_backlog(strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+    }
+    PQclear(res);
+}
+
 enum hret_result hret_outbox_relay(struct hret_pg *pg, struct hret_kafka_producer *p,
                                    size_t *published, struct hret_err *err)
 {
-    struct relay_job j = {p, 0};
+    struct relay_job j = {p, 0, 0, 0};
     enum hret_result r = hret_pg_transaction_once(pg, "outbox relay", relay_txn, &j, err);
+    report(pg, r, &j);
     if (published != NULL) {
         *published = r == HRET_OK ? j.published : 0;
     }

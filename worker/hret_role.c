@@ -12,6 +12,7 @@
 #include "hret_json.h"
 #include "hret_log.h"
 #include "hret_mem.h"
+#include "hret_ops.h"
 
 #define SHUTDOWN_DEADLINE_S 15
 #define POLL_MS 200
@@ -38,6 +39,7 @@ static void on_signal(int sig)
         on_deadline(sig);
     }
     hret_role_stop = 1;
+    hret_ops_stopping();
     alarm(SHUTDOWN_DEADLINE_S);
 }
 
@@ -169,16 +171,23 @@ int hret_role_open(struct hret_role *r, const char *name, const char *help_topic
     }
     struct hret_kafka_conf kc = kafka_conf(r, NULL, client);
     struct hret_err err = HRET_ERR_INIT;
+    /* the server first: /healthz answers (and /readyz says not ready) while the rest connects */
+    if (hret_ops_start(r->cfg.http.listen, r->cfg.http.stats_interval_s, name, &err) != HRET_OK) {
+        hret_log_error(name, r->id, "%s", err.msg); /* observability never stops the work */
+        hret_err_clear(&err);
+    }
     if (hret_store_open(r->db, r->cfg.postgres.password_env, true, &r->store, &err) != HRET_OK ||
         hret_kafka_producer_new(&kc, &r->producer, &err) != HRET_OK) {
         fprintf(stderr, "%s: %s\n", who, err.msg);
         return err.code == HRET_E_CONFIG ? HRET_EXIT_USAGE : HRET_EXIT_FAILURE;
     }
+    hret_ops_pg(true);
     return HRET_EXIT_OK;
 }
 
 void hret_role_close(struct hret_role *r)
 {
+    hret_ops_stop();
     hret_kafka_producer_destroy(r->producer);
     hret_store_destroy(r->store);
     hret_config_fini(&r->cfg);
@@ -227,6 +236,7 @@ static bool handle(struct hret_role *r, const struct hret_role_loop *loop,
     if (parse_event(r, m, &ev, &data, &err)) {
         long backoff = BACKOFF_FIRST_MS;
         while ((v = loop->handle(loop->user, &ev, &err)) == HRET_ROLE_RETRY) {
+            hret_ops_event("retry");
             hret_log_warn(r->name, ev.ce.id, "will retry in %ld ms: %s", backoff, err.msg);
             hret_role_sleep_ms(backoff);
             if (hret_role_stop) {
@@ -239,6 +249,7 @@ static bool handle(struct hret_role *r, const struct hret_role_loop *loop,
     }
     cJSON_Delete(data);
     if (v == HRET_ROLE_DONE) {
+        hret_ops_event("done");
         return true;
     }
     hret_log_warn(r->name, NULL, "dead-lettering %s[%d]@%lld: %s", rd_kafka_topic_name(m->rkt),
@@ -253,6 +264,7 @@ static bool handle(struct hret_role *r, const struct hret_role_loop *loop,
         }
         hret_err_clear(&derr);
     }
+    hret_ops_event("rejected");
     return true;
 }
 
@@ -276,6 +288,7 @@ int hret_role_follow(struct hret_role *r, const struct hret_role_loop *loop)
         hret_err_clear(&err);
         enum hret_result res = hret_kafka_consumer_poll(c, POLL_MS, &m, &err);
         if (res == HRET_OK) {
+            hret_ops_kafka(true);
             const char *topic = rd_kafka_topic_name(m->rkt);
             if (handle(r, loop, m) &&
                 hret_kafka_consumer_done(c, topic, m->partition, m->offset, &err) != HRET_OK) {
@@ -290,6 +303,7 @@ int hret_role_follow(struct hret_role *r, const struct hret_role_loop *loop)
         } else if (res != HRET_AGAIN) {
             hret_log_warn(r->name, NULL, "consumer: %s", err.msg);
         }
+        hret_ops_tick(hret_store_pg(r->store), c, r->producer);
         time_t now = time(NULL);
         if (loop->tick != NULL && now != last_tick) {
             last_tick = now;

@@ -8,6 +8,7 @@
 #include "hret_hash.h"
 #include "hret_judge.h"
 #include "hret_mem.h"
+#include "hret_ops.h"
 #include "hret_probe.h"
 #include "hret_utf8.h"
 
@@ -27,6 +28,7 @@ struct req {
     int pool;
     const struct hret_backend_ops *backend;
     long est_tokens, used_tokens; /* charged before the call / reported by the response */
+    long tokens_in, tokens_out;   /* reported by the response */
     char key[65];                 /* cache key, "" without a cache */
 };
 
@@ -50,6 +52,7 @@ struct run {
     struct req *reqs;
     cJSON *loglik_extra; /* {"max_tokens": 0, "temperature": 0} */
     struct hret_err fatal;
+    struct hret_ops_model *ops, *judge_ops; /* the models' metrics */
 };
 
 void hret_run_report_fini(struct hret_run_report *r)
@@ -256,6 +259,8 @@ static enum accept accept_body(struct run *run, struct req *q, const char *body,
     }
     enum accept a = ACCEPT_OK;
     q->used_tokens = out.prompt_tokens + out.completion_tokens;
+    q->tokens_in = out.prompt_tokens;
+    q->tokens_out = out.completion_tokens;
     if (q->stage == STAGE_JUDGE) {
         o->judge_output = out.content;
         out.content = NULL;
@@ -311,12 +316,19 @@ static enum hret_result on_answer(void *user, const struct hret_http_result *r)
     struct req *q = user;
     struct run *run = q->run;
     struct hret_outcome *o = &run->outcomes[q->idx];
+    const struct hret_model_config *model =
+        q->stage == STAGE_JUDGE ? run->p->judge_model : run->p->model;
+    struct hret_ops_model *ops = q->stage == STAGE_JUDGE ? run->judge_ops : run->ops;
     if (r->code == HRET_OK) {
         enum accept a = accept_body(run, q, r->body, r->body_len);
         if (a == ACCEPT_MALFORMED) {
             return HRET_AGAIN; /* the engine retries within the budget */
         }
         hret_http_adjust_tokens(run->http, q->pool, q->used_tokens - q->est_tokens);
+        hret_ops_endpoint_tokens(ops, q->tokens_in, q->tokens_out,
+                                 (q->tokens_in * model->price_input_per_1m +
+                                  q->tokens_out * model->price_output_per_1m) /
+                                     1e6);
         if (a == ACCEPT_OK && run->p->cache != NULL) {
             run->p->cache->store(run->p->cache->user, q->key, r->body, r->body_len);
         }
@@ -327,6 +339,8 @@ static enum hret_result on_answer(void *user, const struct hret_http_result *r)
         fail_outcome(o, r->code, what, detail);
         free(what);
     }
+    hret_ops_endpoint_inflight(ops, -1);
+    hret_ops_endpoint_request(ops, r->status, r->timing.total_ms / 1000.0);
     if (q->stage == STAGE_ANSWER || o->latency_ms == 0) { /* judge only: judge latency */
         o->latency_ms = fmax(o->latency_ms, r->timing.total_ms);
     }
@@ -392,7 +406,9 @@ static void send(struct run *run, size_t idx, enum stage stage, unsigned part, c
         fail_outcome(&run->outcomes[idx], err.code, "cannot send the request", err.msg);
         req_free(run, q);
         part_finished(run, idx);
+        return;
     }
+    hret_ops_endpoint_inflight(stage == STAGE_JUDGE ? run->judge_ops : run->ops, 1);
 }
 
 static const char *meta_string(const struct hret_sample *s, const char *key)
@@ -550,7 +566,8 @@ static int add_pool(struct run *run, const struct hret_model_config *m, unsigned
 static void teardown(struct run *run)
 {
     hret_http_destroy(run->http); /* abandons in-flight requests after a stop */
-    while (run->reqs != NULL) {
+    while (run->reqs != NULL) {   /* sent and never answered */
+        hret_ops_endpoint_inflight(run->reqs->stage == STAGE_JUDGE ? run->judge_ops : run->ops, -1);
         req_free(run, run->reqs);
     }
     hret_buf_fini(&run->url);
@@ -575,10 +592,11 @@ enum hret_result hret_run_samples(const struct hret_run_params *p,
     if (run.http == NULL) {
         return HRET_E_FATAL;
     }
+    run.ops = hret_ops_model(p->model->name);
+    run.judge_ops = p->judge_model ? hret_ops_model(p->judge_model->name) : NULL;
     run.pool = add_pool(&run, p->model, p->limit_share, err);
-    run.judge_pool = p->judge_model && run.pool >= 0
-                         ? add_pool(&run, p->judge_model, p->limit_share, err)
-                         : 0;
+    run.judge_pool =
+        p->judge_model && run.pool >= 0 ? add_pool(&run, p->judge_model, p->limit_share, err) : 0;
     if (run.pool < 0 || run.judge_pool < 0) {
         hret_http_destroy(run.http);
         return HRET_E_CONFIG;
@@ -606,7 +624,9 @@ enum hret_result hret_run_samples(const struct hret_run_params *p,
         hret_http_stats(run.http, pools[i], &st);
         report->retries += st.retries;
         report->http_429 += st.status_429;
+        hret_ops_endpoint_retries(i ? run.judge_ops : run.ops, st.retries, st.status_429);
     }
+    hret_ops_samples_scored(run.ops, run.done - run.errors);
     report->done = run.done;
     report->errors = run.errors;
     report->partial = run.done < count;

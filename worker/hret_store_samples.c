@@ -4,11 +4,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hret_hash.h"
 #include "hret_json.h"
 #include "hret_judge.h"
 #include "hret_mem.h"
+#include "hret_ops.h"
 #include "hret_store.h"
 
 #define SAMPLE_COLUMNS                                                                             \
@@ -314,6 +316,8 @@ static enum hret_result store_rows(struct hret_pg *pg, struct hret_store_samples
 enum hret_result hret_store_samples_copy(struct hret_pg *pg, struct hret_store_samples_batch *b,
                                          struct hret_err *err)
 {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     b->inserted = 0;
     hash_hex *hashes = hret_xcalloc(b->count ? b->count : 1, sizeof *hashes);
     for (size_t i = 0; i < b->count; i++) {
@@ -327,6 +331,12 @@ enum hret_result hret_store_samples_copy(struct hret_pg *pg, struct hret_store_s
         r = store_rows(pg, b, hashes, err);
     }
     free(hashes);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    hret_ops_db_write((double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+                      r == HRET_OK);
+    if (r == HRET_OK) {
+        hret_ops_pg(true);
+    }
     if (r == HRET_E_CONFLICT) { /* a concurrent writer got there first: the idempotent way */
         b->staging = true;
         b->inserted = 0;

@@ -10,6 +10,7 @@
 #include "hret_cloudevents.h"
 #include "hret_log.h"
 #include "hret_metrics.h"
+#include "hret_ops.h"
 #include "hret_outbox.h"
 #include "hret_store_query.h"
 #include "hret_worker.h"
@@ -178,6 +179,9 @@ static enum hret_result aggregate(struct hret_worker *w, struct hret_pg *pg,
                                        "hret.run.completed.v1", data};
         r = hret_outbox_add(pg, &ev, err);
         cJSON_Delete(data);
+        if (r == HRET_OK) { /* inside the transaction: a retried one counts twice */
+            hret_ops_run("completed");
+        }
         hret_log_info(WHO, run->run_id, "run completed: %zu samples, accuracy %.4f", count,
                       metric(metrics, "accuracy"));
     }
@@ -240,6 +244,9 @@ static enum hret_result fail_txn(struct hret_pg *pg, void *user, struct hret_err
                                    "hret.run.failed.v1", data};
     r = hret_outbox_add(pg, &ev, err);
     cJSON_Delete(data);
+    if (r == HRET_OK) { /* inside the transaction: a retried one counts twice */
+        hret_ops_run("failed");
+    }
     bool closed = false;
     return r == HRET_OK ? close_request(pg, j->request_id, &closed, err) : r;
 }

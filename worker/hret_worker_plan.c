@@ -12,6 +12,7 @@
 #include "hret_json.h"
 #include "hret_log.h"
 #include "hret_mem.h"
+#include "hret_ops.h"
 #include "hret_outbox.h"
 #include "hret_request.h"
 #include "hret_worker.h"
@@ -225,6 +226,8 @@ static enum hret_worker_outcome refuse(struct hret_worker *w, const rd_kafka_mes
         cJSON_Delete(data);
     }
     free(id);
+    hret_ops_request("rejected");
+    hret_ops_request_rejected(cls);
     return HRET_WORKER_DONE;
 }
 
@@ -261,9 +264,11 @@ static enum hret_worker_outcome plan_request(struct hret_worker *w, const rd_kaf
         out = hret_result_is_retriable(err.code) ? HRET_WORKER_RETRY
                                                  : refuse(w, m, err.msg, "", "db_conflict");
     } else if (!p.duplicate) {
+        hret_ops_request("accepted");
         hret_log_info(WHO, req->request_id, "planned %zu run(s)", p.n_runs);
     }
     if (p.duplicate) {
+        hret_ops_request("duplicate");
         hret_log_info(WHO, req->request_id, "already planned; redelivery ignored");
     }
     PQclear(known);

@@ -13,6 +13,7 @@
 #include "hret_json.h"
 #include "hret_log.h"
 #include "hret_mem.h"
+#include "hret_ops.h"
 #include "hret_request.h"
 #include "hret_run.h"
 #include "hret_store_cache.h"
@@ -368,6 +369,9 @@ static enum hret_result run_claimed(struct shard *s, struct hret_err *err)
             (struct hret_store_samples_batch){s->run_id, s->todo, s->outcomes, s->n_todo, 0, false};
         r = hret_pg_transaction(hret_store_pg(s->w->store), "complete shard", complete_txn, s, err);
     }
+    if (r == HRET_OK) {
+        hret_ops_shard("completed");
+    }
     return r;
 }
 
@@ -422,9 +426,11 @@ static enum hret_worker_outcome execute(struct shard *s)
     }
     if (hret_result_is_retriable(r)) {
         hret_log_warn(WHO, s->run_id, "shard %s given back: %s", s->shard_idx, err.msg);
+        hret_ops_shard("released");
         release(s);
         return stolen ? HRET_WORKER_DONE : HRET_WORKER_RETRY;
     }
+    hret_ops_shard("failed");
     struct hret_err fail_err = HRET_ERR_INIT;
     const char *cls = r == HRET_E_INVAL ? "dataset" : r == HRET_E_PROTO ? "endpoint" : "internal";
     if (s->request_id == NULL ||
