@@ -1,5 +1,5 @@
 # Stable entry points; the work lives in CMake and deploy/local/ scripts.
-.PHONY: build test demo bench clean
+.PHONY: build test demo bench fuzz test-valgrind clean
 
 build:
 	@deploy/local/deps.sh
@@ -15,6 +15,12 @@ demo:
 
 bench:
 	tests/bench/run.sh
+
+fuzz:
+	tests/fuzz/run.sh
+
+test-valgrind:
+	deploy/local/test_valgrind.sh
 
 clean:
 	rm -rf build build-asan
