@@ -15,6 +15,7 @@
 #include "hret_http.h"
 #include "hret_log.h"
 #include "hret_mem.h"
+#include "hret_ops.h"
 #include "hret_outbox.h"
 #include "hret_role.h"
 #include "hret_store.h"
@@ -102,11 +103,27 @@ static void start(struct loop *l, rd_kafka_message_t *m)
     hret_worker_slots_start(l->slots, m, request); /* a slot is free: the caller checked */
 }
 
+/* The main thread's connection: relay and sweep run single tries that fail at once on a lost
+ * connection, so it is made again here (with backoff) after a database restart. */
+static bool db_ready(struct hret_worker *w)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_pg_ensure(hret_store_pg(w->store), &err) != HRET_OK) {
+        hret_log_warn("worker", NULL, "database: %s", err.msg);
+        return false;
+    }
+    return true;
+}
+
 /* Relays the outbox when something finished (or every second) and sweeps expired leases every
  * third of a lease. */
 static void housekeeping(struct loop *l)
 {
     double now = hret_http_now_ms();
+    if ((l->relay_due || now - l->last_relay >= RELAY_EVERY_MS) && !db_ready(l->w)) {
+        l->last_relay = hret_http_now_ms(); /* tried again in a second */
+        return;
+    }
     if (l->relay_due || now - l->last_relay >= RELAY_EVERY_MS) {
         l->relay_due = false;
         l->last_relay = now;
@@ -129,6 +146,7 @@ static int run_loop(struct loop *l)
     while (!hret_role_stop) {
         hret_worker_slots_reap(l->slots, on_finished, l);
         housekeeping(l);
+        hret_ops_tick(hret_store_pg(l->w->store), l->c, l->w->producer);
         size_t busy = hret_worker_slots_busy(l->slots);
         if (busy < cap && l->paused) {
             pause_all(l, false);
@@ -142,6 +160,7 @@ static int run_loop(struct loop *l)
         enum hret_result r =
             hret_kafka_consumer_poll(l->c, busy > 0 ? POLL_BUSY_MS : POLL_IDLE_MS, &m, &err);
         if (r == HRET_OK) {
+            hret_ops_kafka(true);
             if (busy < cap) {
                 start(l, m);
             } else {

@@ -44,12 +44,26 @@ static void sleep_unless_stopped(const struct hret_worker *w, long ms)
     }
 }
 
+/* The slot's connection may have died while it was idle (a database restart): the planner's
+ * and the claim's single statements do not reconnect, so each try starts here. */
+static bool db_ready(struct slot *s)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_pg_ensure(hret_store_pg(s->w.store), &err) != HRET_OK) {
+        hret_log_warn("worker", NULL, "database: %s", err.msg);
+        return false;
+    }
+    return true;
+}
+
 /* One message until it is done or the worker stops (then it stays unstored: redelivered). */
 static bool run_message(struct slot *s, const rd_kafka_message_t *m, bool request)
 {
     for (;;) {
-        enum hret_worker_outcome out =
-            request ? hret_worker_request(&s->w, m) : hret_worker_shard(&s->w, m);
+        enum hret_worker_outcome out = HRET_WORKER_RETRY;
+        if (db_ready(s)) {
+            out = request ? hret_worker_request(&s->w, m) : hret_worker_shard(&s->w, m);
+        }
         if (out == HRET_WORKER_DONE) {
             return true;
         }

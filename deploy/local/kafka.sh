@@ -5,6 +5,8 @@
 #
 #   deploy/local/kafka.sh start  [--dir DIR]   start (or find running) and print HRET_KAFKA=...
 #   deploy/local/kafka.sh stop   [--dir DIR]   stop and delete the broker's data
+#   deploy/local/kafka.sh stop --keep [--dir DIR]  stop the JVM only: the next start restarts the
+#                                              same broker (same port, data and topics)
 #   deploy/local/kafka.sh status [--dir DIR]   print HRET_KAFKA=... and exit 0 when running
 #
 # DIR holds the state of one broker (default $HRET_KAFKA_DIR, else /tmp/hret-kafka-$UID); give
@@ -36,9 +38,11 @@ say() { echo "kafka.sh: $*" >&2; }
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 dir=${HRET_KAFKA_DIR:-${TMPDIR:-/tmp}/hret-kafka-$(id -u)}
+keep=0
 while [ $# -gt 0 ]; do
   case $1 in
   --dir) dir=${2:?--dir needs a directory}; shift 2 ;;
+  --keep) keep=1; shift ;;
   *) die "unknown argument '$1' (usage: kafka.sh start|stop|status [--dir DIR])" ;;
   esac
 done
@@ -212,7 +216,12 @@ do_stop() {
       kill -KILL "$pid" 2>/dev/null || true
     fi
   fi
-  rm -rf "$dir/data" "$dir/pid" "$dir/brokers" "$dir/HretKafkaReady.java"
+  if [ "$keep" = 1 ] && [ -f "$dir/brokers" ]; then
+    touch "$dir/kept" # the next start relaunches this broker on its data and port
+    rm -f "$dir/pid"
+    return 0
+  fi
+  rm -rf "$dir/data" "$dir/pid" "$dir/brokers" "$dir/kept" "$dir/HretKafkaReady.java"
 }
 
 t0=$SECONDS
@@ -223,6 +232,11 @@ do_start() {
   fi
   command -v java >/dev/null || die "java not found (deploy/local/deps.sh installs openjdk-17)"
   fetch_jars
+  if [ -f "$dir/kept" ]; then # after stop --keep: same server.properties, no format
+    run_broker && rm -f "$dir/kept" && return 0
+    tail -n 40 "$dir/kafka.log" >&2
+    die "the kept broker did not become ready again (log: $dir/kafka.log)"
+  fi
   for attempt in 1 2 3; do
     launch && return 0
     # a free port can be taken between choosing it and binding it: choose again
@@ -295,6 +309,16 @@ EOF
     cat "$dir/format.log" >&2
     die "formatting the storage failed"
   fi
+  run_broker
+}
+
+# Starts the JVM on $dir/server.properties and waits until it answers (and has the topics).
+run_broker() {
+  local common=(-Xshare:auto -Djava.awt.headless=true
+    -Dlog4j2.configurationFile="$dir/log4j2.properties" -Dkafka.logs.dir="$dir"
+    -cp "$cache/libs/*")
+  local port
+  port=$(sed -n 's/^advertised.listeners=PLAINTEXT:\/\/127.0.0.1://p' "$dir/server.properties")
   nohup setsid java -Xmx"$heap" -Xms"$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 "${common[@]}" \
     kafka.Kafka "$dir/server.properties" >"$dir/kafka.log" 2>&1 \
     </dev/null 9>&- &
