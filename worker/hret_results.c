@@ -179,7 +179,11 @@ enum hret_result hret_results_write(const char *path, const struct hret_results_
         first = false;
     }
     fputs("\n],\n\"info\": ", f);
-    put_json(f, meta->info);
+    if (meta->info != NULL) {
+        put_json(f, meta->info);
+    } else {
+        fputs("{}", f); /* runs finished by workers store no run info */
+    }
     fputs("\n}]\n}\n", f);
     cJSON_Delete(md);
     enum hret_result r = HRET_OK;
