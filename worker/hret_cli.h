@@ -43,5 +43,7 @@ int hret_cmd_metrics(int argc, char **argv);
 int hret_cmd_dataset(int argc, char **argv);
 int hret_cmd_worker(int argc, char **argv);
 int hret_cmd_status(int argc, char **argv);
+int hret_cmd_bridge(int argc, char **argv);
+int hret_cmd_monitor(int argc, char **argv);
 
 #endif

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "hret_mem.h"
+#include "hret_ops.h"
 
 /* One table line per key: AT() names the member once, for both the key and the offset. */
 #define AT(type, member) .key = #member, .offset = offsetof(type, member)
@@ -188,7 +189,8 @@ static const struct hret_cfg_table wandb_table = {sizeof(struct hret_wandb_confi
 
 static const struct hret_cfg_field tensorboard_fields[] = {
     {AT(struct hret_tensorboard_config, log_dir), .type = HRET_CFG_STR, .def = "./hret_tb",
-     .desc = "Directory for TensorBoard event files, one subdirectory per run."},
+     .desc = "Directory for TensorBoard event files: <run_name or request id>/<model>/ per "
+             "run."},
     {0},
 };
 static const struct hret_cfg_table tensorboard_table = {sizeof(struct hret_tensorboard_config),
@@ -196,6 +198,9 @@ static const struct hret_cfg_table tensorboard_table = {sizeof(struct hret_tenso
 
 #define WH struct hret_webhook_config
 static const struct hret_cfg_field webhook_fields[] = {
+    {AT(WH, name), .type = HRET_CFG_STR,
+     .desc = "Name in logs and delivery records (default: the entry's index); give one so "
+             "reordering the list does not make the bridge send past events again."},
     {AT(WH, url), .type = HRET_CFG_STR, .flags = HRET_CFG_F_REQUIRED, .check = check_http_url,
      .desc = "Receiver of result events (POST, JSON)."},
     {AT(WH, secret_env), .type = HRET_CFG_STR, .check = check_env_name,
@@ -209,28 +214,82 @@ static const struct hret_cfg_field webhook_fields[] = {
 static const struct hret_cfg_table webhook_table = {sizeof(struct hret_webhook_config),
                                                     webhook_fields};
 
+static const char *const rule_kinds[] = {"threshold", "regression", "fingerprint", "failure", NULL};
+static const char *const severities[] = {"info", "warning", "critical", NULL};
+static const char *const channel_kinds[] = {"slack", "webhook", "pagerduty", NULL};
+
 #define R struct hret_monitor_rule_config
 static const struct hret_cfg_field rule_fields[] = {
     {AT(R, name), .type = HRET_CFG_STR, .flags = HRET_CFG_F_REQUIRED,
      .desc = "Rule name (part of the alert dedupe key)."},
+    {AT(R, kind), .type = HRET_CFG_ENUM, .def = "threshold", .enums = rule_kinds,
+     .desc = "threshold, regression (significant drop against `baseline`), fingerprint (served "
+             "model or system_fingerprint changed) or failure (failed run; error_rate above "
+             "`threshold` when it is > 0)."},
     {AT(R, metric), .type = HRET_CFG_STR, .def = "accuracy", .desc = "Metric the rule watches."},
     {AT(R, op), .type = HRET_CFG_ENUM, .def = "<", .enums = rule_ops,
-     .desc = "Fires when `metric op threshold`."},
+     .desc = "threshold: fires when `metric op threshold`."},
     {AT(R, threshold), .type = HRET_CFG_DOUBLE, .def = "0", .desc = "Bound for the metric."},
-    {AT(R, model), .type = HRET_CFG_STR, .desc = "Only runs of this model (default: all)."},
-    {AT(R, dataset), .type = HRET_CFG_STR, .desc = "Only runs on this dataset (default: all)."},
+    {AT(R, model), .type = HRET_CFG_STR,
+     .desc = "Only runs of matching models (glob; default: all)."},
+    {AT(R, dataset), .type = HRET_CFG_STR,
+     .desc = "Only runs on matching datasets (glob; default: all)."},
+    {AT(R, run_name), .type = HRET_CFG_STR,
+     .desc = "Only runs whose run_name matches (glob; default: all)."},
+    {AT(R, metadata), .type = HRET_CFG_MAP,
+     .desc = "Only runs whose request metadata has these top-level values (compared as text)."},
+    {AT(R, baseline), .type = HRET_CFG_STR, .def = "previous",
+     .desc = "regression: `previous` completed run of the model and dataset, `best`, "
+             "`mean_last_k` or a pinned run id."},
+    {AT(R, k), .type = HRET_CFG_INT, .def = "5", .min = 1, .max = 1000,
+     .desc = "regression with `mean_last_k`: runs averaged."},
+    {AT(R, max_drop), .type = HRET_CFG_DOUBLE, .def = "0.02", .min = 0, .max = 1,
+     .desc = "regression: least drop (fraction, 0.02 = 2 points) that may fire."},
+    {AT(R, alpha), .type = HRET_CFG_DOUBLE, .def = "0", .min = 0, .max = 0.5,
+     .desc = "regression: significance level (0 = `monitor.alpha`)."},
+    {AT(R, severity), .type = HRET_CFG_ENUM, .def = "warning", .enums = severities,
+     .desc = "Severity of the alerts the rule raises."},
     {0},
 };
 #undef R
 static const struct hret_cfg_table rule_table = {sizeof(struct hret_monitor_rule_config),
                                                  rule_fields};
 
+#define CH struct hret_monitor_channel_config
+static const struct hret_cfg_field channel_fields[] = {
+    {AT(CH, name), .type = HRET_CFG_STR, .flags = HRET_CFG_F_REQUIRED,
+     .desc = "Channel name (delivery records, logs)."},
+    {AT(CH, kind), .type = HRET_CFG_ENUM, .def = "webhook", .enums = channel_kinds,
+     .desc = "slack (incoming webhook text), webhook (signed JSON) or pagerduty (Events API v2)."},
+    {AT(CH, url), .type = HRET_CFG_STR, .flags = HRET_CFG_F_REQUIRED, .check = check_http_url,
+     .desc = "Where alerts are POSTed (PagerDuty: https://events.pagerduty.com/v2/enqueue)."},
+    {AT(CH, secret_env), .type = HRET_CFG_STR, .check = check_env_name,
+     .desc = "webhook: environment variable holding the HMAC-SHA256 signing secret."},
+    {AT(CH, routing_key_env), .type = HRET_CFG_STR, .check = check_env_name,
+     .desc = "pagerduty: environment variable holding the integration's routing key."},
+    {AT(CH, min_severity), .type = HRET_CFG_ENUM, .def = "info", .enums = severities,
+     .desc = "Alerts below this severity are not sent to the channel."},
+    {AT(CH, timeout_ms), .type = HRET_CFG_INT, .def = "10000", .min = 100, .max = 600000,
+     .desc = "Per-attempt timeout, counted from send."},
+    {AT(CH, max_retries), .type = HRET_CFG_INT, .def = "3", .min = 0, .max = 100,
+     .desc = "Quick retries per delivery; the monitor keeps retrying with backoff after that."},
+    {0},
+};
+#undef CH
+static const struct hret_cfg_table channel_table = {sizeof(struct hret_monitor_channel_config),
+                                                    channel_fields};
+
 #define MO struct hret_monitor_config
 static const struct hret_cfg_field monitor_fields[] = {
     {AT(MO, cooldown_s), .type = HRET_CFG_INT, .def = "3600", .min = 0, .max = 604800,
-     .desc = "Least time between two alerts with the same dedupe key."},
+     .desc = "Least time between two alerts of a dedupe key that is still open (repeats in "
+             "between are suppressed; a resolved key raises again at once)."},
+    {AT(MO, alpha), .type = HRET_CFG_DOUBLE, .def = "0.05", .min = 0.0001, .max = 0.5,
+     .desc = "Two-sided significance level of regression rules."},
     {AT(MO, rules), .type = HRET_CFG_LIST, .sub = &rule_table,
      .desc = "Alert rules applied to every run (requests add their own)."},
+    {AT(MO, channels), .type = HRET_CFG_LIST, .sub = &channel_table,
+     .desc = "Where alerts are delivered besides the alerts topic."},
     {0},
 };
 #undef MO
@@ -239,7 +298,12 @@ static const struct hret_cfg_table monitor_table = {sizeof(struct hret_monitor_c
 
 static const struct hret_cfg_field http_fields[] = {
     {AT(struct hret_http_config, listen), .type = HRET_CFG_STR, .def = "127.0.0.1:9464",
-     .desc = "Address of `/metrics`, `/healthz` and `/readyz` for long-running roles."},
+     .check = hret_ops_listen_valid,
+     .desc = "Address (`HOST:PORT`, `[IPV6]:PORT`, `:PORT` for every interface) of `/metrics`, "
+             "`/healthz` and `/readyz` in each long-running role; port 0 picks a free one (the "
+             "log says which), `\"\"` serves none."},
+    {AT(struct hret_http_config, stats_interval_s), .type = HRET_CFG_INT, .def = "60", .min = 0,
+     .max = 86400, .desc = "Seconds between the one-line `stats` log lines of a role; 0 = none."},
     {0},
 };
 static const struct hret_cfg_table http_table = {sizeof(struct hret_http_config), http_fields};

@@ -78,6 +78,7 @@ struct hret_tensorboard_config {
 };
 
 struct hret_webhook_config {
+    char *name; /* nullable: the bridge then names the entry by its index */
     char *url;
     char *secret_env;
     struct hret_strlist events;
@@ -85,22 +86,63 @@ struct hret_webhook_config {
     struct hret_strlist models;
 };
 
+enum hret_monitor_kind {
+    HRET_MONITOR_THRESHOLD,   /* metric op threshold */
+    HRET_MONITOR_REGRESSION,  /* a significant drop of more than max_drop against a baseline */
+    HRET_MONITOR_FINGERPRINT, /* served model id or system_fingerprint changed */
+    HRET_MONITOR_FAILURE,     /* the run failed (or its error_rate exceeds threshold, when > 0) */
+};
+
+enum hret_monitor_severity {
+    HRET_MONITOR_INFO,
+    HRET_MONITOR_WARNING,
+    HRET_MONITOR_CRITICAL,
+};
+
 struct hret_monitor_rule_config {
     char *name;
+    int kind; /* enum hret_monitor_kind */
     char *metric;
     int op; /* index into "<", "<=", ">", ">=" */
     double threshold;
-    char *model;
-    char *dataset;
+    char *model;                 /* fnmatch pattern, NULL = all */
+    char *dataset;               /* fnmatch pattern, NULL = all */
+    char *run_name;              /* fnmatch pattern, NULL = all */
+    struct hret_kvlist metadata; /* metadata key -> value the run must carry */
+    char *baseline;              /* "previous", "best", "mean_last_k" or a run id */
+    long long k;                 /* runs averaged by mean_last_k */
+    double max_drop;
+    double alpha;
+    int severity; /* enum hret_monitor_severity */
+};
+
+enum hret_monitor_channel_kind {
+    HRET_CHANNEL_SLACK,     /* Slack-compatible incoming webhook: {"text": ...} */
+    HRET_CHANNEL_WEBHOOK,   /* the alert event's JSON, HMAC-signed */
+    HRET_CHANNEL_PAGERDUTY, /* PagerDuty Events API v2 */
+};
+
+struct hret_monitor_channel_config {
+    char *name;
+    int kind; /* enum hret_monitor_channel_kind */
+    char *url;
+    char *secret_env;      /* webhook: HMAC-SHA256 secret */
+    char *routing_key_env; /* pagerduty: the integration's routing key */
+    int min_severity;      /* enum hret_monitor_severity */
+    long long timeout_ms;
+    long long max_retries;
 };
 
 struct hret_monitor_config {
     long long cooldown_s;
-    struct hret_cfg_array rules; /* struct hret_monitor_rule_config */
+    double alpha;
+    struct hret_cfg_array rules;    /* struct hret_monitor_rule_config */
+    struct hret_cfg_array channels; /* struct hret_monitor_channel_config */
 };
 
 struct hret_http_config {
     char *listen;
+    long long stats_interval_s;
 };
 
 struct hret_config {

@@ -57,6 +57,7 @@ kafka:
   tasks_topic: "$task_topic"
   results_topic: "$res_topic"
 datasets: {root: "$work/data", shard_size: 64}
+http: {listen: "127.0.0.1:0"}
 models:
   a: {base_url: "http://127.0.0.1:$port/v1", model: a, max_inflight: 32}
   b: {base_url: "http://127.0.0.1:$port/v1", model: b, max_inflight: 32}

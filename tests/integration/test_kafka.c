@@ -236,9 +236,9 @@ static void test_dlq(void **state)
     rd_kafka_message_t *orig = next_keyed(c, "dlq-1");
     assert_non_null(orig);
     const char *reason = "datasets[1].limit: expected a non-negative integer";
-    assert_int_equal(
-        hret_kafka_dlq_send(p, orig, NULL, reason, "datasets[1].limit", "invalid_request", 30000, &err),
-        HRET_OK);
+    assert_int_equal(hret_kafka_dlq_send(p, orig, NULL, reason, "datasets[1].limit",
+                                         "invalid_request", 30000, &err),
+                     HRET_OK);
     char part[16], off[32], dlq[160];
     snprintf(part, sizeof part, "%d", (int)orig->partition);
     snprintf(off, sizeof off, "%lld", (long long)orig->offset);

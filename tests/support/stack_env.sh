@@ -14,6 +14,12 @@
 #   stack_worker      starts a worker on $work/hret.yaml (log: $work/worker.log); $worker is its pid
 #   stack_submit ARGS...  hret submit --wait on $work/hret.yaml (prints the outcome lines)
 #   stack_events TOPIC N  prints the first N messages of TOPIC (value only, one per line)
+#   stack_produce ID TYPE KEY JSON  one CloudEvent (binary mode) onto the results topic
+#   stack_stop PID NAME   SIGTERM; fails unless the role exits 0 within 20 s
+#   stack_metrics_port LOG  the port of a role's /metrics, from the "listening on" line of LOG
+#                     (give the role `http: {listen: "127.0.0.1:0"}`)
+#   stack_wait_handled LOG N  until the role logging to LOG has handled N events (done or
+#                     dead-lettered), read from its /metrics
 #
 # Topic names: $req_topic, $task_topic, $res_topic, $alert_topic; bridges' dead letters are
 # hret.bridge.<sink>.dlq (created too). cleanup stops the broker and drops the database.
@@ -73,6 +79,10 @@ models:
   a: {base_url: "http://127.0.0.1:$port/v1", model: a, max_inflight: ${STACK_INFLIGHT:-16}}
   b: {base_url: "http://127.0.0.1:$port/v1", model: b, max_inflight: ${STACK_INFLIGHT:-16}}
 YAML
+    # every role on a port of its own (several run at once), unless the test says otherwise
+    local l own_http=0
+    for l in "$@"; do case $l in http:*) own_http=1 ;; esac; done
+    [ $own_http = 1 ] || echo 'http: {listen: "127.0.0.1:0"}'
     for l in "$@"; do printf '%s\n' "$l"; done
   } >"$work/hret.yaml"
 }
@@ -89,4 +99,36 @@ stack_submit() {
 
 stack_events() { # topic count
   kcat -C -b "$HRET_KAFKA" -t "$1" -o beginning -c "$2" -e -q -f '%s\n'
+}
+
+stack_produce() { # ce_id ce_type key json
+  { printf '%s' "$4" | tr -d '\n'; echo; } | kcat -P -b "$HRET_KAFKA" -t "$res_topic" -k "$3" \
+    -H ce_specversion=1.0 -H "ce_id=$1" -H ce_source=/test -H "ce_type=$2" \
+    -H ce_time=2026-11-28T10:00:00.000Z -H content-type=application/json
+}
+
+stack_stop() { # pid name
+  kill -TERM "$1"
+  for _ in $(seq 200); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$1" 2>/dev/null && fail "$2 still running 20 s after SIGTERM"
+  local rc=0
+  wait "$1" || rc=$?
+  [ $rc = 0 ] || fail "$2 exit status $rc after SIGTERM"
+}
+
+stack_metrics_port() { # log
+  sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\) for.*/\1/p' "$work/$1" | tail -1
+}
+
+stack_wait_handled() { # log count
+  local n=0 p
+  for _ in $(seq 600); do
+    p=$(stack_metrics_port "$1")
+    n=0
+    [ -n "$p" ] && n=$(curl -sf "http://127.0.0.1:$p/metrics" |
+      awk '/^hret_events_total\{outcome="(done|rejected)"\}/ {s += $2} END {print s + 0}' || true)
+    [ "${n:-0}" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  fail "timed out: $1 handled ${n:-0} of $2 events"
 }
