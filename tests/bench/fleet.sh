@@ -37,16 +37,18 @@ eval "export $(deploy/local/pg.sh start "$pg_dir")"
 python3 tests/data/gen_kmmlu_synth.py --out "$work/data/kmmlu" --items $items --seed 3 >/dev/null
 python3 tests/data/gen_kmmlu_synth.py --out "$work/data/small" --items 10 --seed 4 >/dev/null
 
-start_fake() { # name flags...
+start_fake() { # name flags...: sets $fake_port (not in a subshell: cleanup must know the pid)
   local name=$1
   shift
   "$bin/fake-llm" --port 0 --threads 2 --log-level warn "$@" >"$work/$name.port" &
   pids+=($!)
   for _ in $(seq 50); do grep -q listening "$work/$name.port" 2>/dev/null && break; sleep 0.1; done
-  sed 's/.*://' "$work/$name.port"
+  fake_port=$(sed 's/.*://' "$work/$name.port")
 }
-slow=$(start_fake slow --latency-ms $latency --answer-key "$work/data/kmmlu/answer_key.tsv")
-fast=$(start_fake fast --answer-key "$work/data/kmmlu/answer_key.tsv")
+start_fake slow --latency-ms $latency --answer-key "$work/data/kmmlu/answer_key.tsv"
+slow=$fake_port
+start_fake fast --answer-key "$work/data/kmmlu/answer_key.tsv"
+fast=$fake_port
 {
   cat <<YAML
 log_level: warn
