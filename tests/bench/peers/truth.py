@@ -5,19 +5,11 @@ prompts whose correct/wrong decision (tests/fakes/hret_fake_decide.h) falls unde
     truth.py ANSWER_KEY_TSV ACCURACY [SEED] [LIMIT]
 
 LIMIT counts the first lines of the key (the loader's order), as `hret run --limit` does."""
+import os
 import sys
 
-M = 2**64 - 1
-
-
-def mix64(z):
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
-    return z ^ (z >> 31)
-
-
-def decide(h, seed):
-    return (mix64(h ^ ((seed * 0x9E3779B97F4A7C15) & M)) >> 11) * 2.0**-53
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from hret_fake_decide import decide  # noqa: E402  (the one Python copy of fake-llm's decision)
 
 
 def main():
