@@ -150,24 +150,32 @@ static const struct hret_cli_command commands[] = {
      "whole run are the default.\n",
      hret_cmd_metrics},
     {"compare", "paired significance test between two runs (is B really better than A?)",
-     "usage: hret compare RUN_A RUN_B [--json] [--bootstrap N] [--seed S]\n"
+     "usage: hret compare RUN_A RUN_B [--json] [--bootstrap N] [--seed S] [--db CONNINFO]\n"
      "\n"
-     "RUN_A and RUN_B are results JSON files written by hret run (or HRET). Items are paired\n"
+     "RUN_A and RUN_B are results JSON files written by hret run (or HRET), or stored run\n"
+     "ids. Items are paired\n"
      "by dataset item id (by subset and prompt when a file has no ids); items that errored in\n"
      "either run are left out and counted. Overall and per subset: accuracies with Wilson 95%\n"
      "intervals, the difference B-A with a paired bootstrap 95% interval, the discordant\n"
      "counts (A right/B wrong, A wrong/B right) and McNemar's exact p-value, Holm-adjusted\n"
      "across subsets; then a one-line verdict with the minimum detectable difference when\n"
      "nothing is significant. Runs that share no item are compared as independent samples\n"
-     "with the pooled two-proportion z-test, and the output says so. Stored run ids from\n"
-     "PostgreSQL are planned as another source; the statistics are the same.\n"
+     "with the pooled two-proportion z-test, and the output says so. A RUN that is not a\n"
+     "file is a run id stored in PostgreSQL (by the fleet or hret run --db; hret runs lists\n"
+     "them): the worker's comparison events load runs and compute the same way.\n"
      "\n"
      "  --json          the comparison as JSON (the body of hret.comparison.completed)\n"
      "  --bootstrap N   bootstrap replicates (default 10000)\n"
      "  --seed S        bootstrap seed (default 1): the same seed gives the same interval\n"
+     "  --db CONNINFO   the database of stored runs (else postgres.conninfo or HRET_PG)\n"
+     "  --config FILE   the configuration to read postgres settings from\n"
      "\n"
-     "Exit status: 0 compared (whatever the verdict), 2 usage error, missing or non-results\n"
-     "file, or nothing to compare.\n",
+     "examples:\n"
+     "  hret compare results/baseline.json results/candidate.json\n"
+     "  hret compare 45aed3bc-af13-4bd2-88dd-e721c92f5da7 7175b815-b2da-4df9-8b9a-b27bd1b8d79c\n"
+     "\n"
+     "Exit status: 0 compared (whatever the verdict), 1 database unreachable, 2 usage error,\n"
+     "missing or non-results file, unknown run, or nothing to compare.\n",
      hret_cmd_compare},
     {"dataset", "import benchmark datasets into PostgreSQL and list them",
      "usage: hret dataset import NAME --from DIR|URL [--subset A,B] [--split S]\n"

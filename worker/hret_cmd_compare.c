@@ -1,9 +1,10 @@
 /* hret compare RUN_A RUN_B: paired significance test between two runs.
  *
- * A run comes from a source: today a results JSON file written by `hret run` (or by HRET
- * itself). Sources only fill a struct hret_compare_run; the statistics (hret_compare.c) never
- * know where the outcomes came from, so a PostgreSQL source for stored run ids is one more
- * entry in the sources table below. */
+ * A run comes from a source: a results JSON file written by `hret run` (or by HRET itself), or
+ * a run id stored in PostgreSQL (by a worker or `hret run --db`). Sources only fill a struct
+ * hret_compare_run; the statistics (hret_compare.c) never know where the outcomes came from,
+ * and the worker's comparison events use the same loader and the same statistics. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -19,17 +20,27 @@
 #include "hret_hash.h"
 #include "hret_json.h"
 #include "hret_mem.h"
+#include "hret_store_cli.h"
+#include "hret_store_query.h"
 
 #define RESULTS_CAP ((size_t)2 << 30) /* bytes of one results file */
 #define SUBSET_ROWS 20                /* subsets shown before "N more" */
 
 /* ---- sources ---- */
 
+/* Where stored runs come from: opened on the first run id. */
+struct store_ctx {
+    const char *config, *db; /* borrowed, nullable */
+    bool opened;
+    struct hret_store_cli cli;
+};
+
 struct source {
     const char *what; /* for messages */
     bool (*claims)(const char *arg);
     /* Fills run (initialised by the caller). HRET_E_INVAL: not this kind of run. */
-    enum hret_result (*load)(const char *arg, struct hret_compare_run *run, struct hret_err *err);
+    enum hret_result (*load)(struct store_ctx *ctx, const char *arg, struct hret_compare_run *run,
+                             struct hret_err *err);
 };
 
 static bool is_file(const char *arg)
@@ -80,9 +91,10 @@ static enum hret_result add_samples(const cJSON *samples, struct hret_compare_ru
     return HRET_OK;
 }
 
-static enum hret_result load_results_file(const char *path, struct hret_compare_run *run,
-                                          struct hret_err *err)
+static enum hret_result load_results_file(struct store_ctx *ctx, const char *path,
+                                          struct hret_compare_run *run, struct hret_err *err)
 {
+    (void)ctx;
     struct hret_buf b;
     hret_buf_init(&b, RESULTS_CAP);
     cJSON *doc = NULL;
@@ -129,18 +141,59 @@ cleanup:
     return r;
 }
 
-/* Tried in order; the first that claims the argument loads it. A PostgreSQL source for run
- * ids goes here. */
+/* Anything that is not a file and could be a run id (the events' id pattern). */
+static bool is_run_id(const char *arg)
+{
+    size_t n = strlen(arg);
+    if (n == 0 || n > 128 || is_file(arg)) {
+        return false;
+    }
+    for (const char *p = arg; *p; p++) {
+        if (!(isalnum((unsigned char)*p) || strchr("._:-", *p) != NULL)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static enum hret_result load_stored_run(struct store_ctx *ctx, const char *run_id,
+                                        struct hret_compare_run *run, struct hret_err *err)
+{
+    if (!ctx->opened) {
+        ctx->opened = true;
+        if (hret_store_cli_open(&ctx->cli, "hret compare", ctx->config, ctx->db, false) !=
+            HRET_EXIT_OK) {
+            return hret_err_set(err, HRET_E_UNAVAILABLE,
+                                "%s is not a file, and stored runs need the database (--db, "
+                                "HRET_PG or postgres.conninfo)",
+                                run_id);
+        }
+    }
+    if (ctx->cli.store == NULL) {
+        return hret_err_set(err, HRET_E_UNAVAILABLE, "no database for run %s", run_id);
+    }
+    if (hret_store_samples_compare_run(ctx->cli.store, run_id, run, err) != HRET_OK) {
+        return err->code;
+    }
+    return run->count > 0 ? HRET_OK
+                          : hret_err_set(err, HRET_E_INVAL,
+                                         "%s: no such results file, and no stored run with "
+                                         "samples of that id (hret runs lists them)",
+                                         run_id);
+}
+
+/* Tried in order; the first that claims the argument loads it. */
 static const struct source sources[] = {
     {"results file", is_file, load_results_file},
+    {"stored run", is_run_id, load_stored_run},
 };
 
-static enum hret_result load_run(const char *arg, struct hret_compare_run *run,
-                                 struct hret_err *err)
+static enum hret_result load_run(struct store_ctx *ctx, const char *arg,
+                                 struct hret_compare_run *run, struct hret_err *err)
 {
     for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
         if (sources[i].claims(arg)) {
-            return sources[i].load(arg, run, err);
+            return sources[i].load(ctx, arg, run, err);
         }
     }
     return hret_err_set(err, HRET_E_INVAL, "%s: no such results file", arg);
@@ -263,11 +316,11 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 int hret_cmd_compare(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"bootstrap", required_argument, NULL, 'b'},
-        {"seed", required_argument, NULL, 's'},
-        {NULL, 0, NULL, 0},
+        {"json", no_argument, NULL, 'j'},       {"bootstrap", required_argument, NULL, 'b'},
+        {"seed", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
+        {"db", required_argument, NULL, 'D'},   {NULL, 0, NULL, 0},
     };
+    struct store_ctx ctx = {0};
     struct hret_compare_options opt = HRET_COMPARE_OPTIONS_DEFAULT;
     bool json = false;
     uint64_t v;
@@ -277,6 +330,12 @@ int hret_cmd_compare(int argc, char **argv)
         switch (ch) {
         case 'j':
             json = true;
+            break;
+        case 'c':
+            ctx.config = optarg;
+            break;
+        case 'D':
+            ctx.db = optarg;
             break;
         case 'b':
             if (!parse_u64(optarg, 10000000, &v) || v < 1) {
@@ -299,7 +358,8 @@ int hret_cmd_compare(int argc, char **argv)
         }
     }
     if (argc - optind != 2) {
-        fprintf(stderr, "usage: hret compare RUN_A RUN_B [--json] [--bootstrap N] [--seed S]\n");
+        fprintf(stderr, "usage: hret compare RUN_A RUN_B [--json] [--bootstrap N] [--seed S] "
+                        "[--db CONNINFO] [--config FILE]\n");
         return HRET_EXIT_USAGE;
     }
     struct hret_compare_run a, b;
@@ -308,8 +368,8 @@ int hret_cmd_compare(int argc, char **argv)
     struct hret_compare *c = NULL;
     struct hret_err err = HRET_ERR_INIT;
     int rc = HRET_EXIT_USAGE;
-    if (load_run(argv[optind], &a, &err) != HRET_OK ||
-        load_run(argv[optind + 1], &b, &err) != HRET_OK ||
+    if (load_run(&ctx, argv[optind], &a, &err) != HRET_OK ||
+        load_run(&ctx, argv[optind + 1], &b, &err) != HRET_OK ||
         hret_compare_runs(&a, &b, &opt, &c, &err) != HRET_OK) {
         fprintf(stderr, "hret compare: %s\n", err.msg);
         rc = hret_result_is_retriable(err.code) ? HRET_EXIT_FAILURE : HRET_EXIT_USAGE;
@@ -332,5 +392,8 @@ cleanup:
     hret_compare_destroy(c);
     hret_compare_run_fini(&a);
     hret_compare_run_fini(&b);
+    if (ctx.opened) {
+        hret_store_cli_close(&ctx.cli);
+    }
     return rc;
 }

@@ -450,3 +450,24 @@ enum hret_result hret_store_metric_points(struct hret_store *s,
     PQclear(res);
     return HRET_OK;
 }
+
+enum hret_result hret_store_samples_compare_run(struct hret_store *s, const char *run_id,
+                                                struct hret_compare_run *run, struct hret_err *err)
+{
+    struct hret_sample *samples = NULL;
+    struct hret_outcome *outcomes = NULL;
+    size_t count = 0;
+    if (hret_store_samples_load(s, run_id, &samples, &outcomes, &count, err) != HRET_OK) {
+        return err->code;
+    }
+    for (size_t i = 0; i < count; i++) {
+        bool error = !outcomes[i].done || outcomes[i].error_code != HRET_OK;
+        hret_compare_run_add(run, samples[i].id, samples[i].subset,
+                             !error && outcomes[i].verdict.correct, error);
+        hret_sample_fini(&samples[i]);
+        hret_outcome_fini(&outcomes[i]);
+    }
+    free(samples);
+    free(outcomes);
+    return HRET_OK;
+}

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "hret_cfg.h"
+#include "hret_compare.h"
 #include "hret_err.h"
 #include "hret_outcome.h"
 #include "hret_sample.h"
@@ -53,6 +54,11 @@ enum hret_result hret_store_samples_load(struct hret_store *s, const char *run_i
                                          struct hret_sample **samples,
                                          struct hret_outcome **outcomes, size_t *count,
                                          struct hret_err *err);
+
+/* Adds run_id's stored outcomes to run (initialised by the caller), as hret compare and the
+ * worker's comparisons pair them: item id, subset, correct, errored. */
+enum hret_result hret_store_samples_compare_run(struct hret_store *s, const char *run_id,
+                                                struct hret_compare_run *run, struct hret_err *err);
 
 struct hret_store_metric_point { /* one run's value; strings owned */
     char *run_id, *run_name, *model_name, *dataset_name, *status, *created_at;

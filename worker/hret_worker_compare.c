@@ -44,28 +44,6 @@ static bool find_run(struct hret_pg *pg, const char *request_id, const char *mod
     return found;
 }
 
-static enum hret_result load_run(struct hret_store *store, const char *run_id,
-                                 struct hret_compare_run *out, struct hret_err *err)
-{
-    struct hret_sample *samples = NULL;
-    struct hret_outcome *outcomes = NULL;
-    size_t count = 0;
-    if (hret_store_samples_load(store, run_id, &samples, &outcomes, &count, err) != HRET_OK) {
-        return err->code;
-    }
-    hret_compare_run_init(out, run_id);
-    for (size_t i = 0; i < count; i++) {
-        bool error = !outcomes[i].done || outcomes[i].error_code != HRET_OK;
-        hret_compare_run_add(out, samples[i].id, samples[i].subset,
-                             !error && outcomes[i].verdict.correct, error);
-        hret_sample_fini(&samples[i]);
-        hret_outcome_fini(&outcomes[i]);
-    }
-    free(samples);
-    free(outcomes);
-    return HRET_OK;
-}
-
 static cJSON *side(const char *run_id, const char *model, double value)
 {
     cJSON *o = cJSON_CreateObject();
@@ -161,12 +139,15 @@ static enum hret_result compare_pair(struct hret_worker *w, struct hret_pg *pg,
         return err->code; /* a failed run has nothing to compare */
     }
     struct hret_compare_run a, b;
-    if (load_run(w->store, run_a, &a, err) != HRET_OK) {
-        return err->code;
+    hret_compare_run_init(&a, run_a);
+    hret_compare_run_init(&b, run_b);
+    enum hret_result r = hret_store_samples_compare_run(w->store, run_a, &a, err);
+    if (r == HRET_OK) {
+        r = hret_store_samples_compare_run(w->store, run_b, &b, err);
     }
-    enum hret_result r = load_run(w->store, run_b, &b, err);
     if (r != HRET_OK) {
         hret_compare_run_fini(&a);
+        hret_compare_run_fini(&b);
         return r;
     }
     struct hret_compare_options opt = HRET_COMPARE_OPTIONS_DEFAULT;

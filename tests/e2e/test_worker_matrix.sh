@@ -59,6 +59,33 @@ PY
 [ "$(pg_sql "SELECT count(*) FROM comparisons WHERE request_id = 'matrix-1'")" = 2 ] || fail "comparison rows"
 [ "$(pg_sql "SELECT status FROM requests WHERE request_id = 'matrix-1'")" = completed ] || fail "request status"
 
+# hret compare on the stored run ids gives the numbers of the worker's comparison event
+ra=$(pg_sql "SELECT run_id FROM runs WHERE request_id = 'matrix-1' AND model_name = 'a' AND dataset_name = 'kmmlu'")
+rb=$(pg_sql "SELECT run_id FROM runs WHERE request_id = 'matrix-1' AND model_name = 'b' AND dataset_name = 'kmmlu'")
+"$hret" compare "$ra" "$rb" --json --config "$work/hret.yaml" >"$work/compare.json" ||
+  fail "hret compare of stored runs: $(cat "$work/compare.json")"
+"$hret" compare "$ra" "$rb" --config "$work/hret.yaml" | grep -q "^verdict: " || fail "hret compare text"
+python3 - "$work" <<'PY' || fail "hret compare differs from the comparison event"
+import json, sys
+work = sys.argv[1]
+events = [json.loads(l) for l in open(f"{work}/events.jsonl") if l.strip()]
+event = next(e for e in events if "comparison_id" in e and e["dataset"]["name"] == "kmmlu")
+cli = json.load(open(f"{work}/compare.json"))["overall"]
+assert cli["pairs"] == event["n_pairs"], (cli["pairs"], event["n_pairs"])
+assert abs(cli["accuracy_a"] - event["baseline"]["value"]) < 1e-12
+assert abs(cli["accuracy_b"] - event["candidate"]["value"]) < 1e-12
+assert abs(cli["difference"] - event["difference"]) < 1e-12
+assert cli["difference_ci"] == event["ci95"], (cli["difference_ci"], event["ci95"])
+assert cli["a_right_b_wrong"] == event["mcnemar"]["b"] and cli["a_wrong_b_right"] == event["mcnemar"]["c"]
+assert abs(cli["p_value"] - event["mcnemar"]["p_value"]) < 1e-12, (cli["p_value"], event["mcnemar"])
+print("hret compare on stored runs = the comparison event")
+PY
+set +e
+"$hret" compare "$ra" no-such-run --config "$work/hret.yaml" 2>"$work/compare.err"
+rc=$?
+set -e
+[ $rc = 2 ] && grep -q "no-such-run" "$work/compare.err" || fail "unknown run id: exit $rc $(cat "$work/compare.err")"
+
 # an inline endpoint on the allowlist: the same answers as configured model b
 cat >"$work/inline.json" <<JSON
 {"request_id": "inline-1", "datasets": [{"name": "kmmlu"}],
