@@ -263,8 +263,11 @@ static void print_header(bool paired, bool holm)
 
 static void print_human(const struct hret_compare *c)
 {
-    printf("A: %s: %zu items, %zu errors\n", c->label_a, c->items_a, c->errors_a);
-    printf("B: %s: %zu items, %zu errors\n", c->label_b, c->items_b, c->errors_b);
+    const struct hret_compare_group *g = &c->overall;
+    printf("A: %s: %zu items, %zu errors; accuracy %.1f%% (Wilson 95%% %.1f to %.1f)\n", c->label_a,
+           c->items_a, c->errors_a, 100 * g->acc_a, 100 * g->acc_a_lo, 100 * g->acc_a_hi);
+    printf("B: %s: %zu items, %zu errors; accuracy %.1f%% (Wilson 95%% %.1f to %.1f)\n", c->label_b,
+           c->items_b, c->errors_b, 100 * g->acc_b, 100 * g->acc_b_lo, 100 * g->acc_b_hi);
     if (c->paired) {
         printf("paired on %zu shared items (%zu excluded for errors; %zu only in A, %zu only in "
                "B)\n",
