@@ -1,5 +1,6 @@
 #include "hret_request.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,11 +39,13 @@ static void dataset_init(void *p)
     ((struct hret_request_dataset *)p)->seed = -1;
 }
 
+/* seed starts out of its range: check_models turns "given" into has_seed. */
 static void gen_init(struct hret_request_gen *g)
 {
     g->temperature = NAN;
     g->top_p = NAN;
     g->max_tokens = -1;
+    g->seed = LLONG_MIN;
 }
 
 static void model_init(void *p)
@@ -457,6 +460,8 @@ static enum hret_result check_models(struct hret_request_ctx *c, struct raw *w,
     bool piped = cJSON_GetObjectItemCaseSensitive(q->doc, "models") == NULL;
     for (size_t i = 0; i < q->n_models; i++) {
         struct hret_request_model *m = &q->models[i];
+        m->gen.has_seed = m->gen.seed != LLONG_MIN;
+        m->gen.seed = m->gen.has_seed ? m->gen.seed : 0;
         for (size_t j = 0; j < i; j++) {
             if (strcmp(q->models[j].name, m->name) == 0) {
                 snprintf(c->path, sizeof c->path, "models[%zu].name", i);

@@ -221,6 +221,29 @@ static void test_pipeline_runner(void **state)
     hret_request_destroy(req);
 }
 
+/* A seed in a model's params reaches the backend (has_seed); none leaves it off. */
+static void test_seed(void **state)
+{
+    (void)state;
+    struct hret_err err = HRET_ERR_INIT;
+    struct hret_request *req = parse_text(
+        "{\"models\": [{\"name\": \"baseline\", \"params\": {\"seed\": 7}}]}", NULL, &err);
+    assert_non_null(req);
+    assert_true(req->models[0].gen.has_seed);
+    assert_int_equal(req->models[0].gen.seed, 7);
+    hret_request_destroy(req);
+    req = parse_text("{\"models\": [{\"name\": \"baseline\", \"params\": {\"seed\": 0}}]}", NULL,
+                     &err);
+    assert_non_null(req);
+    assert_true(req->models[0].gen.has_seed);
+    assert_int_equal(req->models[0].gen.seed, 0);
+    hret_request_destroy(req);
+    req = parse_text("{\"models\": [{\"name\": \"baseline\"}]}", NULL, &err);
+    assert_non_null(req);
+    assert_false(req->models[0].gen.has_seed);
+    hret_request_destroy(req);
+}
+
 static void test_error_path(void **state)
 {
     (void)state;
@@ -331,7 +354,8 @@ int main(void)
         cmocka_unit_test(test_valid_fixtures), cmocka_unit_test(test_invalid_fixtures),
         cmocka_unit_test(test_defaults),       cmocka_unit_test(test_pipeline_runner),
         cmocka_unit_test(test_error_path),     cmocka_unit_test(test_secret_keys),
-        cmocka_unit_test(test_urls),           cmocka_unit_test(test_prescan),
+        cmocka_unit_test(test_seed),           cmocka_unit_test(test_urls),
+        cmocka_unit_test(test_prescan),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
