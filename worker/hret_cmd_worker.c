@@ -103,30 +103,17 @@ static void start(struct loop *l, rd_kafka_message_t *m)
     hret_worker_slots_start(l->slots, m, request); /* a slot is free: the caller checked */
 }
 
-/* The main thread's connection: relay and sweep run single tries that fail at once on a lost
- * connection, so it is made again here (with backoff) after a database restart. */
-static bool db_ready(struct hret_worker *w)
-{
-    struct hret_err err = HRET_ERR_INIT;
-    if (hret_pg_ensure(hret_store_pg(w->store), &err) != HRET_OK) {
-        hret_log_warn("worker", NULL, "database: %s", err.msg);
-        return false;
-    }
-    return true;
-}
-
 /* Relays the outbox when something finished (or every second) and sweeps expired leases every
  * third of a lease. */
 static void housekeeping(struct loop *l)
 {
     double now = hret_http_now_ms();
-    if ((l->relay_due || now - l->last_relay >= RELAY_EVERY_MS) && !db_ready(l->w)) {
-        l->last_relay = hret_http_now_ms(); /* tried again in a second */
-        return;
-    }
     if (l->relay_due || now - l->last_relay >= RELAY_EVERY_MS) {
-        l->relay_due = false;
         l->last_relay = now;
+        if (!hret_worker_db_ready(l->w)) {
+            return; /* the database is away: tried again in a second */
+        }
+        l->relay_due = false;
         relay(l->w);
     }
     if (now - l->last_sweep >= (double)l->w->cfg->datasets.shard_lease_s * 1000.0 / 3.0) {

@@ -11,6 +11,7 @@
 
 #include "hret_log.h"
 #include "hret_mem.h"
+#include "hret_role.h"
 
 #define RETRY_SLEEP_MS 1000
 
@@ -36,20 +37,10 @@ struct hret_worker_slots {
     struct slot *slots;
 };
 
-static void sleep_unless_stopped(const struct hret_worker *w, long ms)
-{
-    for (long left = ms; left > 0 && !(w->stop && *w->stop); left -= 50) {
-        struct timespec ts = {0, (left < 50 ? left : 50) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
-
-/* The slot's connection may have died while it was idle (a database restart): the planner's
- * and the claim's single statements do not reconnect, so each try starts here. */
-static bool db_ready(struct slot *s)
+bool hret_worker_db_ready(struct hret_worker *w)
 {
     struct hret_err err = HRET_ERR_INIT;
-    if (hret_pg_ensure(hret_store_pg(s->w.store), &err) != HRET_OK) {
+    if (hret_pg_ensure(hret_store_pg(w->store), &err) != HRET_OK) {
         hret_log_warn("worker", NULL, "database: %s", err.msg);
         return false;
     }
@@ -61,7 +52,7 @@ static bool run_message(struct slot *s, const rd_kafka_message_t *m, bool reques
 {
     for (;;) {
         enum hret_worker_outcome out = HRET_WORKER_RETRY;
-        if (db_ready(s)) {
+        if (hret_worker_db_ready(&s->w)) { /* it may have died while the slot was idle */
             out = request ? hret_worker_request(&s->w, m) : hret_worker_shard(&s->w, m);
         }
         if (out == HRET_WORKER_DONE) {
@@ -70,7 +61,7 @@ static bool run_message(struct slot *s, const rd_kafka_message_t *m, bool reques
         if (s->w.stop && *s->w.stop) {
             return false;
         }
-        sleep_unless_stopped(&s->w, RETRY_SLEEP_MS);
+        hret_role_sleep_ms(RETRY_SLEEP_MS);
     }
 }
 

@@ -30,6 +30,11 @@ typedef void hret_worker_slots_done_fn(void *user, const rd_kafka_message_t *m, 
 size_t hret_worker_slots_reap(struct hret_worker_slots *o, hret_worker_slots_done_fn *done,
                               void *user);
 
+/* Reconnects w's database connection when it was lost (a database restart): the planner's, the
+ * claim's, the relay's and the sweep's single statements do not reconnect themselves. False,
+ * logged, while the database is still away. */
+bool hret_worker_db_ready(struct hret_worker *w);
+
 size_t hret_worker_slots_busy(struct hret_worker_slots *o); /* busy or finished, not reaped */
 size_t hret_worker_slots_count(const struct hret_worker_slots *o);
 
