@@ -29,7 +29,7 @@ def q(value):
 
 
 def expected_metrics(ev):
-    """The names and values hret_sink_metrics forwards (worker/hret_sink.h)."""
+    """The names and values hret_sink_metrics forwards (worker/sinks/hret_sink.h)."""
     tracked = ev.get("track_metrics")
     ok = lambda n: not tracked or n in tracked or n.split("/")[-1] in tracked
     num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
