@@ -6,12 +6,7 @@
 
 #include <cjson/cJSON.h>
 
-/* Exit statuses shared by every command. */
-enum {
-    HRET_EXIT_OK = 0,
-    HRET_EXIT_FAILURE = 1, /* the work failed (endpoint, database, broker...) */
-    HRET_EXIT_USAGE = 2,   /* bad arguments or configuration, or a command not built yet */
-};
+#include "hret_exit.h"
 
 struct hret_cli_command {
     const char *name;

@@ -139,7 +139,7 @@ int hret_cmd_bridge(int argc, char **argv)
     int rc = hret_role_open(&r, "bridge", "bridge", "sink", argc, argv);
     if (rc != HRET_EXIT_OK) {
         hret_role_close(&r);
-        return rc < 0 ? HRET_EXIT_OK : rc;
+        return rc;
     }
     b.sink = find_sink(r.extra);
     if (b.sink == NULL) { /* the scan and getopt disagree (e.g. "--"): say it all the same */

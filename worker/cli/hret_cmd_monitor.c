@@ -242,5 +242,5 @@ int hret_cmd_monitor(int argc, char **argv)
     }
     hret_monitor_channels_destroy(m.channels);
     hret_role_close(&r);
-    return rc < 0 ? HRET_EXIT_OK : rc;
+    return rc;
 }

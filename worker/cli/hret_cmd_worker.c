@@ -234,5 +234,5 @@ int hret_cmd_worker(int argc, char **argv)
         rc = serve(&r);
     }
     hret_role_close(&r);
-    return rc < 0 ? HRET_EXIT_OK : rc;
+    return rc;
 }

@@ -1,7 +1,7 @@
 /* log_likelihood (reference/hret.md §3.4, HRET's log_prob_mcqa): multiple choice by option
  * log-probabilities. The run pipeline sends one completions request per option with
  * echo+logprobs and passes the option with the highest summed log-probability as `prediction`
- * (hret_run.c, hret_probe.h); this evaluator compares it with the reference exactly, both
+ * (hret_run.c, hret_logprobs.h); this evaluator compares it with the reference exactly, both
  * stripped, no case folding. Like HRET it takes no params: any member is an error. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,16 +1,12 @@
 /* What an endpoint can do (reference/infra.md §7.2, §7.6), asked through the endpoint engine
- * before a run depends on it, and the reading of echoed prompt log-probabilities that
- * log_likelihood scoring relies on.
+ * before a run depends on it. Whether a response qualifies is hret_logprobs' reading.
  *
  * The probe sends, in parallel with the model's limits (retries capped at 1):
  *   GET  {base_url}/models                        reachable, served ids, configured id listed
  *   POST {base_url}/completions                   echo:true, logprobs:1, max_tokens:0,
  *                                                 temperature:0 -> supports_echo_logprobs
  *   POST {base_url}/chat/completions (chat only)  logprobs:true, top_logprobs:1, max_tokens:1
- *                                                 -> supports_chat_logprobs
- * An echo response qualifies when choice 0's logprobs has token_logprobs and text_offset of the
- * same length, at least usage.prompt_tokens entries, the first log-probability null and the
- * first offset 0: what vLLM returns, and what llama.cpp (echo ignored) and TGI do not. */
+ *                                                 -> supports_chat_logprobs */
 #ifndef HRET_PROBE_H
 #define HRET_PROBE_H
 
@@ -55,28 +51,5 @@ enum hret_result hret_probe_require_echo(const struct hret_model_config *model,
  * owns result. */
 cJSON *hret_probe_report_json(const struct hret_model_config *model,
                               const struct hret_probe_report *r);
-
-/* Pure. Whether logprobs (choice 0's "logprobs" member, borrowed, nullable) is an echo of a
- * prompt of prompt_tokens tokens (0 = unknown) by the rules above; why (cap bytes) says what is
- * missing, or what was found. */
-bool hret_probe_echo_ok(const cJSON *logprobs, long prompt_tokens, char *why, size_t cap);
-
-/* Pure. Whether a chat choice's logprobs (borrowed, nullable) has per-token log-probabilities. */
-bool hret_probe_chat_ok(const cJSON *logprobs, char *why, size_t cap);
-
-/* Pure. The log-probability of the continuation prompt[context_len..] (prompt borrowed: the
- * text the request sent) from its echo logprobs (borrowed): the sum of token_logprobs over the
- * echoed prompt tokens (the first prompt_tokens entries, all when 0; generated ones excluded)
- * that start inside the continuation. The continuation starts len(continuation) before the end
- * of the last prompt token, so a BOS echoed in front ("<s>", which vLLM counts in text_offset)
- * shifts nothing. text_offset counts bytes on some servers (this project's fake, llama.cpp's
- * echo PR) and characters on Python ones (OpenAI, vLLM): the unit is the one the token strings
- * agree with (offset steps equal to their byte or character lengths), characters when they do
- * not tell. *tokens (nullable) gets the number of tokens summed. HRET_E_PROTO naming what is
- * missing when logprobs is not an echo (hret_probe_echo_ok), a continuation token has no
- * log-probability, or no token starts in the continuation. */
-enum hret_result hret_probe_continuation(const cJSON *logprobs, const char *prompt,
-                                         size_t context_len, long prompt_tokens, double *sum,
-                                         size_t *tokens, struct hret_err *err);
 
 #endif

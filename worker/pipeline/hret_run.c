@@ -9,7 +9,7 @@
 #include "hret_judge.h"
 #include "hret_mem.h"
 #include "hret_ops.h"
-#include "hret_probe.h"
+#include "hret_logprobs.h"
 #include "hret_utf8.h"
 
 #define WINDOW_PER_SLOT 2 /* live requests per in-flight slot of the model */
@@ -231,8 +231,8 @@ static enum accept accept_loglik(struct run *run, const struct req *q,
     char *prompt = hret_xasprintf("%s %s", s->input, s->options.items[q->part]);
     struct hret_err err = HRET_ERR_INIT;
     enum hret_result r =
-        hret_probe_continuation(out->logprobs, prompt, strlen(s->input), out->prompt_tokens,
-                                &o->option_logprobs[q->part], NULL, &err);
+        hret_logprobs_continuation(out->logprobs, prompt, strlen(s->input), out->prompt_tokens,
+                                   &o->option_logprobs[q->part], NULL, &err);
     free(prompt);
     if (r == HRET_OK) {
         return ACCEPT_OK;

@@ -15,7 +15,7 @@
  *                     prompt = input + " " + option (HRET's HF scoring: the continuation is a
  *                     space and the option as written), echo:true, logprobs:1, max_tokens:0,
  *                     temperature:0. The continuation's log-prob is summed
- *                     (hret_probe_continuation); the prediction is the option with the highest
+ *                     (hret_logprobs_continuation); the prediction is the option with the highest
  *                     sum, first on ties, stripped. A response without prompt log-probabilities
  *                     fails the whole run (HRET_E_PROTO naming the model), never a guess.
  *   judge             judge_model set: after the answer (or the sample's metadata.prediction,

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hret_cli.h"
+#include "hret_exit.h"
 #include "hret_json.h"
 #include "hret_log.h"
 #include "hret_mem.h"
@@ -60,12 +60,14 @@ static int parse_args(const char *who, const char *help_topic, const char *extra
                       char **argv, struct role_args *a)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"kafka", required_argument, NULL, 'k'},
-        {"db", required_argument, NULL, 'D'},     {"group", required_argument, NULL, 'g'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"kafka", required_argument, NULL, 'k'},
+        {"db", required_argument, NULL, 'D'},
+        {"group", required_argument, NULL, 'g'},
+        {NULL, 0, NULL, 0},
     };
     optind = 0;
-    for (int c; (c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "c:", opts, NULL)) != -1;) {
         switch (c) {
         case 'c':
             a->config = optarg;
@@ -79,9 +81,6 @@ static int parse_args(const char *who, const char *help_topic, const char *extra
         case 'g':
             a->group = optarg;
             break;
-        case 'h':
-            hret_cli_print_help(help_topic);
-            return -1;
         default:
             return HRET_EXIT_USAGE;
         }

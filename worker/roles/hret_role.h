@@ -36,11 +36,11 @@ struct hret_role {
  * shut down within the deadline. A second signal, or the deadline, exits at once. */
 extern volatile sig_atomic_t hret_role_stop;
 
-/* Parses `--config FILE --kafka BROKERS --db CONNINFO --group NAME [--help]` plus, when extra_name
- * is given, one required positional argument; loads the configuration, sets up logging and the
- * signals, opens the store (migrating) and the producer. help_topic names `hret help <topic>`.
- * Returns HRET_EXIT_OK, or the exit status to return (having printed why; -1 after --help, meaning
- * exit 0). Release with hret_role_close in every case. */
+/* Parses `--config FILE --kafka BROKERS --db CONNINFO --group NAME` plus, when extra_name is
+ * given, one required positional argument (--help never reaches a role: hret_cli answers it);
+ * loads the configuration, sets up logging and the signals, opens the store (migrating) and the
+ * producer. help_topic names `hret help <topic>` in messages. Returns HRET_EXIT_OK, or the exit
+ * status to return (having printed why). Release with hret_role_close in every case. */
 int hret_role_open(struct hret_role *r, const char *name, const char *help_topic,
                    const char *extra_name, int argc, char **argv);
 void hret_role_close(struct hret_role *r);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "hret_cli.h"
+#include "hret_exit.h"
 #include "hret_mem.h"
 
 /* A KMMLU-shaped item: a ~450-byte Korean prompt, options (A)..(D), a short answer. */

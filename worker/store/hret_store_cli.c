@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hret_cli.h"
+#include "hret_exit.h"
 #include "hret_log.h"
 
 int hret_store_cli_open(struct hret_store_cli *c, const char *who, const char *config_path,

@@ -11,7 +11,6 @@
 #include "hret_judge.h"
 #include "hret_mem.h"
 #include "hret_ops.h"
-#include "hret_store.h"
 
 #define SAMPLE_COLUMNS                                                                             \
     " (run_id, sample_idx, item_id, subset, input_hash, reference, options, prediction,"           \

@@ -1,8 +1,8 @@
 /* Reading echoed prompt log-probabilities, from the recorded and hand-made response bodies in
  * tests/data/judge/logprobs/ (one case per .json: {"description", "prompt", "context", "body",
  * "expect": {"echo_ok", "sum", "tokens"}, "expect_error": "substring"}): the body goes through
- * the completions backend's parse like a real response, then hret_probe_echo_ok and
- * hret_probe_continuation. Also the chat logprobs check. */
+ * the completions backend's parse like a real response, then hret_logprobs_echo_ok and
+ * hret_logprobs_continuation. Also the chat logprobs check. */
 #include "hret_test.h"
 
 #include <dirent.h>
@@ -13,7 +13,7 @@
 #include "hret_buf.h"
 #include "hret_json.h"
 #include "hret_mem.h"
-#include "hret_probe.h"
+#include "hret_logprobs.h"
 
 static void run_case(const char *name, const cJSON *c)
 {
@@ -29,15 +29,15 @@ static void run_case(const char *name, const cJSON *c)
         fail_msg("%s: the body does not parse: %s", name, err.msg);
     }
     char why[256];
-    bool echo = hret_probe_echo_ok(out.logprobs, out.prompt_tokens, why, sizeof why);
+    bool echo = hret_logprobs_echo_ok(out.logprobs, out.prompt_tokens, why, sizeof why);
     const cJSON *want_echo = cJSON_GetObjectItemCaseSensitive(expect, "echo_ok");
     if (cJSON_IsTrue(want_echo) != echo) {
         fail_msg("%s: echo_ok %d (%s)", name, echo, why);
     }
     double sum = NAN;
     size_t tokens = 0;
-    enum hret_result r = hret_probe_continuation(out.logprobs, prompt, strlen(context),
-                                                 out.prompt_tokens, &sum, &tokens, &err);
+    enum hret_result r = hret_logprobs_continuation(out.logprobs, prompt, strlen(context),
+                                                    out.prompt_tokens, &sum, &tokens, &err);
     if (want_error != NULL) {
         if (r != HRET_E_PROTO || strstr(err.msg, want_error->valuestring) == NULL) {
             fail_msg("%s: want an error with \"%s\", got %d \"%s\"", name, want_error->valuestring,
@@ -99,8 +99,8 @@ static void test_without_token_strings(void **state)
     double sum = 0;
     size_t tokens = 0;
     struct hret_err err = HRET_ERR_INIT;
-    assert_int_equal(hret_probe_continuation(lp, "한국 A", strlen("한국"), 3, &sum, &tokens, &err),
-                     HRET_OK);
+    assert_int_equal(
+        hret_logprobs_continuation(lp, "한국 A", strlen("한국"), 3, &sum, &tokens, &err), HRET_OK);
     assert_true(sum == -2.5);
     assert_int_equal(tokens, 2);
     cJSON_Delete(lp);
@@ -112,10 +112,10 @@ static void test_chat_logprobs(void **state)
     char why[128];
     cJSON *ok = cJSON_Parse("{\"content\": [{\"token\": \"OK\", \"logprob\": -0.01, "
                             "\"bytes\": null, \"top_logprobs\": []}]}");
-    assert_true(hret_probe_chat_ok(ok, why, sizeof why));
+    assert_true(hret_logprobs_chat_ok(ok, why, sizeof why));
     cJSON *empty = cJSON_Parse("{\"content\": []}");
-    assert_false(hret_probe_chat_ok(empty, why, sizeof why));
-    assert_false(hret_probe_chat_ok(NULL, why, sizeof why));
+    assert_false(hret_logprobs_chat_ok(empty, why, sizeof why));
+    assert_false(hret_logprobs_chat_ok(NULL, why, sizeof why));
     assert_non_null(strstr(why, "no per-token logprobs"));
     cJSON_Delete(ok);
     cJSON_Delete(empty);
