@@ -22,7 +22,8 @@ struct load {
     const char *name;
     struct hret_strlist *problems;
     struct hret_err *err;
-    size_t count; /* problems seen */
+    size_t count;                     /* problems seen */
+    struct hret_cfg_sources *sources; /* nullable: where each value came from */
 };
 
 static void *at(void *base, const struct hret_cfg_field *f)
@@ -80,6 +81,31 @@ static void kvlist_push(struct hret_kvlist *l, const char *k, const char *v)
     l->keys[l->count] = hret_xstrdup(k);
     l->values[l->count] = hret_xstrdup(v);
     l->count++;
+}
+
+void hret_cfg_sources_note(struct hret_cfg_sources *s, const char *path, const char *source)
+{
+    if (s != NULL) {
+        kvlist_push(&s->set, path, source);
+    }
+}
+
+void hret_cfg_sources_fini(struct hret_cfg_sources *s)
+{
+    if (s != NULL) {
+        kvlist_fini(&s->set);
+    }
+}
+
+/* The latest source noted for path, or NULL (the built-in default). */
+static const char *source_of(const struct hret_cfg_sources *s, const char *path)
+{
+    for (size_t i = s ? s->set.count : 0; i > 0; i--) {
+        if (strcmp(s->set.keys[i - 1], path) == 0) {
+            return s->set.values[i - 1];
+        }
+    }
+    return NULL;
 }
 
 static void problem(struct load *ld, const char *where, const char *path, const char *fmt, ...)
@@ -328,6 +354,9 @@ static void walk_value(struct load *ld, const struct hret_cfg_field *f, void *ba
     char where[PATH_MAX_LEN + 64];
     where_of(ld, v, where, sizeof where);
     char msg[256];
+    if (f->type != HRET_CFG_SECTION) {
+        hret_cfg_sources_note(ld->sources, path, where);
+    }
     switch (f->type) {
     case HRET_CFG_SECTION:
         walk_mapping(ld, f->sub, at(base, f), v, path);
@@ -504,12 +533,16 @@ static void apply_env(struct load *ld, const struct hret_cfg_table *t, void *bas
         char name[PATH_MAX_LEN + 8];
         env_name(sub, name, sizeof name);
         const char *v = getenv(name);
+        if (v == NULL) {
+            continue;
+        }
         char msg[256];
-        if (v != NULL && !set_scalar(f, base, v, msg, sizeof msg)) {
-            char where[PATH_MAX_LEN + 32];
-            snprintf(where, sizeof where, "environment %s", name);
+        char where[PATH_MAX_LEN + 32];
+        snprintf(where, sizeof where, "environment %s", name);
+        if (!set_scalar(f, base, v, msg, sizeof msg)) {
             problem(ld, where, sub, "%s", msg);
         }
+        hret_cfg_sources_note(ld->sources, sub, where);
     }
 }
 
@@ -519,7 +552,15 @@ enum hret_result hret_cfg_load_text(const struct hret_cfg_table *table, void *ob
                                     const char *text, size_t len, struct hret_strlist *problems,
                                     struct hret_err *err)
 {
-    struct load ld = {NULL, name, problems, err, 0};
+    return hret_cfg_load_text_traced(table, obj, name, text, len, NULL, problems, err);
+}
+
+enum hret_result hret_cfg_load_text_traced(const struct hret_cfg_table *table, void *obj,
+                                           const char *name, const char *text, size_t len,
+                                           struct hret_cfg_sources *sources,
+                                           struct hret_strlist *problems, struct hret_err *err)
+{
+    struct load ld = {NULL, name, problems, err, 0, sources};
     apply_defaults(table, obj);
     yaml_parser_t parser;
     yaml_document_t doc;
@@ -551,8 +592,15 @@ enum hret_result hret_cfg_load_text(const struct hret_cfg_table *table, void *ob
 enum hret_result hret_cfg_load_file(const struct hret_cfg_table *table, void *obj, const char *path,
                                     struct hret_strlist *problems, struct hret_err *err)
 {
+    return hret_cfg_load_file_traced(table, obj, path, NULL, problems, err);
+}
+
+enum hret_result hret_cfg_load_file_traced(const struct hret_cfg_table *table, void *obj,
+                                           const char *path, struct hret_cfg_sources *sources,
+                                           struct hret_strlist *problems, struct hret_err *err)
+{
     if (path == NULL) {
-        return hret_cfg_load_text(table, obj, "(defaults)", "", 0, problems, err);
+        return hret_cfg_load_text_traced(table, obj, "(defaults)", "", 0, sources, problems, err);
     }
     struct hret_buf b;
     hret_buf_init(&b, CFG_MAX_BYTES);
@@ -567,7 +615,7 @@ enum hret_result hret_cfg_load_file(const struct hret_cfg_table *table, void *ob
         hret_buf_fini(&b);
         return HRET_E_CONFIG;
     }
-    r = hret_cfg_load_text(table, obj, path, b.data, b.len, problems, err);
+    r = hret_cfg_load_text_traced(table, obj, path, b.data, b.len, sources, problems, err);
     hret_buf_fini(&b);
     return r;
 }
@@ -666,20 +714,68 @@ static void dump_scalar(const struct hret_cfg_field *f, const void *base, FILE *
     }
 }
 
-static void dump(const struct hret_cfg_table *t, const void *base, FILE *out, int indent)
+/* "  # source" after a value when sources are traced: the file position, the environment
+ * variable or "default". */
+static void put_source(const struct hret_cfg_sources *s, const char *path, FILE *out)
 {
+    if (s != NULL) {
+        const char *from = source_of(s, path);
+        fprintf(out, "  # %s", from ? from : "default");
+    }
+}
+
+struct dump_ctx {
+    const struct hret_cfg_sources *sources; /* nullable */
+    FILE *out;
+};
+
+static void dump(const struct dump_ctx *c, const struct hret_cfg_table *t, const void *base,
+                 const char *path, int indent);
+
+static void dump_entries(const struct dump_ctx *c, const struct hret_cfg_field *f, const void *base,
+                         const char *path, int indent)
+{
+    const struct hret_cfg_array *a = cat(base, f);
+    fputs(a->count ? "" : (f->type == HRET_CFG_NAMED ? " {}" : " []"), c->out);
+    put_source(c->sources, path, c->out);
+    fputc('\n', c->out);
+    for (size_t i = 0; i < a->count; i++) {
+        const void *elem = (const char *)a->items + i * f->sub->size;
+        char sub[PATH_MAX_LEN];
+        if (f->type == HRET_CFG_NAMED) {
+            fprintf(c->out, "%*s", indent + 2, "");
+            put_quoted(c->out, *(char *const *)elem);
+            fputs(":\n", c->out);
+            snprintf(sub, sizeof sub, "%s.%s", path, *(char *const *)elem);
+        } else {
+            fprintf(c->out, "%*s-\n", indent + 2, "");
+            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+        }
+        dump(c, f->sub, elem, sub, indent + 4);
+    }
+}
+
+static void dump(const struct dump_ctx *c, const struct hret_cfg_table *t, const void *base,
+                 const char *path, int indent)
+{
+    FILE *out = c->out;
     for (const struct hret_cfg_field *f = t->fields; f->key; f++) {
+        char sub[PATH_MAX_LEN];
+        snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", f->key);
         fprintf(out, "%*s%s:", indent, "", f->key);
         if (is_scalar_type(f->type)) {
             fputc(' ', out);
             dump_scalar(f, base, out);
+            put_source(c->sources, sub, out);
             fputc('\n', out);
         } else if (f->type == HRET_CFG_SECTION) {
             fputc('\n', out);
-            dump(f->sub, cat(base, f), out, indent + 2);
+            dump(c, f->sub, cat(base, f), sub, indent + 2);
         } else if (f->type == HRET_CFG_MAP) {
             const struct hret_kvlist *l = cat(base, f);
-            fputs(l->count ? "\n" : " {}\n", out);
+            fputs(l->count ? "" : " {}", out);
+            put_source(c->sources, sub, out);
+            fputc('\n', out);
             for (size_t i = 0; i < l->count; i++) {
                 fprintf(out, "%*s", indent + 2, "");
                 put_quoted(out, l->keys[i]);
@@ -688,26 +784,21 @@ static void dump(const struct hret_cfg_table *t, const void *base, FILE *out, in
                 fputc('\n', out);
             }
         } else {
-            const struct hret_cfg_array *a = cat(base, f);
-            fputs(a->count ? "\n" : (f->type == HRET_CFG_NAMED ? " {}\n" : " []\n"), out);
-            for (size_t i = 0; i < a->count; i++) {
-                const void *elem = (const char *)a->items + i * f->sub->size;
-                if (f->type == HRET_CFG_NAMED) {
-                    fprintf(out, "%*s", indent + 2, "");
-                    put_quoted(out, *(char *const *)elem);
-                    fputs(":\n", out);
-                } else {
-                    fprintf(out, "%*s-\n", indent + 2, "");
-                }
-                dump(f->sub, elem, out, indent + 4);
-            }
+            dump_entries(c, f, base, sub, indent);
         }
     }
 }
 
 void hret_cfg_dump(const struct hret_cfg_table *table, const void *obj, FILE *out)
 {
-    dump(table, obj, out, 0);
+    hret_cfg_dump_sources(table, obj, NULL, out);
+}
+
+void hret_cfg_dump_sources(const struct hret_cfg_table *table, const void *obj,
+                           const struct hret_cfg_sources *sources, FILE *out)
+{
+    struct dump_ctx c = {sources, out};
+    dump(&c, table, obj, "", 0);
 }
 
 static const char *type_name(const struct hret_cfg_field *f)

@@ -82,10 +82,34 @@ enum hret_result hret_cfg_load_text(const struct hret_cfg_table *table, void *ob
                                     const char *text, size_t len, struct hret_strlist *problems,
                                     struct hret_err *err);
 
+/* Where each effective value came from: key path ("datasets.root", "models.gpt.base_url",
+ * "webhooks[0].url") -> "file:line:col" or "environment HRET_X", later notes winning; a path
+ * never noted has its built-in default. Zero-initialise; release with hret_cfg_sources_fini. */
+struct hret_cfg_sources {
+    struct hret_kvlist set;
+};
+/* s nullable (then a no-op); path and source borrowed, copied. */
+void hret_cfg_sources_note(struct hret_cfg_sources *s, const char *path, const char *source);
+void hret_cfg_sources_fini(struct hret_cfg_sources *s); /* NULL is a no-op */
+
+/* hret_cfg_load_file / _text that also note in sources (nullable, caller owns) where each
+ * value set by the file or the environment came from. */
+enum hret_result hret_cfg_load_file_traced(const struct hret_cfg_table *table, void *obj,
+                                           const char *path, struct hret_cfg_sources *sources,
+                                           struct hret_strlist *problems, struct hret_err *err);
+enum hret_result hret_cfg_load_text_traced(const struct hret_cfg_table *table, void *obj,
+                                           const char *name, const char *text, size_t len,
+                                           struct hret_cfg_sources *sources,
+                                           struct hret_strlist *problems, struct hret_err *err);
+
 void hret_cfg_free(const struct hret_cfg_table *table, void *obj);
 
 /* Effective configuration as YAML, secrets redacted. */
 void hret_cfg_dump(const struct hret_cfg_table *table, const void *obj, FILE *out);
+/* The same with each value's source as a trailing comment ("# file:line:col", "# environment
+ * HRET_X", "# default"); sources nullable (no comments). Still loads as a config. */
+void hret_cfg_dump_sources(const struct hret_cfg_table *table, const void *obj,
+                           const struct hret_cfg_sources *sources, FILE *out);
 /* Markdown reference: one row per key with type, default, environment variable, description. */
 void hret_cfg_reference(const struct hret_cfg_table *table, FILE *out);
 

@@ -299,7 +299,9 @@ static const struct hret_cli_command commands[] = {
      hret_cmd_monitor},
     {"config", "check, show or document the configuration",
      "usage: hret config check [FILE]    validate; print every problem with file:line:column\n"
-     "       hret config show [FILE]     print the effective configuration, secrets redacted\n"
+     "       hret config show [FILE]     print the effective configuration, secrets redacted,\n"
+     "                                   each value with its source (# file:line:column,\n"
+     "                                   # environment HRET_..., # default)\n"
      "       hret config reference       print the reference of every key (Markdown)\n"
      "\n"
      "FILE defaults to $HRET_CONFIG, then ./hret_config.yaml, then built-in defaults.\n"

@@ -12,7 +12,8 @@ static int check_or_show(const char *path, bool show)
     struct hret_config cfg = {0};
     struct hret_strlist problems = {0};
     struct hret_err err = HRET_ERR_INIT;
-    enum hret_result r = hret_config_load(&cfg, file, &problems, &err);
+    struct hret_cfg_sources sources = {0};
+    enum hret_result r = hret_config_load_traced(&cfg, file, &sources, &problems, &err);
     int status = HRET_EXIT_OK;
     if (r != HRET_OK) {
         for (size_t i = 0; i < problems.count; i++) {
@@ -22,13 +23,15 @@ static int check_or_show(const char *path, bool show)
                 problems.count == 1 ? "" : "s", file ? file : "the environment");
         status = HRET_EXIT_USAGE;
     } else if (show) {
-        printf("# effective configuration from %s (secrets redacted)\n",
+        printf("# effective configuration from %s (secrets redacted); after each value its\n"
+               "# source: file:line:column, environment VARIABLE or default\n",
                file ? file : "built-in defaults and the environment");
-        hret_cfg_dump(&hret_config_table, &cfg, stdout);
+        hret_cfg_dump_sources(&hret_config_table, &cfg, &sources, stdout);
     } else {
         printf("%s: ok\n", file ? file : "built-in defaults");
     }
     hret_strlist_fini(&problems);
+    hret_cfg_sources_fini(&sources);
     hret_config_fini(&cfg);
     return status;
 }

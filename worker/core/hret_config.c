@@ -419,17 +419,27 @@ static size_t cross_check(const struct hret_config *cfg, const char *name,
 enum hret_result hret_config_load(struct hret_config *cfg, const char *path,
                                   struct hret_strlist *problems, struct hret_err *err)
 {
-    enum hret_result r = hret_cfg_load_file(&hret_config_table, cfg, path, problems, err);
+    return hret_config_load_traced(cfg, path, NULL, problems, err);
+}
+
+enum hret_result hret_config_load_traced(struct hret_config *cfg, const char *path,
+                                         struct hret_cfg_sources *sources,
+                                         struct hret_strlist *problems, struct hret_err *err)
+{
+    enum hret_result r =
+        hret_cfg_load_file_traced(&hret_config_table, cfg, path, sources, problems, err);
     /* HRET_PG is the documented short form for every command that talks to PostgreSQL. */
     const char *pg = getenv("HRET_PG");
     if (pg != NULL && *pg != '\0') {
         free(cfg->postgres.conninfo);
         cfg->postgres.conninfo = hret_xstrdup(pg);
+        hret_cfg_sources_note(sources, "postgres.conninfo", "environment HRET_PG");
     }
     const char *kafka = getenv("HRET_KAFKA");
     if (kafka != NULL && *kafka != '\0') {
         free(cfg->kafka.brokers);
         cfg->kafka.brokers = hret_xstrdup(kafka);
+        hret_cfg_sources_note(sources, "kafka.brokers", "environment HRET_KAFKA");
     }
     size_t crossed = cross_check(cfg, path ? path : "(defaults)", problems, err);
     return r != HRET_OK || crossed > 0 ? HRET_E_CONFIG : HRET_OK;

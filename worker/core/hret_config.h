@@ -184,6 +184,10 @@ const char *hret_config_locate(const char *path);
  * appended to problems (nullable). Release with hret_config_fini, also after a failure. */
 enum hret_result hret_config_load(struct hret_config *cfg, const char *path,
                                   struct hret_strlist *problems, struct hret_err *err);
+/* The same, noting in sources (nullable, caller owns) where each value came from. */
+enum hret_result hret_config_load_traced(struct hret_config *cfg, const char *path,
+                                         struct hret_cfg_sources *sources,
+                                         struct hret_strlist *problems, struct hret_err *err);
 void hret_config_fini(struct hret_config *cfg);
 
 /* A model config for a request's inline endpoint (allowed by `endpoints`): the table's defaults
