@@ -338,6 +338,29 @@ static void unknown_key(struct load *ld, const struct hret_cfg_table *t, const y
 static void walk_mapping(struct load *ld, const struct hret_cfg_table *t, void *base,
                          yaml_node_t *n, const char *path);
 
+/* A key of mapping n that an earlier pair of n already has is a problem, at every depth (field
+ * tables, named entries such as models:, free maps such as extra_body). True when repeated. */
+static bool repeated_key(struct load *ld, const yaml_node_t *n, const yaml_node_pair_t *p,
+                         const char *path)
+{
+    yaml_node_t *kn = yaml_document_get_node(ld->doc, p->key);
+    if (kn->type != YAML_SCALAR_NODE) {
+        return false;
+    }
+    const char *key = (const char *)kn->data.scalar.value;
+    for (const yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+        yaml_node_t *earlier = yaml_document_get_node(ld->doc, q->key);
+        if (earlier->type == YAML_SCALAR_NODE &&
+            strcmp((const char *)earlier->data.scalar.value, key) == 0) {
+            char where[PATH_MAX_LEN + 64];
+            where_of(ld, kn, where, sizeof where);
+            problem(ld, where, path, "duplicate key '%s'", key);
+            return true;
+        }
+    }
+    return false;
+}
+
 static void *array_push(struct hret_cfg_array *a, const struct hret_cfg_table *sub)
 {
     a->items = hret_xrealloc(a->items, (a->count + 1) * sub->size);
@@ -370,6 +393,9 @@ static void walk_value(struct load *ld, const struct hret_cfg_field *f, void *ba
         for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
              p++) {
             yaml_node_t *kn = yaml_document_get_node(ld->doc, p->key);
+            if (repeated_key(ld, v, p, path)) {
+                continue;
+            }
             const char *name = (const char *)kn->data.scalar.value;
             char sub[PATH_MAX_LEN];
             snprintf(sub, sizeof sub, "%s.%s", path, name);
@@ -417,6 +443,9 @@ static void walk_value(struct load *ld, const struct hret_cfg_field *f, void *ba
              p++) {
             yaml_node_t *kn = yaml_document_get_node(ld->doc, p->key);
             yaml_node_t *vn = yaml_document_get_node(ld->doc, p->value);
+            if (repeated_key(ld, v, p, path)) {
+                continue;
+            }
             if (vn->type != YAML_SCALAR_NODE) {
                 char w[PATH_MAX_LEN + 64];
                 where_of(ld, vn, w, sizeof w);
@@ -481,14 +510,7 @@ static void walk_mapping(struct load *ld, const struct hret_cfg_table *t, void *
             continue;
         }
         const char *key = (const char *)kn->data.scalar.value;
-        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
-            yaml_node_t *earlier = yaml_document_get_node(ld->doc, q->key);
-            if (earlier->type == YAML_SCALAR_NODE &&
-                strcmp((const char *)earlier->data.scalar.value, key) == 0) {
-                where_of(ld, kn, where, sizeof where);
-                problem(ld, where, path, "duplicate key '%s'", key);
-            }
-        }
+        repeated_key(ld, n, p, path);
         const struct hret_cfg_field *f = find_field(t, key);
         if (f == NULL) {
             unknown_key(ld, t, kn, path);
