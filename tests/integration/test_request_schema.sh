@@ -69,4 +69,19 @@ cmp -s "$tmp/flags.json" "$tmp/yaml.json" ||
   fail "flags and YAML differ: $(cat "$tmp/flags.json") vs $(cat "$tmp/yaml.json")"
 "$py" "$check" validate "$src/schemas/events/hret.eval.requested.v1.schema.json" "$tmp/flags.json" ||
   fail "flags request"
+
+# A repeated key in a YAML request is an error at any depth, named with its position.
+cat >"$tmp/dup.yaml" <<'YAML'
+run_name: dup
+datasets:
+  - name: kmmlu
+    limit: 5
+    limit: 6
+models: [{name: baseline}]
+YAML
+if "$hret" submit --dry-run --config "$cfg" "$tmp/dup.yaml" >"$tmp/out" 2>"$tmp/err"; then
+  fail "a repeated key in a YAML request was accepted: $(cat "$tmp/out")"
+fi
+grep -q "dup.yaml:5:5: .*repeated key 'limit'" "$tmp/err" ||
+  fail "repeated key message: $(cat "$tmp/err")"
 echo "request_schema: $n fixtures agree"
