@@ -172,7 +172,8 @@ static cJSON *yaml_scalar(const yaml_event_t *ev)
 }
 
 /* Reads one node whose first event is ev (consumed); caller owns result, NULL on error. */
-static cJSON *yaml_node(yaml_parser_t *p, yaml_event_t *ev, struct hret_err *err, int depth)
+static cJSON *yaml_node(const char *file, yaml_parser_t *p, yaml_event_t *ev, struct hret_err *err,
+                        int depth)
 {
     if (depth > HRET_REQUEST_MAX_DEPTH) {
         hret_err_set(err, HRET_E_INVAL, "nesting deeper than %d levels", HRET_REQUEST_MAX_DEPTH);
@@ -182,8 +183,8 @@ static cJSON *yaml_node(yaml_parser_t *p, yaml_event_t *ev, struct hret_err *err
         return yaml_scalar(ev);
     }
     if (ev->type != YAML_SEQUENCE_START_EVENT && ev->type != YAML_MAPPING_START_EVENT) {
-        hret_err_set(err, HRET_E_INVAL, "line %zu: anchors and aliases are not supported",
-                     ev->start_mark.line + 1);
+        hret_err_set(err, HRET_E_INVAL, "%s:%zu:%zu: anchors and aliases are not supported", file,
+                     ev->start_mark.line + 1, ev->start_mark.column + 1);
         return NULL;
     }
     bool map = ev->type == YAML_MAPPING_START_EVENT;
@@ -191,7 +192,8 @@ static cJSON *yaml_node(yaml_parser_t *p, yaml_event_t *ev, struct hret_err *err
     for (;;) {
         yaml_event_t k, v;
         if (!yaml_parser_parse(p, &k)) {
-            hret_err_set(err, HRET_E_INVAL, "line %zu: %s", p->problem_mark.line + 1, p->problem);
+            hret_err_set(err, HRET_E_INVAL, "%s:%zu:%zu: %s", file, p->problem_mark.line + 1,
+                         p->problem_mark.column + 1, p->problem);
             break;
         }
         if (k.type == YAML_SEQUENCE_END_EVENT || k.type == YAML_MAPPING_END_EVENT) {
@@ -200,7 +202,7 @@ static cJSON *yaml_node(yaml_parser_t *p, yaml_event_t *ev, struct hret_err *err
         }
         cJSON *item = NULL;
         if (!map) {
-            item = yaml_node(p, &k, err, depth + 1);
+            item = yaml_node(file, p, &k, err, depth + 1);
             yaml_event_delete(&k);
             if (item == NULL) {
                 break;
@@ -209,17 +211,26 @@ static cJSON *yaml_node(yaml_parser_t *p, yaml_event_t *ev, struct hret_err *err
             continue;
         }
         if (k.type != YAML_SCALAR_EVENT) {
-            hret_err_set(err, HRET_E_INVAL, "line %zu: keys must be plain text",
-                         k.start_mark.line + 1);
+            hret_err_set(err, HRET_E_INVAL, "%s:%zu:%zu: keys must be plain text", file,
+                         k.start_mark.line + 1, k.start_mark.column + 1);
             yaml_event_delete(&k);
             break;
         }
         if (!yaml_parser_parse(p, &v)) {
-            hret_err_set(err, HRET_E_INVAL, "line %zu: %s", p->problem_mark.line + 1, p->problem);
+            hret_err_set(err, HRET_E_INVAL, "%s:%zu:%zu: %s", file, p->problem_mark.line + 1,
+                         p->problem_mark.column + 1, p->problem);
             yaml_event_delete(&k);
             break;
         }
-        item = yaml_node(p, &v, err, depth + 1);
+        const char *key = (const char *)k.data.scalar.value;
+        if (cJSON_GetObjectItemCaseSensitive(out, key) != NULL) {
+            hret_err_set(err, HRET_E_INVAL, "%s:%zu:%zu: repeated key '%s'", file,
+                         k.start_mark.line + 1, k.start_mark.column + 1, key);
+            yaml_event_delete(&v);
+            yaml_event_delete(&k);
+            break;
+        }
+        item = yaml_node(file, p, &v, err, depth + 1);
         yaml_event_delete(&v);
         if (item != NULL) {
             cJSON_AddItemToObject(out, (const char *)k.data.scalar.value, item);
@@ -234,7 +245,7 @@ static cJSON *yaml_node(yaml_parser_t *p, yaml_event_t *ev, struct hret_err *err
 }
 
 /* The first YAML document of text as compact JSON; caller owns result, NULL with err set. */
-static char *yaml_to_json(const char *text, size_t len, struct hret_err *err)
+static char *yaml_to_json(const char *file, const char *text, size_t len, struct hret_err *err)
 {
     yaml_parser_t p;
     yaml_parser_initialize(&p);
@@ -243,15 +254,16 @@ static char *yaml_to_json(const char *text, size_t len, struct hret_err *err)
     yaml_event_t ev;
     while (doc == NULL && err->code == HRET_OK) {
         if (!yaml_parser_parse(&p, &ev)) {
-            hret_err_set(err, HRET_E_INVAL, "line %zu: %s", p.problem_mark.line + 1, p.problem);
+            hret_err_set(err, HRET_E_INVAL, "%s:%zu:%zu: %s", file, p.problem_mark.line + 1,
+                         p.problem_mark.column + 1, p.problem);
             break;
         }
         yaml_event_type_t t = ev.type;
         if (t == YAML_SCALAR_EVENT || t == YAML_SEQUENCE_START_EVENT ||
             t == YAML_MAPPING_START_EVENT || t == YAML_ALIAS_EVENT) {
-            doc = yaml_node(&p, &ev, err, 1);
+            doc = yaml_node(file, &p, &ev, err, 1);
         } else if (t == YAML_STREAM_END_EVENT) {
-            hret_err_set(err, HRET_E_INVAL, "the file is empty");
+            hret_err_set(err, HRET_E_INVAL, "%s: the file is empty", file);
         }
         yaml_event_delete(&ev);
     }
@@ -277,7 +289,8 @@ static char *request_text(const struct submit_args *a, size_t max, size_t *len,
         size_t n = strlen(a->file);
         bool yaml = (n > 5 && strcmp(a->file + n - 5, ".yaml") == 0) ||
                     (n > 4 && strcmp(a->file + n - 4, ".yml") == 0);
-        char *text = yaml ? yaml_to_json(b.data ? b.data : "", b.len, err) : hret_buf_take(&b);
+        char *text =
+            yaml ? yaml_to_json(a->file, b.data ? b.data : "", b.len, err) : hret_buf_take(&b);
         hret_buf_fini(&b);
         *len = text ? strlen(text) : 0;
         return text;
@@ -511,7 +524,11 @@ int hret_cmd_submit(int argc, char **argv)
     size_t len = 0;
     text = request_text(&a, (size_t)cfg.kafka.max_message_bytes, &len, &err);
     char path[HRET_REQUEST_PATH_MAX];
-    if (text == NULL || hret_request_parse(text, len, &cfg, &req, path, &err) != HRET_OK) {
+    if (text == NULL) { /* the message names the file (and the position in a YAML file) */
+        fprintf(stderr, WHO ": %s\n", err.msg);
+        goto cleanup;
+    }
+    if (hret_request_parse(text, len, &cfg, &req, path, &err) != HRET_OK) {
         fprintf(stderr, WHO ": %s: %s\n", a.file ? a.file : "request", err.msg);
         goto cleanup;
     }
