@@ -322,7 +322,10 @@ static void unknown_key(struct load *ld, const struct hret_cfg_table *t, const y
     const struct hret_cfg_field *best = NULL;
     size_t best_d = 3;
     for (const struct hret_cfg_field *f = t->fields; f->key; f++) {
-        size_t d = edit_distance(key, f->key);
+        size_t n = strlen(key);
+        /* the key without its unit or kind suffix: timeout for timeout_ms, api_key for ... */
+        size_t d =
+            strncmp(f->key, key, n) == 0 && f->key[n] == '_' ? 1 : edit_distance(key, f->key);
         if (d < best_d) {
             best = f;
             best_d = d;
