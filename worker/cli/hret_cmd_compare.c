@@ -141,11 +141,18 @@ cleanup:
     return r;
 }
 
-/* Anything that is not a file and could be a run id (the events' id pattern). */
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Anything that is not a file, does not look like a path (a/b, x.json) and could be a run id
+ * (the events' id pattern). */
 static bool is_run_id(const char *arg)
 {
     size_t n = strlen(arg);
-    if (n == 0 || n > 128 || is_file(arg)) {
+    if (n == 0 || n > 128 || is_file(arg) || ends_with(arg, ".json") || ends_with(arg, ".jsonl")) {
         return false;
     }
     for (const char *p = arg; *p; p++) {
@@ -161,9 +168,9 @@ static enum hret_result load_stored_run(struct store_ctx *ctx, const char *run_i
 {
     if (!ctx->opened) {
         ctx->opened = true;
-        if (hret_store_cli_open(&ctx->cli, "hret compare", ctx->config, ctx->db, false) !=
-            HRET_EXIT_OK) {
-            return hret_err_set(err, HRET_E_UNAVAILABLE,
+        int rc = hret_store_cli_open(&ctx->cli, "hret compare", ctx->config, ctx->db, false);
+        if (rc != HRET_EXIT_OK) { /* no database configured is usage; one that fails is not */
+            return hret_err_set(err, rc == HRET_EXIT_USAGE ? HRET_E_CONFIG : HRET_E_UNAVAILABLE,
                                 "%s is not a file, and stored runs need the database (--db, "
                                 "HRET_PG or postgres.conninfo)",
                                 run_id);

@@ -392,7 +392,7 @@ static int open_files(struct score_run *run, const char *input, const char *outp
     run->in = strcmp(input, "-") == 0 ? stdin : fopen(input, "r");
     if (run->in == NULL) {
         fprintf(stderr, "hret score: cannot open %s: %s\n", input, strerror(errno));
-        return HRET_EXIT_FAILURE;
+        return HRET_EXIT_USAGE; /* a missing or unreadable input is the caller's to fix */
     }
     run->out = output == NULL || strcmp(output, "-") == 0 ? stdout : fopen(output, "w");
     if (run->out == NULL) {

@@ -19,8 +19,6 @@
 #include "hret_mem.h"
 #include "hret_request.h"
 
-enum { SUBMIT_EXIT_TIMEOUT = 3 }; /* --wait ran out of time */
-
 #define WHO "hret submit"
 #define PRODUCE_TIMEOUT_MS 30000
 #define MAX_RESULT_BYTES (4 << 20)
@@ -439,7 +437,7 @@ static int follow(struct hret_kafka_consumer *c, const struct hret_request *req,
     if (runs < want) {
         fprintf(stderr, WHO ": timed out waiting for results (%zu of %zu run(s) reported)\n", runs,
                 want);
-        return SUBMIT_EXIT_TIMEOUT;
+        return HRET_EXIT_TIMEOUT;
     }
     return HRET_EXIT_OK;
 }
