@@ -268,17 +268,24 @@ static void print_header(bool paired, bool holm)
     }
 }
 
+/* A run's own figures, over every item it answered (shared with the other run or not). */
+static void print_side(const char *which, const char *label, const struct hret_compare_side *s)
+{
+    printf("%s: %s: %zu items, %zu errors; accuracy %.1f%% of %zu answered (Wilson 95%% %.1f to "
+           "%.1f)\n",
+           which, label, s->items, s->errors, 100 * s->acc, s->answered, 100 * s->acc_lo,
+           100 * s->acc_hi);
+}
+
 static void print_human(const struct hret_compare *c)
 {
     const struct hret_compare_group *g = &c->overall;
-    printf("A: %s: %zu items, %zu errors; accuracy %.1f%% (Wilson 95%% %.1f to %.1f)\n", c->label_a,
-           c->items_a, c->errors_a, 100 * g->acc_a, 100 * g->acc_a_lo, 100 * g->acc_a_hi);
-    printf("B: %s: %zu items, %zu errors; accuracy %.1f%% (Wilson 95%% %.1f to %.1f)\n", c->label_b,
-           c->items_b, c->errors_b, 100 * g->acc_b, 100 * g->acc_b_lo, 100 * g->acc_b_hi);
+    print_side("A", c->label_a, &c->own_a);
+    print_side("B", c->label_b, &c->own_b);
     if (c->paired) {
         printf("paired on %zu shared items (%zu excluded for errors; %zu only in A, %zu only in "
-               "B)\n",
-               c->overall.n_a, c->excluded_errors, c->only_a, c->only_b);
+               "B): on them A %.1f%%, B %.1f%% (the table below)\n",
+               g->n_a, c->excluded_errors, c->only_a, c->only_b, 100 * g->acc_a, 100 * g->acc_b);
     } else {
         printf("no shared items: independent samples, pooled two-proportion z-test\n");
     }

@@ -113,6 +113,7 @@ static void pair_runs(const struct hret_compare_run *a, const struct hret_compar
     for (size_t i = 0; i < na; i++) {
         const struct hret_compare_item *x = ka[i].item;
         c->errors_a += x->error;
+        c->own_a.correct += !x->error && x->correct;
         if (!x->error) {
             recs_push(singles, (struct rec){x->subset, REC_A, x->correct, false});
         }
@@ -120,6 +121,7 @@ static void pair_runs(const struct hret_compare_run *a, const struct hret_compar
     for (size_t j = 0; j < nb; j++) {
         const struct hret_compare_item *y = kb[j].item;
         c->errors_b += y->error;
+        c->own_b.correct += !y->error && y->correct;
         if (!y->error) {
             recs_push(singles, (struct rec){y->subset, REC_B, false, y->correct});
         }
@@ -150,6 +152,17 @@ static void pair_runs(const struct hret_compare_run *a, const struct hret_compar
     c->only_b += nb - j;
     free(ka);
     free(kb);
+}
+
+/* A run's own counts (correct already tallied by pair_runs) and accuracy. */
+static void finish_side(struct hret_compare_side *side, size_t items, size_t errors, double z)
+{
+    side->items = items;
+    side->errors = errors;
+    side->answered = items - errors;
+    side->acc = side->answered > 0 ? (double)side->correct / (double)side->answered : NAN;
+    hret_metrics_wilson((double)side->correct, (double)side->answered, z, &side->acc_lo,
+                        &side->acc_hi);
 }
 
 /* ---- statistics of one group ---- */
@@ -320,6 +333,9 @@ enum hret_result hret_compare_runs(const struct hret_compare_run *a,
     c->options = *opt;
     struct recs pairs = {0}, singles = {0};
     pair_runs(a, b, c, &pairs, &singles);
+    double z = hret_stats_norm_ppf(1 - opt->alpha / 2);
+    finish_side(&c->own_a, c->items_a, c->errors_a, z);
+    finish_side(&c->own_b, c->items_b, c->errors_b, z);
     c->paired = pairs.n > 0;
     struct recs *use = c->paired ? &pairs : &singles;
     bool has_a = false, has_b = false;
@@ -410,20 +426,24 @@ static cJSON *group_json(const struct hret_compare_group *g, bool paired, double
     return o;
 }
 
-static cJSON *run_json(const char *label, size_t items, size_t errors)
+static cJSON *run_json(const char *label, const struct hret_compare_side *side)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "label", label);
-    add_num(o, "items", (double)items);
-    add_num(o, "errors", (double)errors);
+    add_num(o, "items", (double)side->items);
+    add_num(o, "errors", (double)side->errors);
+    add_num(o, "answered", (double)side->answered);
+    add_num(o, "correct", (double)side->correct);
+    add_num(o, "accuracy", side->acc);
+    add_interval(o, "accuracy_ci", side->acc_lo, side->acc_hi);
     return o;
 }
 
 cJSON *hret_compare_json(const struct hret_compare *c)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "a", run_json(c->label_a, c->items_a, c->errors_a));
-    cJSON_AddItemToObject(o, "b", run_json(c->label_b, c->items_b, c->errors_b));
+    cJSON_AddItemToObject(o, "a", run_json(c->label_a, &c->own_a));
+    cJSON_AddItemToObject(o, "b", run_json(c->label_b, &c->own_b));
     cJSON_AddBoolToObject(o, "paired", c->paired);
     cJSON_AddStringToObject(o, "test", c->paired ? "mcnemar_exact" : "two_proportion_z");
     add_num(o, "shared_items", (double)c->shared);

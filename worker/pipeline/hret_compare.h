@@ -55,6 +55,12 @@ struct hret_compare_options {
         HRET_STATS_BOOTSTRAP, 1, HRET_STATS_ALPHA, HRET_STATS_POWER                                \
     }
 
+/* A run on its own: every distinct item it has, whether or not the other run has it. */
+struct hret_compare_side {
+    size_t items, errors, answered, correct; /* answered = items - errors */
+    double acc, acc_lo, acc_hi;              /* correct / answered, Wilson; NaN when none */
+};
+
 /* Overall or one subset. Accuracies and differences are fractions (0.031 = 3.1 points). */
 struct hret_compare_group {
     char *name;                     /* owned; NULL for the overall group */
@@ -75,12 +81,13 @@ struct hret_compare {
     bool paired;             /* false: no shared item, independent-samples fallback */
     size_t items_a, items_b; /* distinct item ids in each run */
     size_t errors_a, errors_b;
-    size_t shared;          /* ids in both runs */
-    size_t excluded_errors; /* shared ids left out because either run errored */
-    size_t only_a, only_b;  /* ids in one run only */
-    size_t duplicates;      /* repeated ids ignored (the first occurrence counts) */
-    struct hret_compare_group overall;
-    struct hret_compare_group *subsets; /* owned, sorted by name */
+    struct hret_compare_side own_a, own_b; /* each run's own accuracy over all its items */
+    size_t shared;                         /* ids in both runs */
+    size_t excluded_errors;                /* shared ids left out because either run errored */
+    size_t only_a, only_b;                 /* ids in one run only */
+    size_t duplicates;                     /* repeated ids ignored (the first occurrence counts) */
+    struct hret_compare_group overall;     /* over the shared items when paired */
+    struct hret_compare_group *subsets;    /* owned, sorted by name */
     size_t n_subsets;
     bool significant; /* overall p < alpha */
     int direction;    /* +1 B better, -1 B worse, 0 no significant difference */
