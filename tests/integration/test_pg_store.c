@@ -288,12 +288,17 @@ static void test_find_and_list(void **state)
     (void)state;
     struct hret_store_run_row r = {0};
     struct hret_err err = HRET_ERR_INIT;
-    assert_int_equal(hret_store_run_find(store, "run-t", &r, &err), HRET_OK); /* unique prefix */
+    assert_int_equal(hret_store_run_find(store, "run-twic", &r, &err), HRET_OK); /* 8+ prefix */
     assert_string_equal(r.run_id, "run-twice");
     assert_true(r.start_time == 1700000000.123456789); /* exact, not rounded */
     assert_true(r.end_time == 1700000012.987654321);
     hret_store_run_row_fini(&r);
-    assert_int_equal(hret_store_run_find(store, "run-", &r, &err), HRET_E_INVAL);
+    assert_int_equal(hret_store_run_find(store, "run-twi", &r, &err), HRET_E_INVAL); /* 7 */
+    assert_non_null(strstr(err.msg, "8+ characters"));
+    hret_err_clear(&err);
+    begin("run-ambiguous-1", NULL, "m", NULL);
+    begin("run-ambiguous-2", NULL, "m", NULL);
+    assert_int_equal(hret_store_run_find(store, "run-ambig", &r, &err), HRET_E_INVAL);
     assert_non_null(strstr(err.msg, "ambiguous"));
     hret_err_clear(&err);
     assert_int_equal(hret_store_run_find(store, "nope", &r, &err), HRET_E_INVAL);

@@ -131,7 +131,8 @@ static const struct hret_cli_command commands[] = {
      "\n"
      "Runs stored by hret run --db (or a worker), newest first. --since takes a time\n"
      "(2025-01-31, '2025-01-31 12:00+09') or an age (30m, 12h, 7d, 2w). RUN is a run id, a\n"
-     "unique prefix of one (4+ characters, as list shows) or a run name (its latest run).\n"
+     "unique prefix of one (8+ characters, as list shows) or a run name (its latest run), as in\n"
+     "every command that takes a run (compare, metrics compare --runs).\n"
      "export writes the run as HRET's save_results JSON, the layout hret run --output writes,\n"
      "to FILE or stdout.\n",
      hret_cmd_runs},
@@ -152,8 +153,9 @@ static const struct hret_cli_command commands[] = {
     {"compare", "paired significance test between two runs (is B really better than A?)",
      "usage: hret compare RUN_A RUN_B [--json] [--bootstrap N] [--seed S] [--db CONNINFO]\n"
      "\n"
-     "RUN_A and RUN_B are results JSON files written by hret run (or HRET), or stored run\n"
-     "ids. Items are paired\n"
+     "RUN_A and RUN_B are results JSON files written by hret run (or HRET), or stored runs\n"
+     "named as hret runs show takes them: a run id, a unique 8+ character prefix or a run\n"
+     "name (its latest run). Items are paired\n"
      "by dataset item id (by subset and prompt when a file has no ids); items that errored in\n"
      "either run are left out and counted. Overall and per subset: accuracies with Wilson 95%\n"
      "intervals, the difference B-A with a paired bootstrap 95% interval, the discordant\n"
@@ -161,7 +163,7 @@ static const struct hret_cli_command commands[] = {
      "across subsets; then a one-line verdict with the minimum detectable difference when\n"
      "nothing is significant. Runs that share no item are compared as independent samples\n"
      "with the pooled two-proportion z-test, and the output says so. A RUN that is not a\n"
-     "file is a run id stored in PostgreSQL (by the fleet or hret run --db; hret runs lists\n"
+     "file is a run stored in PostgreSQL (by the fleet or hret run --db; hret runs lists\n"
      "them): the worker's comparison events load runs and compute the same way.\n"
      "\n"
      "  --json          the comparison as JSON (the body of hret.comparison.completed)\n"

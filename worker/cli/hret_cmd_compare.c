@@ -179,14 +179,23 @@ static enum hret_result load_stored_run(struct store_ctx *ctx, const char *run_i
     if (ctx->cli.store == NULL) {
         return hret_err_set(err, HRET_E_UNAVAILABLE, "no database for run %s", run_id);
     }
-    if (hret_store_samples_compare_run(ctx->cli.store, run_id, run, err) != HRET_OK) {
+    struct hret_store_run_row r = {0};
+    if (hret_store_run_find(ctx->cli.store, run_id, &r, err) != HRET_OK) {
+        hret_err_prefix(err, "%s is not a results file", run_id);
         return err->code;
     }
-    return run->count > 0 ? HRET_OK
-                          : hret_err_set(err, HRET_E_INVAL,
-                                         "%s: no such results file, and no stored run with "
-                                         "samples of that id (hret runs lists them)",
-                                         run_id);
+    enum hret_result res = hret_store_samples_compare_run(ctx->cli.store, r.run_id, run, err);
+    if (res == HRET_OK && run->count == 0) {
+        res = hret_err_set(err, HRET_E_INVAL, "run %s (%s) has no stored samples", r.run_id,
+                           r.status);
+    }
+    if (res == HRET_OK) {
+        free(run->label);
+        run->label = hret_xasprintf("run %s%s%s (model %s)", r.run_id, r.run_name ? " " : "",
+                                    r.run_name ? r.run_name : "", r.model_name);
+    }
+    hret_store_run_row_fini(&r);
+    return res;
 }
 
 /* Tried in order; the first that claims the argument loads it. */

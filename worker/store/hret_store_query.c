@@ -139,11 +139,14 @@ void hret_store_run_rows_free(struct hret_store_run_row *rows, size_t n)
 
 /* ---- find ---- */
 
-static const char find_sql[] =
-    "SELECT " RUN_COLUMNS ", run_id = $1, length($1) >= 4 AND left(run_id, length($1)) = $1"
-    " FROM runs WHERE run_id = $1 OR (length($1) >= 4 AND left(run_id, length($1)) = $1)"
-    " OR run_name = $1 ORDER BY run_id = $1 DESC,"
-    " (length($1) >= 4 AND left(run_id, length($1)) = $1) DESC, created_at DESC LIMIT 10";
+/* The one resolver of run references (runs show/export, compare, metrics --runs): a run id, a
+ * unique prefix of 8+ characters (what hret runs list shows), or a run name (its latest run). */
+#define PREFIX_MATCH "(length($1) >= 8 AND left(run_id, length($1)) = $1)"
+static const char find_sql[] = "SELECT " RUN_COLUMNS ", run_id = $1, " PREFIX_MATCH
+                               " FROM runs WHERE run_id = $1 OR " PREFIX_MATCH
+                               " OR run_name = $1 ORDER BY run_id = $1 DESC, " PREFIX_MATCH " DESC,"
+                               " created_at DESC LIMIT 10";
+#undef PREFIX_MATCH
 
 /* Which row ref means: exact id, the only prefix match, or the newest name match; -1 = none,
  * -2 = ambiguous prefix. */
@@ -174,8 +177,8 @@ enum hret_result hret_store_run_find(struct hret_store *s, const char *ref,
     enum hret_result r = HRET_OK;
     if (row == -1) {
         r = hret_err_set(err, HRET_E_INVAL,
-                         "no run '%s' (give a run id, a 4+ character prefix or a run name; "
-                         "hret runs list shows them)",
+                         "no run '%s' (give a run id, a unique prefix of it of 8+ characters "
+                         "or a run name; hret runs list shows them)",
                          ref);
     } else if (row == -2) {
         r = hret_err_set(err, HRET_E_INVAL, "run prefix '%s' is ambiguous: %s, %s%s", ref,

@@ -31,7 +31,7 @@ void hret_store_run_row_fini(struct hret_store_run_row *r);
 cJSON *hret_store_run_row_json(const struct hret_store_run_row *r);
 void hret_store_run_rows_free(struct hret_store_run_row *rows, size_t n);
 
-/* The run a user means by ref: a run id, a unique prefix of one (4+ characters) or a run name
+/* The run a user means by ref: a run id, a unique prefix of one (8+ characters) or a run name
  * (the latest run of that name). HRET_E_INVAL naming the candidates when there is none or the
  * prefix is ambiguous. out is zeroed by the caller. */
 enum hret_result hret_store_run_find(struct hret_store *s, const char *ref,
