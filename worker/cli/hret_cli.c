@@ -52,6 +52,12 @@ static const struct hret_cli_command commands[] = {
      "                         (default 0.5) are marked wrong, counted in language_gate_*\n"
      "output:\n"
      "  --run-name X           name stored with the results\n"
+     "  --meta k=v             run metadata, repeatable (dotted keys nest:\n"
+     "                         hyperparameters.lr=0.001); kept with the run\n"
+     "  --db CONNINFO          also store the run and its samples in PostgreSQL (else HRET_PG\n"
+     "                         or postgres.conninfo when set); hret runs lists them\n"
+     "  --no-cache             ask the endpoint for every sample instead of reusing stored\n"
+     "                         responses from the database's response cache\n"
      "  --output FILE          results JSON (default: <output_dir>/hret_results_<time>.json\n"
      "                         when auto_save_results is on)\n"
      "  --quiet                no progress bar\n"
@@ -88,7 +94,7 @@ static const struct hret_cli_command commands[] = {
      "  hret probe --model local-vllm\n",
      hret_cmd_probe},
     {"worker", "consume evaluation requests and shard tasks from Kafka (the fleet role)",
-     "usage: hret worker [--config FILE] [--kafka BROKERS] [--db CONNINFO]\n"
+     "usage: hret worker [--config FILE] [--kafka BROKERS] [--db CONNINFO] [--group NAME]\n"
      "\n"
      "Stateless: runs, shards and samples live in PostgreSQL; offsets are committed only after\n"
      "the effects are durable, so any worker can die and another finishes its work.\n"
@@ -96,7 +102,9 @@ static const struct hret_cli_command commands[] = {
      "published as shard tasks through the outbox; the worker that finishes a run's last shard\n"
      "publishes hret.run.completed.v1. Invalid requests go to <topic>.dlq. SIGTERM/SIGINT stop\n"
      "taking work, give an unfinished shard back, commit and exit 0 (within 15 s, else exit 1\n"
-     "without the final commit; a second signal exits at once).\n",
+     "without the final commit; a second signal exits at once).\n"
+     "\n"
+     "  --group NAME   the consumer group (default kafka.group_id)\n",
      hret_cmd_worker},
     {"submit", "produce an evaluation request to Kafka, optionally wait for its result",
      "usage: hret submit (--dataset D --model M[,M2] [--method M] [--param k=v ...]\n"
