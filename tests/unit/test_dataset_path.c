@@ -1,0 +1,173 @@
+/* Dataset paths stay under the dataset root: request fields that are not one path component
+ * are refused before the filesystem is touched (the same message whether an outside path exists
+ * or not), and a symbolic link inside the data directory that leads out of it is refused. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hret_dataset.h"
+#include "hret_mem.h"
+
+struct tree {
+    char base[64]; /* scratch directory */
+    char *root;    /* base/root: the dataset root */
+    char *click;   /* base/root/click: a CLIcK download */
+    char *outside; /* base/outside: a private file in CLIcK's layout */
+};
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static const char row[] = "{\"paragraph\": \"\", \"question\": \"q\", \"choices\": [\"a\", \"b\"], "
+                          "\"answer\": \"a\"}\n";
+
+static int tree_setup(void **state)
+{
+    struct tree *t = hret_xcalloc(1, sizeof *t);
+    snprintf(t->base, sizeof t->base, "/tmp/hret_dspath_XXXXXX");
+    assert_non_null(mkdtemp(t->base));
+    t->root = hret_xasprintf("%s/root", t->base);
+    t->click = hret_xasprintf("%s/root/click", t->base);
+    t->outside = hret_xasprintf("%s/outside", t->base);
+    char *data = hret_xasprintf("%s/data", t->click);
+    assert_int_equal(mkdir(t->root, 0700), 0);
+    assert_int_equal(mkdir(t->click, 0700), 0);
+    assert_int_equal(mkdir(data, 0700), 0);
+    assert_int_equal(mkdir(t->outside, 0700), 0);
+    char *train = hret_xasprintf("%s/train.jsonl", data);
+    char *private = hret_xasprintf("%s/private.jsonl", t->outside);
+    write_file(train, row);
+    write_file(private, row);
+    free(train);
+    free(private);
+    free(data);
+    *state = t;
+    return 0;
+}
+
+static int tree_teardown(void **state)
+{
+    struct tree *t = *state;
+    char *cmd = hret_xasprintf("rm -rf '%s'", t->base);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(t->root);
+    free(t->click);
+    free(t->outside);
+    free(t);
+    return 0;
+}
+
+static enum hret_result load(const struct tree *t, const char *split, const char *few_shot_split,
+                             struct hret_err *err)
+{
+    struct hret_dataset_spec spec = {
+        .name = "click",
+        .data_dir = t->click,
+        .split = split,
+        .few_shot_split = few_shot_split,
+        .num_few_shot = few_shot_split ? 1 : 0,
+    };
+    struct hret_dataset *ds = NULL;
+    enum hret_result r = hret_dataset_load(&spec, &ds, err);
+    hret_dataset_destroy(ds);
+    return r;
+}
+
+static void test_ordinary_split_loads(void **state)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    assert_int_equal(load(*state, "train", NULL, &err), HRET_OK);
+}
+
+/* Every traversal spelling is refused with one message that says nothing of the filesystem. */
+static void test_traversal_refused_before_reading(void **state)
+{
+    static const char *const bad[] = {
+        "../../outside/private",
+        "data/../../../outside/private",
+        "..",
+        ".",
+        "",
+        "../../outside/missing",
+        "/etc/passwd",
+        "data/train",
+        "tr\\ain",
+        "train ",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        for (int few = 0; few < 2; few++) {
+            struct hret_err err = HRET_ERR_INIT;
+            enum hret_result r =
+                few ? load(*state, "train", bad[i], &err) : load(*state, bad[i], NULL, &err);
+            if (r == HRET_OK) {
+                fail_msg("split '%s' (few-shot %d) was loaded", bad[i], few);
+            }
+            if (strstr(err.msg, "single path component") == NULL ||
+                strstr(err.msg, "exist") != NULL || strstr(err.msg, "no data file") != NULL) {
+                fail_msg("split '%s': %s", bad[i], err.msg);
+            }
+        }
+    }
+}
+
+static void test_subset_traversal_refused(void **state)
+{
+    (void)state;
+    struct hret_strlist subs = {0};
+    hret_strlist_push(&subs, hret_xstrdup("../../outside/private"));
+    struct hret_dataset_spec spec = {.name = "kmmlu", .data_dir = "/nonexistent", .subsets = &subs};
+    struct hret_dataset *ds = NULL;
+    struct hret_err err = HRET_ERR_INIT;
+    assert_int_not_equal(hret_dataset_load(&spec, &ds, &err), HRET_OK);
+    assert_non_null(strstr(err.msg, "single path component"));
+    hret_strlist_fini(&subs);
+}
+
+/* A link inside the data directory whose target is outside: refused, the target not named. */
+static void test_symlink_out_refused(void **state)
+{
+    struct tree *t = *state;
+    char *link = hret_xasprintf("%s/data/leak.jsonl", t->click);
+    char *target = hret_xasprintf("%s/private.jsonl", t->outside);
+    assert_int_equal(symlink(target, link), 0);
+    struct hret_err err = HRET_ERR_INIT;
+    assert_int_not_equal(load(t, "leak", NULL, &err), HRET_OK);
+    if (strstr(err.msg, "outside the dataset root") == NULL || strstr(err.msg, t->outside)) {
+        fail_msg("%s", err.msg);
+    }
+    /* a link that stays inside is fine */
+    char *inside = hret_xasprintf("%s/data/alias.jsonl", t->click);
+    assert_int_equal(symlink("train.jsonl", inside), 0);
+    assert_int_equal(load(t, "alias", NULL, &err), HRET_OK);
+    unlink(link);
+    unlink(inside);
+    free(inside);
+    free(link);
+    free(target);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ordinary_split_loads, tree_setup, tree_teardown),
+        cmocka_unit_test_setup_teardown(test_traversal_refused_before_reading, tree_setup,
+                                        tree_teardown),
+        cmocka_unit_test(test_subset_traversal_refused),
+        cmocka_unit_test_setup_teardown(test_symlink_out_refused, tree_setup, tree_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
