@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "hret_dataset.h"
+#include "hret_dataset_path.h"
 #include "hret_mem.h"
 
 struct tree {
@@ -160,6 +161,73 @@ static void test_symlink_out_refused(void **state)
     free(target);
 }
 
+/* The same link with follow_symlinks, and a root above data_dir (the worker's datasets.root). */
+static void test_follow_symlinks_and_root(void **state)
+{
+    struct tree *t = *state;
+    char *link = hret_xasprintf("%s/data/leak.jsonl", t->click);
+    char *target = hret_xasprintf("%s/private.jsonl", t->outside);
+    assert_int_equal(symlink(target, link), 0);
+    struct hret_dataset_spec spec = {
+        .name = "click", .data_dir = t->click, .root = t->root, .split = "leak"};
+    struct hret_dataset *ds = NULL;
+    struct hret_err err = HRET_ERR_INIT;
+    assert_int_not_equal(hret_dataset_load(&spec, &ds, &err), HRET_OK);
+    spec.follow_symlinks = true;
+    hret_err_clear(&err);
+    assert_int_equal(hret_dataset_load(&spec, &ds, &err), HRET_OK);
+    assert_int_equal(ds->count, 1);
+    hret_dataset_destroy(ds);
+    free(link);
+    free(target);
+}
+
+static void check_part_ok(void)
+{
+    static const char *const good[] = {"test", "Accounting", "data-00000", "a.b_c-d", "...", "..a"};
+    static const char *const bad[] = {"", ".", "..", "a/b", "a\\b", "a b", "법률", "a:b", "a@b"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        assert_true(hret_dataset_part_ok(good[i]));
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_false(hret_dataset_part_ok(bad[i]));
+    }
+    char longest[130];
+    memset(longest, 'a', 128);
+    longest[128] = '\0';
+    assert_true(hret_dataset_part_ok(longest));
+    longest[128] = 'a', longest[129] = '\0';
+    assert_false(hret_dataset_part_ok(longest));
+    assert_false(hret_dataset_part_ok(NULL));
+}
+
+static void test_part_ok_case(void **state)
+{
+    (void)state;
+    check_part_ok();
+}
+
+/* Lexical confinement holds even when links are followed; the message never names a target. */
+static void test_path_check(void **state)
+{
+    struct tree *t = *state;
+    struct hret_err err = HRET_ERR_INIT;
+    char *inside = hret_xasprintf("%s/click/data/train.jsonl", t->root);
+    char *dotted = hret_xasprintf("%s/click/../../outside/private.jsonl", t->root);
+    char *sibling = hret_xasprintf("%s2/x", t->root); /* root "…/root", path "…/root2/x" */
+    for (int follow = 0; follow < 2; follow++) {
+        assert_int_equal(hret_dataset_path_check(t->root, inside, follow, &err), HRET_OK);
+        assert_int_equal(hret_dataset_path_check(t->root, t->root, follow, &err), HRET_OK);
+        assert_int_equal(hret_dataset_path_check(t->root, dotted, follow, &err), HRET_E_INVAL);
+        hret_err_clear(&err);
+        assert_int_equal(hret_dataset_path_check(t->root, sibling, follow, &err), HRET_E_INVAL);
+        hret_err_clear(&err);
+    }
+    free(inside);
+    free(dotted);
+    free(sibling);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +236,9 @@ int main(void)
                                         tree_teardown),
         cmocka_unit_test(test_subset_traversal_refused),
         cmocka_unit_test_setup_teardown(test_symlink_out_refused, tree_setup, tree_teardown),
+        cmocka_unit_test_setup_teardown(test_follow_symlinks_and_root, tree_setup, tree_teardown),
+        cmocka_unit_test(test_part_ok_case),
+        cmocka_unit_test_setup_teardown(test_path_check, tree_setup, tree_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

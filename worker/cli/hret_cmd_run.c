@@ -548,6 +548,8 @@ static int execute(struct run_args *a, struct run_state *st)
     struct hret_dataset_spec spec = {
         .name = a->dataset,
         .data_dir = st->data_dir,
+        .root = a->data_dir ? a->data_dir : st->cfg.datasets.root,
+        .follow_symlinks = st->cfg.datasets.follow_symlinks,
         .subsets = &a->subsets,
         .split = a->split,
         .limit = a->limit,

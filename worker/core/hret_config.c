@@ -148,6 +148,9 @@ static const struct hret_cfg_table endpoints_table = {sizeof(struct hret_endpoin
 static const struct hret_cfg_field datasets_fields[] = {
     {AT(D, root), .type = HRET_CFG_STR, .def = "./data",
      .desc = "Directory holding downloaded benchmark files."},
+    {AT(D, follow_symlinks), .type = HRET_CFG_BOOL, .def = "false",
+     .desc = "Read data files through symbolic links that lead out of `datasets.root` (or "
+             "`--data-dir`); off, such a file is refused."},
     {AT(D, shard_size), .type = HRET_CFG_INT, .def = "256", .min = 1, .max = 1000000,
      .desc = "Samples per shard when a run is split across workers."},
     {AT(D, shard_lease_s), .type = HRET_CFG_INT, .def = "60", .min = 3, .max = 86400,

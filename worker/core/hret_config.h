@@ -56,6 +56,7 @@ struct hret_endpoints_config {
 
 struct hret_datasets_config {
     char *root;
+    bool follow_symlinks;
     long long shard_size;
     long long shard_lease_s;
 };

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "hret_dataset_loader.h"
+#include "hret_dataset_path.h"
 #include "hret_json.h"
 #include "hret_log.h"
 #include "hret_mem.h"
@@ -130,6 +131,30 @@ static enum hret_result resolve_subsets(const struct hret_dataset_loader *l,
     }
     *count = n;
     return HRET_OK;
+}
+
+/* Names that become path components, checked before the filesystem is touched: the message is
+ * the same whatever exists. */
+static enum hret_result check_parts(const struct hret_dataset_spec *spec, struct hret_err *err)
+{
+    const char *what = NULL, *value = NULL;
+    if (!hret_dataset_part_ok(spec->name)) {
+        what = "dataset", value = spec->name;
+    } else if (spec->split != NULL && !hret_dataset_part_ok(spec->split)) {
+        what = "split", value = spec->split;
+    } else if (spec->few_shot_split != NULL && !hret_dataset_part_ok(spec->few_shot_split)) {
+        what = "few-shot split", value = spec->few_shot_split;
+    }
+    for (size_t i = 0; what == NULL && spec->subsets && i < spec->subsets->count; i++) {
+        if (!hret_dataset_part_ok(spec->subsets->items[i])) {
+            what = "subset", value = spec->subsets->items[i];
+        }
+    }
+    if (what == NULL) {
+        return HRET_OK;
+    }
+    return hret_err_set(err, HRET_E_CONFIG, "%s '%.128s%s' is not %s", what, value ? value : "",
+                        value && strlen(value) > 128 ? "..." : "", HRET_DATASET_PART_RULE);
 }
 
 static enum hret_result check_spec(const struct hret_dataset_spec *spec,
@@ -328,6 +353,9 @@ static enum hret_result shape(const struct hret_dataset_spec *spec,
 enum hret_result hret_dataset_load(const struct hret_dataset_spec *spec, struct hret_dataset **out,
                                    struct hret_err *err)
 {
+    if (check_parts(spec, err) != HRET_OK) {
+        return HRET_E_CONFIG;
+    }
     const struct hret_dataset_loader *l = find_loader(spec->name);
     if (l == NULL) {
         char valid[200];

@@ -31,6 +31,8 @@
 struct hret_dataset_spec {              /* all borrowed */
     const char *name;                   /* a registry name, see hret_dataset_names() */
     const char *data_dir;               /* HF download directory; generic: the file */
+    const char *root;                   /* every file read resolves below it; NULL = data_dir */
+    bool follow_symlinks;               /* links inside root may lead out of it */
     const struct hret_strlist *subsets; /* NULL/empty = the dataset's default list */
     const char *split;                  /* NULL = "test" */
     long long limit;                    /* 0 = all, else the first `limit` scored rows */
@@ -53,7 +55,9 @@ struct hret_dataset {
 };
 
 /* Loads and renders spec. Caller owns *out (hret_dataset_destroy). Errors name the file, line and
- * column involved and the layout that was expected. */
+ * column involved and the layout that was expected. The name, subsets, split and few-shot split
+ * must each be one path component (hret_dataset_part_ok), checked before anything is read, and
+ * every file read must pass hret_dataset_path_check against root. */
 enum hret_result hret_dataset_load(const struct hret_dataset_spec *spec, struct hret_dataset **out,
                                    struct hret_err *err);
 void hret_dataset_destroy(struct hret_dataset *ds);

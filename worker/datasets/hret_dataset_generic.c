@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "hret_dataset_loader.h"
 #include "hret_mem.h"
@@ -149,6 +150,10 @@ static enum hret_result generic_load(struct hret_ds_load *ld, const char *subset
     enum hret_table_format fmt;
     struct hret_table *t = NULL;
     enum hret_result r = read_params(ld, &gc, &fmt, err);
+    struct stat st;
+    if (r == HRET_OK && lstat(ld->spec->data_dir, &st) == 0) {
+        r = hret_ds_path_check(ld, ld->spec->data_dir, err); /* a missing file: the reader says */
+    }
     if (r == HRET_OK) {
         r = hret_table_read(ld->spec->data_dir, fmt, &t, err);
     }

@@ -70,6 +70,9 @@ typedef enum hret_result (*hret_ds_row_fn)(struct hret_ds_load *ld, const struct
 enum hret_result hret_ds_read_rows(struct hret_ds_load *ld, const char *subset, const char *key,
                                    const char *const *stems, const char *const *required,
                                    hret_ds_row_fn fn, struct hret_err *err);
+/* hret_dataset_path_check of path (borrowed) against the spec's root (else data_dir). */
+enum hret_result hret_ds_path_check(const struct hret_ds_load *ld, const char *path,
+                                    struct hret_err *err);
 /* True when data_dir exists but holds no file for (subset, split). */
 bool hret_ds_files_missing(const struct hret_ds_load *ld, const char *subset, const char *key,
                            const char *const *stems);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "hret_dataset_loader.h"
+#include "hret_dataset_path.h"
 #include "hret_json.h"
 #include "hret_mem.h"
 
@@ -178,7 +179,24 @@ static enum hret_result find_files(const struct hret_ds_load *ld, const char *su
         }
         free(stem);
     }
-    return out->count > 0 ? HRET_OK : not_found(ld, stems, subset, key, err);
+    if (out->count == 0) {
+        return not_found(ld, stems, subset, key, err);
+    }
+    for (size_t i = 0; i < out->count; i++) {
+        enum hret_result r = hret_ds_path_check(ld, out->items[i], err);
+        if (r != HRET_OK) {
+            return r;
+        }
+    }
+    return HRET_OK;
+}
+
+enum hret_result hret_ds_path_check(const struct hret_ds_load *ld, const char *path,
+                                    struct hret_err *err)
+{
+    const struct hret_dataset_spec *spec = ld->spec;
+    return hret_dataset_path_check(spec->root ? spec->root : spec->data_dir, path,
+                                   spec->follow_symlinks, err);
 }
 
 bool hret_ds_files_missing(const struct hret_ds_load *ld, const char *subset, const char *key,

@@ -18,6 +18,8 @@ enum hret_result hret_worker_dataset_load(const struct hret_config *cfg,
     struct hret_dataset_spec spec = {
         .name = d->name,
         .data_dir = dir,
+        .root = cfg->datasets.root,
+        .follow_symlinks = cfg->datasets.follow_symlinks,
         .subsets = &d->subsets,
         .split = d->split,
         .limit = d->limit,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hret_config.h"
+#include "hret_dataset_path.h"
 #include "hret_mem.h"
 
 enum hret_result hret_request_fail(struct hret_request_ctx *c, const char *fmt, ...)
@@ -56,6 +57,8 @@ static enum hret_result get_string(struct hret_request_ctx *c, const cJSON *v,
         ok = matches(s, ALNUM, ALNUM "._:-", 128);
     } else if (ok && t == HRET_REQUEST_F_NAME) {
         ok = matches(s, ALNUM "_", ALNUM "_.:/@+-", 128);
+    } else if (ok && t == HRET_REQUEST_F_PART) {
+        ok = hret_dataset_part_ok(s);
     } else if (ok) {
         ok = s[0] != '\0' && strlen(s) <= (t == HRET_REQUEST_F_DIR ? 1024 : 256);
     }
@@ -79,6 +82,8 @@ static enum hret_result get_string(struct hret_request_ctx *c, const cJSON *v,
         case HRET_REQUEST_F_NAME:
             return hret_request_fail(
                 c, "expected a name of letters, digits and _ . : / @ + - (at most 128)");
+        case HRET_REQUEST_F_PART:
+            return hret_request_fail(c, "expected " HRET_DATASET_PART_RULE);
         default:
             return hret_request_fail(c, "expected a non-empty string of at most %d bytes",
                                      t == HRET_REQUEST_F_DIR ? 1024 : 256);
@@ -115,8 +120,10 @@ static enum hret_result get_number(struct hret_request_ctx *c, const cJSON *v,
 static enum hret_result get_strings(struct hret_request_ctx *c, const cJSON *v,
                                     const struct hret_request_field *f, struct hret_strlist *out)
 {
-    if (f->type == HRET_REQUEST_F_SUBSET && cJSON_IsString(v) && v->valuestring[0] != '\0' &&
-        strlen(v->valuestring) <= 256) {
+    if (f->type == HRET_REQUEST_F_SUBSET && cJSON_IsString(v)) {
+        if (!hret_dataset_part_ok(v->valuestring)) {
+            return hret_request_fail(c, "expected " HRET_DATASET_PART_RULE);
+        }
         hret_strlist_fini(out);
         hret_strlist_push(out, hret_xstrdup(v->valuestring));
         return HRET_OK;
@@ -134,13 +141,13 @@ static enum hret_result get_strings(struct hret_request_ctx *c, const cJSON *v,
     for (const cJSON *e = v->child; e != NULL; e = e->next, i++) {
         const char *s = cJSON_IsString(e) ? e->valuestring : NULL;
         bool ok = s != NULL &&
-                  (f->type == HRET_REQUEST_F_SUBSET ? s[0] != '\0' && strlen(s) <= 256
+                  (f->type == HRET_REQUEST_F_SUBSET ? hret_dataset_part_ok(s)
                                                     : matches(s, ALNUM "_", ALNUM "_.:/@+-", 128));
         if (!ok) {
             hret_request_push_index(c, i);
             return hret_request_fail(c, "%s",
                                      f->type == HRET_REQUEST_F_SUBSET
-                                         ? "expected a non-empty subset name"
+                                         ? "expected " HRET_DATASET_PART_RULE
                                          : "expected a metric name");
         }
         hret_strlist_push(out, hret_xstrdup(s));
@@ -180,6 +187,7 @@ static enum hret_result get_field(struct hret_request_ctx *c, const cJSON *v,
     switch (f->type) {
     case HRET_REQUEST_F_ID:
     case HRET_REQUEST_F_NAME:
+    case HRET_REQUEST_F_PART:
     case HRET_REQUEST_F_LABEL:
     case HRET_REQUEST_F_DIR:
         return get_string(c, v, f->type, (char **)dst);

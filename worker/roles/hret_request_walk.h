@@ -16,12 +16,13 @@
 enum hret_request_ftype {
     HRET_REQUEST_F_ID,      /* char *, [A-Za-z0-9][A-Za-z0-9._:-]{0,127} */
     HRET_REQUEST_F_NAME,    /* char *, [A-Za-z0-9_][A-Za-z0-9_.:/@+-]{0,127} */
+    HRET_REQUEST_F_PART,    /* char *, one path component: hret_dataset_part_ok */
     HRET_REQUEST_F_LABEL,   /* char *, 1..256 bytes */
     HRET_REQUEST_F_DIR,     /* char *, relative path without ".." */
     HRET_REQUEST_F_INT,     /* long long in [min, max] */
     HRET_REQUEST_F_NUM,     /* double in [min, max] */
     HRET_REQUEST_F_OBJECT,  /* const cJSON *, any object (borrowed from the document) */
-    HRET_REQUEST_F_SUBSET,  /* struct hret_strlist from a string or a list of strings */
+    HRET_REQUEST_F_SUBSET,  /* struct hret_strlist from one path component or a list of them */
     HRET_REQUEST_F_NAMES,   /* struct hret_strlist from a list of names, at most max */
     HRET_REQUEST_F_SECTION, /* an object described by sub, at the same base + offset */
     HRET_REQUEST_F_TRACK, /* int flag at offset: a boolean, or an object described by sub (flag = 1)
