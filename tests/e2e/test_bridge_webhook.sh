@@ -9,8 +9,9 @@
 # A two-model request (runs a and b, one comparison) and one hand-made run event (model b on
 # another dataset) go through the bridge. Asserted:
 #   1. each receiver got exactly the events its filters take, each accepted once; the body is the
-#      topic's value byte for byte; X-Hret-Signature verifies with Python's hmac over the raw
-#      body (absent for the unsigned receiver); X-Hret-Event and the ce-* headers are the event's;
+#      topic's value byte for byte; X-Hret-Signature verifies with Python's hmac over
+#      "<X-Hret-Timestamp>.<X-Hret-Delivery>.<raw body>", the timestamp within minutes of now
+#      (absent for the unsigned receiver); X-Hret-Event and the ce-* headers are the event's;
 #      X-Hret-Delivery is the same on every attempt of one (event, receiver), differs across
 #      receivers and equals the documented sha256("<ce_id>\n<sink>")[:32];
 #   2. the 503s were retried (hret_call, then the loop's backoff) and "all" still got the
@@ -99,7 +100,7 @@ grep -Eq 'stats: delivered=3 skipped=0 retried=[1-9][0-9]* dead_lettered=1' "$wo
   fail "stats line: $(grep stats: "$work/bridge1.log")"
 
 python3 - "$work" "$HOOK_SECRET" <<'PY' || fail "the receivers' requests are wrong"
-import collections, hashlib, hmac, json, sys
+import collections, hashlib, hmac, json, sys, time
 work, secret = sys.argv[1], sys.argv[2].encode()
 events = {}
 for line in open(f"{work}/events.tsv", encoding="utf-8"):
@@ -122,8 +123,14 @@ for r in reqs:
     if name == "onlyb" or name == "bad":
         assert "x-hret-signature" not in h, h
     else:
-        mac = "sha256=" + hmac.new(secret, r["body"].encode(), hashlib.sha256).hexdigest()
+        # "<timestamp>.<delivery id>.<body>": a replayed body under another id or time fails
+        ts = h["x-hret-timestamp"]
+        assert ts.isdigit() and abs(int(ts) - time.time()) < 600, (name, "timestamp", ts)
+        signed = f"{ts}.{h['x-hret-delivery']}.".encode() + r["body"].encode()
+        mac = "sha256=" + hmac.new(secret, signed, hashlib.sha256).hexdigest()
         assert hmac.compare_digest(h["x-hret-signature"], mac), (name, "signature")
+        body_only = "sha256=" + hmac.new(secret, r["body"].encode(), hashlib.sha256).hexdigest()
+        assert h["x-hret-signature"] != body_only, (name, "the body-only scheme")
     got[name].append((ce_id, r["status"], h["x-hret-delivery"]))
 typ = lambda i: events[i][0]["ce_type"]
 body = lambda i: json.loads(events[i][1])

@@ -129,7 +129,7 @@ printf '%s\n' "request:max_drop warning true true" "request:min_accuracy warning
   cmp -s - "$work/alerts2.txt" || fail "alert rows after the degraded run: $(cat "$work/alerts2.txt")"
 stack_events "$alert_topic" 2 >"$work/topic2.jsonl"
 python3 - "$work" <<'PY' || fail "degraded run: $(cat "$work/topic2.jsonl")"
-import hashlib, hmac, json, os, sys
+import hashlib, hmac, json, os, sys, time
 work = sys.argv[1]
 events = {e["rule"]: e for e in map(json.loads, open(f"{work}/topic2.jsonl"))}
 assert set(events) == {"request:min_accuracy", "request:max_drop"}, events.keys()
@@ -154,7 +154,10 @@ for r in by["/slack"]:
 secret = os.environ["MON_SECRET"].encode()
 for r in by["/hook"]:
     h = r["headers"]
-    want = "sha256=" + hmac.new(secret, r["body"].encode(), hashlib.sha256).hexdigest()
+    ts = h["x-hret-timestamp"]  # signed with the delivery id: no replay under another id/time
+    assert ts.isdigit() and abs(int(ts) - time.time()) < 600, h
+    signed = f"{ts}.{h['x-hret-delivery']}.".encode() + r["body"].encode()
+    want = "sha256=" + hmac.new(secret, signed, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(h["x-hret-signature"], want), (h, want)
     assert h["x-hret-event"] == "hret.alert.raised.v1"
     body = json.loads(r["body"])
