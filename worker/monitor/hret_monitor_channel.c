@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hret_call.h"
 #include "hret_json.h"
@@ -166,8 +167,9 @@ enum hret_result hret_monitor_channels_send(struct hret_monitor_channels *c,
     }
     const char *routing_key = env_secret(ch->routing_key_env);
     char *body = hret_monitor_channel_body(ch->kind, n->action, n->payload, routing_key);
-    char sig[HRET_WEBHOOK_SIGNATURE_LINE] = "", delivery[200] = "", event[80] = "";
-    const char *headers[4] = {NULL};
+    struct hret_webhook_sig sig;
+    char delivery[200] = "", event[80] = "";
+    const char *headers[5] = {NULL};
     if (ch->kind == HRET_CHANNEL_WEBHOOK) {
         snprintf(delivery, sizeof delivery, "%s: %s", HRET_WEBHOOK_DELIVERY, n->notice_id);
         snprintf(event, sizeof event, "%s: %s", HRET_WEBHOOK_EVENT,
@@ -175,11 +177,11 @@ enum hret_result hret_monitor_channels_send(struct hret_monitor_channels *c,
                                                    : HRET_MONITOR_RAISED_TYPE);
         headers[0] = delivery;
         headers[1] = event;
-        const char *secret = env_secret(ch->secret_env);
-        if (secret != NULL) { /* the one signature convention (hret_webhook.h) */
-            hret_webhook_signature_line(secret, strlen(secret), body, strlen(body), sig);
-            headers[2] = sig;
-        }
+        const char *secret = env_secret(ch->secret_env); /* the one convention: hret_webhook.h */
+        hret_webhook_sign(secret, secret ? strlen(secret) : 0, (long long)time(NULL), n->notice_id,
+                          body, strlen(body), &sig);
+        headers[2] = sig.timestamp;
+        headers[3] = secret != NULL ? sig.signature : NULL;
     }
     struct hret_call_request req = {
         .method = "POST",

@@ -1,8 +1,9 @@
 /* The webhook sink (the seed's add_mlops_integration): every result event is POSTed, exactly as
  * it travelled on the topic, to each webhooks: entry whose filters match (event types, datasets,
  * models; empty = all). The request is a CloudEvents HTTP binary-mode message (ce-* headers, the
- * data as body) signed the hret way (hret_webhook.h): X-Hret-Signature over the exact body with
- * the secret from secret_env, X-Hret-Delivery stable per (event, receiver), X-Hret-Event.
+ * data as body) signed the hret way (hret_webhook.h): X-Hret-Signature over the timestamp, the
+ * delivery id and the exact body with the secret from secret_env, X-Hret-Timestamp,
+ * X-Hret-Delivery stable per (event, receiver), X-Hret-Event.
  *
  * Idempotent per receiver: bridge_state ("webhook:<name or index>", subject) records the last
  * event delivered, where subject is the run id (comparison id, else request id): a redelivered
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hret_call.h"
 #include "hret_hash.h"
@@ -177,7 +179,7 @@ static enum hret_result post(struct receiver *x, const struct hret_role_event *e
 {
     const char *body = ev->msg->payload;
     size_t len = ev->msg->len;
-    char sig[HRET_WEBHOOK_SIGNATURE_LINE];
+    struct hret_webhook_sig sig;
     char h_delivery[96], h_event[192], h_id[96], h_source[300], h_type[160], h_time[64];
     snprintf(h_delivery, sizeof h_delivery, "%s: %s", HRET_WEBHOOK_DELIVERY, delivery);
     snprintf(h_event, sizeof h_event, "%s: %s", HRET_WEBHOOK_EVENT, ev->ce.type);
@@ -185,11 +187,11 @@ static enum hret_result post(struct receiver *x, const struct hret_role_event *e
     snprintf(h_source, sizeof h_source, "ce-source: %s", ev->ce.source);
     snprintf(h_type, sizeof h_type, "ce-type: %s", ev->ce.type);
     snprintf(h_time, sizeof h_time, "ce-time: %s", ev->ce.time);
+    hret_webhook_sign(x->secret, x->secret_len, (long long)time(NULL), delivery, body, len, &sig);
     const char *headers[10] = {h_delivery, h_event, "ce-specversion: 1.0", h_id, h_source,
-                               h_type,     h_time};
+                               h_type,     h_time,  sig.timestamp};
     if (x->secret != NULL) {
-        hret_webhook_signature_line(x->secret, x->secret_len, body, len, sig);
-        headers[7] = sig;
+        headers[8] = sig.signature;
     }
     struct hret_call_request req = {
         .method = "POST",
