@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config git curl ca-certificates python3 python3-venv
   librdkafka-dev libcurl4-openssl-dev libcjson-dev libyaml-dev libpq-dev libmicrohttpd-dev
   libcmocka-dev libssl-dev clang-format
+  libsnappy-dev zlib1g-dev libzstd-dev  # Parquet codecs (worker/datasets/hret_parquet*.c)
   postgresql                  # throwaway clusters for the tests (deploy/local/pg.sh)
   python3-jsonschema          # event schema checks in the test suite
   python3-scipy python3-statsmodels   # statistics checked against SciPy in the test suite

@@ -9,7 +9,12 @@
  * Every value is text: CSV fields as written (an empty field is ""), JSON strings as they are and
  * other JSON values as their compact JSON text (1 -> "1", true -> "true", [..] -> "[..]"); JSON
  * null and absent keys are NULL. The file is held in one buffer that the cells point into, so a
- * table costs its file size plus one offset per cell. Parquet (and Excel) is not read. */
+ * table costs its file size plus one offset per cell.
+ *
+ * Parquet (hret_parquet.h) is read row group by row group into the same cells: values as text
+ * (integers in decimal, floats as Python's repr, booleans True/False, lists of strings as JSON
+ * arrays), nulls NULL; the "line" of a row is its 1-based position in the file. Excel is not
+ * read. */
 #ifndef HRET_TABLE_H
 #define HRET_TABLE_H
 
@@ -19,11 +24,12 @@
 #include "hret_err.h"
 
 enum hret_table_format {
-    HRET_TABLE_AUTO, /* by extension: .csv .tsv .json .jsonl (case-insensitive) */
+    HRET_TABLE_AUTO, /* by extension: .csv .tsv .json .jsonl .parquet (case-insensitive) */
     HRET_TABLE_CSV,
     HRET_TABLE_TSV,
     HRET_TABLE_JSON,
     HRET_TABLE_JSONL,
+    HRET_TABLE_PARQUET,
 };
 
 #define HRET_TABLE_MAX_BYTES ((size_t)2 << 30) /* files past 2 GiB are refused */
@@ -34,16 +40,16 @@ struct hret_table;
  * "x.jsonl:7: invalid JSON". Caller owns *out (hret_table_destroy). */
 enum hret_result hret_table_read(const char *path, enum hret_table_format fmt,
                                  struct hret_table **out, struct hret_err *err);
-/* The same from len bytes of text (copied); name (borrowed) labels errors and must give the
- * format when fmt is AUTO. Caller owns *out. */
+/* The same from len bytes of text (copied; binary for Parquet); name (borrowed) labels errors and
+ * must give the format when fmt is AUTO. Caller owns *out. */
 enum hret_result hret_table_parse(const char *name, const char *text, size_t len,
                                   enum hret_table_format fmt, struct hret_table **out,
                                   struct hret_err *err);
 void hret_table_destroy(struct hret_table *t);
 
-/* HRET_TABLE_AUTO when the extension is none of the four. */
+/* HRET_TABLE_AUTO when the extension is none of the five. */
 enum hret_table_format hret_table_format_of(const char *path);
-/* "csv", "tsv", "json", "jsonl" -> the format; false otherwise. */
+/* "csv", "tsv", "json", "jsonl", "parquet" -> the format; false otherwise. */
 bool hret_table_format_parse(const char *name, enum hret_table_format *out);
 
 size_t hret_table_rows(const struct hret_table *t);
