@@ -160,12 +160,16 @@ static void test_formats(void **state)
     assert_int_equal(hret_table_format_of("x.tsv"), HRET_TABLE_TSV);
     assert_int_equal(hret_table_format_of("x.jsonl"), HRET_TABLE_JSONL);
     assert_int_equal(hret_table_format_of("x.json"), HRET_TABLE_JSON);
-    assert_int_equal(hret_table_format_of("x.parquet"), HRET_TABLE_AUTO);
+    assert_int_equal(hret_table_format_of("x.parquet"), HRET_TABLE_PARQUET);
     assert_int_equal(hret_table_format_of("dir.v1/file"), HRET_TABLE_AUTO);
     assert_true(hret_table_format_parse("JSONL", &f));
     assert_int_equal(f, HRET_TABLE_JSONL);
-    assert_false(hret_table_format_parse("parquet", &f));
-    parse_fails("x.parquet", "PAR1", "unknown file type");
+    assert_true(hret_table_format_parse("parquet", &f));
+    assert_int_equal(f, HRET_TABLE_PARQUET);
+    assert_false(hret_table_format_parse("xlsx", &f));
+    parse_fails("x.parquet", "PAR1", "x.parquet: too short for a Parquet file");
+    parse_fails("x.parquet", "PAR1 not really a parquet file", "not a Parquet file");
+    parse_fails("x.xlsx", "PK", "unknown file type");
 }
 
 static void test_read_file(void **state)

@@ -429,9 +429,9 @@ def main():
     error_case("error_unknown_subset", "a subset KMMLU does not have",
                {"name": "kmmlu", "data_dir": kdir, "subsets": ["Astrology"]}, "config",
                ["unknown subset 'Astrology'", "valid: Accounting, Agricultural-Sciences"])
-    error_case("error_parquet_only", "only a Parquet file where the CSV should be",
+    error_case("error_parquet_only", "a .parquet data file that is not Parquet",
                {"name": "kmmlu", "data_dir": f"{DS}/broken/kmmlu_parquet", "subsets": ["Accounting"]},
-               "invalid", ["Accounting-test.parquet", "Parquet is not supported"])
+               "invalid", ["Accounting-test.parquet", "not a Parquet file"])
     error_case("error_bad_jsonl_line", "generic JSONL with a broken third line",
                {"name": "generic", "data_dir": f"{DS}/generic/bad_line.jsonl"}, "invalid",
                ["bad_line.jsonl:3: invalid JSON"])
