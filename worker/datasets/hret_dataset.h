@@ -1,7 +1,7 @@
 /* Benchmark datasets from local files, rendered into prompts exactly as HRET renders them
  * (reference/hret.md §1.3-§1.6, §2): one loader per dataset in a const registry, reading the
  * directory that `huggingface-cli download --repo-type dataset REPO --local-dir DIR` leaves
- * (CSV, TSV, JSON or JSONL; Parquet must be exported first), plus a generic file loader.
+ * (CSV, TSV, JSON, JSONL or Parquet, as the hub serves it), plus a generic file loader.
  *
  * Order of operations, for a selection of N rows (every requested subset, in list order):
  *   1. load and render every row of `split` (ids "<subset>/<split>/<row>", row 0-based);

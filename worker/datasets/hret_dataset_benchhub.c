@@ -3,8 +3,8 @@
  *
  * Layouts accepted under data_dir (a download of the Ko or En repository), per split, first
  * match wins: <split>.csv, data/<split>.csv, data/<split>-*.csv, <split>-*.csv,
- * default/<split>.csv, default/<split>-*.csv, and the same with .tsv, .jsonl or .json. The hub
- * has a train split only: ask for split "train" (HRET's runner asks for "test").
+ * default/<split>.csv, default/<split>-*.csv, and the same with .tsv, .jsonl, .json or .parquet.
+ * The hub has a train split only: ask for split "train" (HRET's runner asks for "test").
  *
  * params: language ("ko" default, or "en": recorded in metadata); problem_types, task_types,
  * target_types, subject_types, benchmark_names (a string or a list: a row passes when, for every

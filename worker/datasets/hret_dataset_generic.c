@@ -1,8 +1,8 @@
 /* Generic local file, HRET's generic_file (datasets/dataset_loader.py, reference/hret.md §2.1).
  *
- * data_dir is the file itself: .csv, .tsv, .jsonl or .json (a JSON array of objects), or any
- * name with params.format = "csv" | "tsv" | "jsonl" | "json". Excel and Parquet are not read:
- * export them to CSV or JSONL. There are no subsets and the split is only a label.
+ * data_dir is the file itself: .csv, .tsv, .jsonl, .json (a JSON array of objects) or .parquet,
+ * or any name with params.format = "csv" | "tsv" | "jsonl" | "json" | "parquet". Excel is not
+ * read: export it to CSV. There are no subsets and the split is only a label.
  *
  * params: input_col (default "input"), reference_col (default "reference"), options_col
  * (optional: a JSON array, or a string split on '|'), id_col (optional: the sample id; default
@@ -49,17 +49,16 @@ static enum hret_result read_params(const struct hret_ds_load *ld, struct generi
     *fmt = format ? HRET_TABLE_AUTO : hret_table_format_of(ld->spec->data_dir);
     if (r == HRET_OK && format != NULL && !hret_table_format_parse(format, fmt)) {
         r = hret_err_set(err, HRET_E_CONFIG,
-                         "generic: params.format '%s' is not csv, tsv, jsonl or json", format);
+                         "generic: params.format '%s' is not csv, tsv, jsonl, json or parquet",
+                         format);
     }
     const char *dot = strrchr(ld->spec->data_dir, '.');
     if (r == HRET_OK && *fmt == HRET_TABLE_AUTO) {
-        bool binary = dot && (strcasecmp(dot, ".parquet") == 0 || strcasecmp(dot, ".xlsx") == 0 ||
-                              strcasecmp(dot, ".xls") == 0);
+        bool excel = dot && (strcasecmp(dot, ".xlsx") == 0 || strcasecmp(dot, ".xls") == 0);
         r = hret_err_set(err, HRET_E_CONFIG,
-                         binary ? "generic: %s: Parquet and Excel are not supported: export the "
-                                  "file to CSV or JSONL"
-                                : "generic: %s: unknown file type (use .csv, .tsv, .jsonl or "
-                                  ".json, or set params.format)",
+                         excel ? "generic: %s: Excel is not supported: export the file to CSV"
+                               : "generic: %s: unknown file type (use .csv, .tsv, .jsonl, .json "
+                                 "or .parquet, or set params.format)",
                          ld->spec->data_dir);
     }
     return r;

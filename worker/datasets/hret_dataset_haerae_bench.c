@@ -3,10 +3,10 @@
  *
  * Layouts accepted under data_dir, per (subset, split), first match wins:
  *   <subset>/<split>.csv             one directory per config
- *   <subset>/<split>-*.csv           shards, as `push_to_hub` writes them (export from Parquet)
+ *   <subset>/<split>-*.csv           shards, as `push_to_hub` writes them (Parquet)
  *   data/<subset>-<split>.csv
  *   data/<subset>/<split>-*.csv
- * and the same with .tsv, .jsonl or .json.
+ * and the same with .tsv, .jsonl, .json or .parquet.
  *
  * Columns: query (the question with its choices embedded), answer (already "(A)"-style).
  * Rendering: query with every "### 정답" removed, then str.strip(), placed after the instruction

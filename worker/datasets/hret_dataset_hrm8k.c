@@ -4,7 +4,7 @@
  *   HRM8K/<file>_<split>.csv         as on the hub, where <file> is gsm8k, ksm, math_do,
  *                                    mmmlu, omni-math_do for GSM8K, KSM, MATH, MMMLU, OMNI_MATH
  *   <subset>/<split>.csv, <subset>/<split>-*.csv, data/<subset>-<split>.csv
- * and the same with .tsv, .jsonl or .json. The hub has only a test split.
+ * and the same with .tsv, .jsonl, .json or .parquet. The hub has only a test split.
  *
  * Columns: question, answer. Rendering: the template is filled with the stripped question and
  * the result is stripped again; reference = str(answer).strip(); no options (math_match). */

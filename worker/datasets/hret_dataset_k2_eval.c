@@ -4,7 +4,7 @@
  * Layouts accepted under data_dir, per (subset, split), first match wins:
  *   <subset>/<split>.csv, <subset>/<split>-*.csv, data/<subset>-<split>.csv,
  *   data/<split>-*.csv, <split>.csv
- * and the same with .tsv, .jsonl or .json.
+ * and the same with .tsv, .jsonl, .json or .parquet.
  *
  * Columns: instruction, subject, ability. input = instruction.strip(); reference = "";
  * metadata = {subject, ability} (stripped; HRET puts them at the top level of the sample).

@@ -6,8 +6,8 @@
  *                                    data/korean-history-test.csv and data/math-test.csv
  *   <Subset>/<split>.csv             one directory per config
  *   <Subset>/<split>-*.csv           shards (e.g. test-00000-of-00001.jsonl)
- * and the same with .tsv, .jsonl or .json. Splits are train, dev (5 rows per subset: the classic
- * few-shot source) and test.
+ * and the same with .tsv, .jsonl, .json or .parquet. Splits are train, dev (5 rows per subset: the
+ * classic few-shot source) and test.
  *
  * Columns: question, A, B, C, D, answer (1-based). Category and Human Accuracy are not used and,
  * as in HRET, no metadata is kept. Rendering:

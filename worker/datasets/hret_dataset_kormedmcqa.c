@@ -1,10 +1,10 @@
 /* KorMedMCQA (sean0042/KorMedMCQA), HRET's datasets/kormedqa.py (reference/hret.md §2.1, §2.7).
  *
  * Layouts accepted under data_dir, per (subset, split), first match wins:
- *   <subset>/<split>-*.csv           the hub's current layout (shards; export from Parquet)
+ *   <subset>/<split>-*.csv           the hub's current layout (Parquet shards)
  *   <subset>/<split>.csv
  *   data/<subset>-<split>.csv        the hub's older CSV layout (no dentist there)
- * and the same with .tsv, .jsonl or .json. Splits: train, dev, test, fewshot.
+ * and the same with .tsv, .jsonl, .json or .parquet. Splits: train, dev, test, fewshot.
  * As in HRET, a default subset with no file is skipped with a warning (older downloads lack
  * dentist), unless no subset has one; a subset named explicitly must exist.
  *

@@ -3,7 +3,7 @@
  *
  * Layouts accepted under data_dir, per subset, first match wins:
  *   <subset>/test.csv, <subset>/test-*.csv, data/<subset>-test.csv, data/<subset>/test-*.csv
- * and the same with .tsv, .jsonl or .json.
+ * and the same with .tsv, .jsonl, .json or .parquet.
  *
  *   subset           prediction column          reference column       extra metadata
  *   Pairwise         chosen_response            winner                 model_response_b =

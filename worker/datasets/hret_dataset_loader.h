@@ -63,8 +63,8 @@ typedef enum hret_result (*hret_ds_row_fn)(struct hret_ds_load *ld, const struct
 /* Finds the files of (subset, split) under spec->data_dir by trying each pattern of stems in
  * order, and calls fn for every row of every file. A pattern is a path relative to data_dir
  * without extension, where {subset}, {lower} (the subset lower-cased), {split} and {key} (the
- * loader's own name for the file) are substituted; the extensions .csv .tsv .jsonl .json are
- * tried in that order. A pattern ending in '*' matches shards ("{subset}/{split}-*" matches
+ * loader's own name for the file) are substituted; the extensions .csv .tsv .jsonl .json .parquet
+ * are tried in that order. A pattern ending in '*' matches shards ("{subset}/{split}-*" matches
  * test-00000-of-00002.jsonl and so on, read in name order). Every name in required (NULL-ended)
  * must be a column; the error names the file, the column and the expected columns. */
 enum hret_result hret_ds_read_rows(struct hret_ds_load *ld, const char *subset, const char *key,

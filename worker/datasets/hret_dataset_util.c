@@ -15,7 +15,7 @@
 #include "hret_json.h"
 #include "hret_mem.h"
 
-static const char *const data_exts[] = {"csv", "tsv", "jsonl", "json", NULL};
+static const char *const data_exts[] = {"csv", "tsv", "jsonl", "json", "parquet", NULL};
 
 /* ---- finding files ----------------------------------------------------------------------- */
 
@@ -128,7 +128,8 @@ static void describe_stems(char *dst, size_t cap, const char *const *stems, cons
     dst[0] = '\0';
     for (; *stems != NULL && used < cap; stems++) {
         char *s = expand(*stems, subset, split, key);
-        int n = snprintf(dst + used, cap - used, "%s%s.{csv,tsv,jsonl,json}", used ? ", " : "", s);
+        int n = snprintf(dst + used, cap - used, "%s%s.{csv,tsv,jsonl,json,parquet}",
+                         used ? ", " : "", s);
         used += n > 0 ? (size_t)n : 0;
         free(s);
     }
@@ -138,21 +139,6 @@ static enum hret_result not_found(const struct hret_ds_load *ld, const char *con
                                   const char *subset, const char *key, struct hret_err *err)
 {
     const char *dir = ld->spec->data_dir;
-    for (const char *const *s = stems; *s != NULL; s++) {
-        struct hret_strlist pq = {0};
-        char *stem = expand(*s, subset, ld->split, key);
-        find_stem(dir, stem, "parquet", &pq);
-        free(stem);
-        if (pq.count > 0) {
-            hret_err_set(err, HRET_E_INVAL,
-                         "%s: found %s, but Parquet is not supported: export it to CSV or JSONL "
-                         "beside it (same name, .csv/.jsonl)",
-                         ld->loader->name, pq.items[0]);
-            hret_strlist_fini(&pq);
-            return HRET_E_INVAL;
-        }
-        hret_strlist_fini(&pq);
-    }
     char looked[320];
     describe_stems(looked, sizeof looked, stems, subset, ld->split, key);
     return hret_err_set(err, HRET_E_INVAL,
