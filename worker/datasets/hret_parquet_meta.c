@@ -88,6 +88,9 @@ static void schema_element(struct hret_thrift *t, uint8_t type, struct hret_pq_s
         }
     }
     hret_thrift_leave(t);
+    if (s->name == NULL) {
+        s->name = hret_xstrdup(""); /* the field is required; never leave it NULL */
+    }
 }
 
 static void column_meta(struct hret_thrift *t, uint8_t type, struct hret_pq_chunk *c)
@@ -217,6 +220,7 @@ enum hret_result hret_pq_meta_parse(const char *name, const uint8_t *p, size_t n
         hret_thrift_leave(&t);
     }
     if (t.bad || m->nschema == 0) {
+        hret_pq_meta_fini(m);
         return hret_err_set(err, HRET_E_INVAL, "%s: corrupt Parquet footer (file metadata)", name);
     }
     return HRET_OK;

@@ -88,7 +88,8 @@ struct hret_pq_page {
     bool is_compressed; /* v2 only (default true) */
 };
 
-/* Decodes the footer (n bytes at p, borrowed); name labels errors. Caller owns m (fini). */
+/* Decodes the footer (n bytes at p, borrowed); name labels errors. Caller owns m (fini) on
+ * success; on error m is left empty. */
 enum hret_result hret_pq_meta_parse(const char *name, const uint8_t *p, size_t n,
                                     struct hret_pq_meta *m, struct hret_err *err);
 void hret_pq_meta_fini(struct hret_pq_meta *m);

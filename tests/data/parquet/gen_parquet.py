@@ -2,6 +2,7 @@
 """Parquet files written by pyarrow for the reader's tests (tests/integration/test_parquet.c).
 
     gen_parquet.py OUT      (run with deploy/local/pyarrow.sh's venv)
+    gen_parquet.py --corpus tests/fuzz/corpus/parquet   (the fuzz seeds: small files)
 
 Writes OUT/<case>.parquet for every supported combination (format version 1.0 / 2.6, data pages
 v1 / v2, dictionary on / off, codec none / snappy / gzip / zstd) of one table holding every
@@ -21,7 +22,7 @@ import sys
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-ROWS = 53
+ROWS = 53  # --corpus: 6
 TEXTS = ["한국어 질문", "plain", "with \"quotes\", commas", "tab\there", "new\nline",
          "back\\slash", "emoji 🙂", "", "ctrl \x01\x1f end"]
 
@@ -144,7 +145,26 @@ def broken(out, manifest):
                                  "feature": "PAR1"})
 
 
+def corpus(out):
+    global ROWS
+    ROWS = 6
+    t = table()
+    os.makedirs(out, exist_ok=True)
+    for version, page, codec, dictionary in (("1.0", "1.0", "none", True),
+                                             ("2.6", "1.0", "gzip", False),
+                                             ("2.6", "2.0", "snappy", True),
+                                             ("2.6", "2.0", "zstd", False)):
+        name = f"seed_v{version}_page{page}_{codec}_{'dict' if dictionary else 'plain'}.parquet"
+        pq.write_table(t, os.path.join(out, name), version=version, data_page_version=page,
+                       compression=codec, use_dictionary=dictionary, row_group_size=4,
+                       data_page_size=64, write_batch_size=2, write_statistics=False)
+    pq.write_table(pa.table({"st": pa.array([{"a": 1}])}), os.path.join(out, "seed_struct.parquet"))
+
+
 def main():
+    if sys.argv[1] == "--corpus":
+        corpus(sys.argv[2])
+        return
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     manifest = {"tables": [], "refusals": []}
