@@ -24,20 +24,10 @@
 #include <stdint.h>
 
 #include "hret_err.h"
+#include "hret_parquet_sink.h"
 
 /* Files whose rows times columns pass this are refused before anything is allocated. */
 #define HRET_PARQUET_MAX_CELLS ((size_t)1 << 27)
-
-struct hret_parquet_sink {
-    void *ctx;
-    /* Once, before any cell: the column names (borrowed for the call) and the file's rows. */
-    enum hret_result (*begin)(void *ctx, const char *const *names, size_t ncols, size_t nrows,
-                              struct hret_err *err);
-    /* One non-null value as text: len bytes at text (borrowed for the call, NUL-free, not
-     * NUL-terminated); row < nrows, each (row, col) at most once. */
-    enum hret_result (*cell)(void *ctx, size_t row, size_t col, const char *text, size_t len,
-                             struct hret_err *err);
-};
 
 /* Reads the file at path (borrowed) into sink. Errors name the path. */
 enum hret_result hret_parquet_read(const char *path, const struct hret_parquet_sink *sink,

@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "hret_err.h"
-#include "hret_parquet.h"
 #include "hret_parquet_meta.h"
+#include "hret_parquet_sink.h"
 
 struct hret_pq_col {
     const char *name; /* borrowed from the schema */
