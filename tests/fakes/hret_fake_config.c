@@ -19,6 +19,7 @@ enum field_type {
     FIELD_LOGPROBS, /* on, off, reject */
     FIELD_STATUS,   /* 0 or an HTTP status 200..599 */
     FIELD_MODEL,    /* NAME=P, appended to the model list */
+    FIELD_HEADER,   /* NAME=VALUE, appended to the required headers */
 };
 
 struct field {
@@ -88,6 +89,11 @@ static const struct field server_fields[] = {
      "model reported by /v1/models and in responses"},
     {"fingerprint", FIELD_STRING, SERVER(fingerprint), 0, 0, "fp_fake", "FP",
      "system_fingerprint of responses"},
+    {"api-key", FIELD_STRING, SERVER(api_key), 0, 0, NULL, "KEY",
+     "model calls must carry KEY (Authorization: Bearer, x-api-key or api-key by route), else "
+     "401"},
+    {"require-header", FIELD_HEADER, 0, 0, 0, NULL, "NAME=VALUE",
+     "model calls must carry header NAME with VALUE, else 403 (repeatable, up to 8)"},
     {"log-level", FIELD_STRING, SERVER(log_level), 0, 0, "info", "LEVEL",
      "error, warn, info, debug or trace"},
 };
@@ -167,6 +173,16 @@ static bool parse_model(struct hret_fake_config *cfg, const char *s)
     return true;
 }
 
+static bool parse_header(struct hret_fake_config *cfg, const char *s)
+{
+    const char *eq = strchr(s, '=');
+    if (eq == NULL || eq == s || cfg->n_headers == HRET_FAKE_MAX_HEADERS) {
+        return false;
+    }
+    cfg->headers[cfg->n_headers++] = (struct hret_fake_header){s, (size_t)(eq - s), eq + 1};
+    return true;
+}
+
 /* Stores value into the field at base + f->offset; false when it does not parse. */
 static bool set_field(const struct field *f, void *base, const char *value)
 {
@@ -194,6 +210,8 @@ static bool set_field(const struct field *f, void *base, const char *value)
         return true;
     case FIELD_MODEL:
         return parse_model(base, value);
+    case FIELD_HEADER:
+        return parse_header(base, value);
     }
     return false;
 }
@@ -296,7 +314,10 @@ void hret_fake_config_usage(FILE *out)
     fputs("usage: fake-llm [options]\n"
           "A fake OpenAI-compatible model server for tests and benchmarks.\n"
           "Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models,\n"
-          "GET /health, GET /fake/stats, POST /fake/reset. Prints 'listening on HOST:PORT'.\n\n"
+          "GET /health, GET /fake/stats, POST /fake/reset; Anthropic's POST /v1/messages\n"
+          "(x-api-key, anthropic-version: 2023-06-01) and Azure OpenAI's POST\n"
+          "/openai/deployments/NAME/chat/completions?api-version=V (api-key).\n"
+          "Prints 'listening on HOST:PORT'.\n\n"
           "Server options:\n",
           out);
     print_fields(out, server_fields, N_SERVER, false);

@@ -42,6 +42,15 @@ struct hret_fake_model_accuracy {
     double accuracy;
 };
 
+/* --require-header NAME=VALUE; both point into argv, name not NUL-terminated. */
+struct hret_fake_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+};
+
+#define HRET_FAKE_MAX_HEADERS 8
+
 struct hret_fake_config {
     const char *host;
     long port;
@@ -52,7 +61,10 @@ struct hret_fake_config {
     const char *model_id;
     const char *fingerprint;
     const char *log_level;
+    const char *api_key; /* nullable: every model call must carry this key */
     bool help;
+    struct hret_fake_header headers[HRET_FAKE_MAX_HEADERS];
+    size_t n_headers;
     struct hret_fake_model_accuracy models[HRET_FAKE_MAX_MODELS];
     size_t n_models;
     struct hret_fake_knobs knobs;

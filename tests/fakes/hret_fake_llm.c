@@ -23,8 +23,10 @@
 #include "hret_fake_config.h"
 #include "hret_fake_decide.h"
 #include "hret_fake_delay.h"
+#include "hret_fake_dialect.h"
 #include "hret_fake_key.h"
 #include "hret_fake_reply.h"
+#include "hret_fake_route.h"
 #include "hret_fake_stats.h"
 #include "hret_json.h"
 #include "hret_log.h"
@@ -49,6 +51,7 @@ struct server {
 /* One HTTP request, owned by its connection from the first handler call to completion. */
 struct request {
     enum hret_fake_endpoint ep;
+    char deployment[128]; /* Azure route */
     bool too_large;
     bool suspended;
     struct hret_buf body;
@@ -72,43 +75,6 @@ struct header_scan {
     struct hret_err *err;
     bool accuracy_set;
 };
-
-static const struct route {
-    const char *method;
-    const char *path;
-    enum hret_fake_endpoint ep;
-} routes[] = {
-    {"POST", "/v1/chat/completions", HRET_FAKE_EP_CHAT},
-    {"POST", "/v1/completions", HRET_FAKE_EP_COMPLETIONS},
-    {"GET", "/v1/models", HRET_FAKE_EP_MODELS},
-    {"GET", "/health", HRET_FAKE_EP_HEALTH},
-    {"GET", "/fake/stats", HRET_FAKE_EP_STATS},
-    {"POST", "/fake/reset", HRET_FAKE_EP_RESET},
-};
-
-static enum hret_fake_endpoint route(const char *method, const char *url)
-{
-    bool path_known = false;
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        if (strcmp(url, routes[i].path) == 0) {
-            if (strcmp(method, routes[i].method) == 0) {
-                return routes[i].ep;
-            }
-            path_known = true;
-        }
-    }
-    return path_known ? HRET_FAKE_EP_BAD_METHOD : HRET_FAKE_EP_NOT_FOUND;
-}
-
-static bool is_counted(enum hret_fake_endpoint ep)
-{
-    return ep < HRET_FAKE_EP_STATS;
-}
-
-static bool is_model_call(enum hret_fake_endpoint ep)
-{
-    return ep == HRET_FAKE_EP_CHAT || ep == HRET_FAKE_EP_COMPLETIONS;
-}
 
 static void draw_all(uint64_t seed, uint64_t request_no, double u[DRAW_COUNT])
 {
@@ -155,11 +121,16 @@ static bool fault_reply(const struct hret_fake_knobs *k, const double u[DRAW_COU
     return true;
 }
 
-static void answer(struct server *srv, struct request *rq, const struct hret_fake_knobs *k,
-                   bool accuracy_set, uint64_t request_no)
+static void answer(struct server *srv, struct request *rq, const struct hret_fake_call *call,
+                   const struct hret_fake_knobs *k, bool accuracy_set, uint64_t request_no)
 {
     struct hret_err err = HRET_ERR_INIT;
-    cJSON *req = hret_json_parse(hret_buf_str(&rq->body), rq->body.len, BODY_MAX, &err);
+    cJSON *raw = hret_json_parse(hret_buf_str(&rq->body), rq->body.len, BODY_MAX, &err);
+    cJSON *req = raw != NULL ? hret_fake_dialect_request(call, raw, &rq->reply) : NULL;
+    cJSON_Delete(raw);
+    if (raw != NULL && req == NULL) {
+        return; /* the dialect's 400 */
+    }
     const char *model = NULL;
     if (req == NULL || hret_json_get_string(req, "model", true, &model, &err) != HRET_OK) {
         hret_err_prefix(&err, "request body");
@@ -179,10 +150,10 @@ static void answer(struct server *srv, struct request *rq, const struct hret_fak
         .request_no = request_no ^ srv->id_salt,
         .created = (long long)time(NULL),
     };
-    if (rq->ep == HRET_FAKE_EP_CHAT) {
-        hret_fake_answer_chat(&m, req, &rq->reply);
-    } else {
+    if (rq->ep == HRET_FAKE_EP_COMPLETIONS) {
         hret_fake_answer_completions(&m, req, &rq->reply);
+    } else {
+        hret_fake_answer_chat(&m, req, &rq->reply);
     }
     cJSON_Delete(req);
 }
@@ -222,13 +193,21 @@ static long model_call(struct server *srv, struct MHD_Connection *conn, struct r
                               "request body exceeds 4 MiB");
         return 0;
     }
+    struct hret_fake_call call =
+        hret_fake_route_call(conn, rq->ep, rq->deployment, srv->cfg->api_key);
+    if (!hret_fake_dialect_check(&call, &rq->reply) ||
+        !hret_fake_route_headers(srv->cfg, conn, &rq->reply)) {
+        hret_fake_dialect_reply(call.dialect, &rq->reply);
+        return 0;
+    }
     uint64_t request_no = atomic_fetch_add(&srv->next_request, 1);
     double u[DRAW_COUNT];
     draw_all(k.seed, request_no, u);
     if (!fault_reply(&k, u, &rq->reply)) {
-        answer(srv, rq, &k, scan.accuracy_set, request_no);
-        corrupt(srv, &k, u, &rq->reply);
+        answer(srv, rq, &call, &k, scan.accuracy_set, request_no);
     }
+    hret_fake_dialect_reply(call.dialect, &rq->reply);
+    corrupt(srv, &k, u, &rq->reply); /* answers only */
     if (u[DRAW_HANG] < k.rate_hang) {
         hret_fake_stats_event(&srv->stats, HRET_FAKE_EV_HANG);
         return k.hang_ms;
@@ -297,7 +276,7 @@ static enum MHD_Result queue_reply(struct server *srv, struct MHD_Connection *co
         snprintf(value, sizeof value, "%ld", r->retry_after_s * 1000);
         MHD_add_response_header(resp, "retry-after-ms", value);
     }
-    if (is_counted(rq->ep)) {
+    if (hret_fake_route_counted(rq->ep)) {
         hret_fake_stats_status(&srv->stats, r->status);
     }
     enum MHD_Result ret = MHD_queue_response(conn, r->status, resp);
@@ -309,11 +288,11 @@ static enum MHD_Result first_call(struct server *srv, struct MHD_Connection *con
                                   const char *method, const char *url, void **con_cls)
 {
     struct request *rq = hret_xcalloc(1, sizeof *rq);
-    rq->ep = route(method, url);
+    rq->ep = hret_fake_route(method, url, rq->deployment, sizeof rq->deployment);
     hret_buf_init(&rq->body, BODY_MAX);
     hret_fake_reply_init(&rq->reply);
     *con_cls = rq;
-    if (is_counted(rq->ep)) {
+    if (hret_fake_route_counted(rq->ep)) {
         hret_fake_stats_begin(&srv->stats, rq->ep);
     }
     const char *cl =
@@ -357,7 +336,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     long delay_ms = 0;
-    if (is_model_call(rq->ep)) {
+    if (hret_fake_route_model_call(rq->ep)) {
         delay_ms = model_call(srv, conn, rq);
     } else {
         control_reply(srv, rq);
@@ -383,7 +362,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (rq->suspended) {
         (void)hret_fake_delay_resumed(srv->delay);
     }
-    if (is_counted(rq->ep)) {
+    if (hret_fake_route_counted(rq->ep)) {
         hret_fake_stats_end(&srv->stats);
     }
     hret_buf_fini(&rq->body);

@@ -3,8 +3,16 @@
 #include <stdio.h>
 
 static const char *const endpoint_names[HRET_FAKE_EP_COUNT] = {
-    "chat_completions", "completions", "models", "health",
-    "not_found",        "bad_method",  "stats",  "reset",
+    "chat_completions",
+    "completions",
+    "messages",
+    "azure_chat_completions",
+    "models",
+    "health",
+    "not_found",
+    "bad_method",
+    "stats",
+    "reset",
 };
 
 static const char *const event_names[HRET_FAKE_EV_COUNT] = {

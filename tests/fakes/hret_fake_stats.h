@@ -11,6 +11,8 @@
 enum hret_fake_endpoint {
     HRET_FAKE_EP_CHAT,
     HRET_FAKE_EP_COMPLETIONS,
+    HRET_FAKE_EP_MESSAGES,   /* Anthropic */
+    HRET_FAKE_EP_AZURE_CHAT, /* Azure OpenAI's deployment route */
     HRET_FAKE_EP_MODELS,
     HRET_FAKE_EP_HEALTH,
     HRET_FAKE_EP_NOT_FOUND,
