@@ -52,7 +52,9 @@ struct bucket {
 
 struct pool {
     struct hret_http_limits lim; /* its strings point to the owned copies below */
-    char *name, *api_key_env, *api_key_file, *api_key_user;
+    char *name, *api_key_env, *api_key_file, *api_key_user, *api_key_header;
+    struct hret_strlist lines;                     /* fixed and plain headers, "Name: value" */
+    struct hret_strlist secret_names, secret_envs; /* headers_env */
     struct job *head, *tail;
     double limit;       /* effective in-flight limit, lowered after 429s */
     double pause_until; /* no new sends before this (after a 429) */
@@ -322,6 +324,10 @@ void hret_http_destroy(struct hret_http *h)
         free(pl->api_key_env);
         free(pl->api_key_file);
         free(pl->api_key_user);
+        free(pl->api_key_header);
+        hret_strlist_fini(&pl->lines);
+        hret_strlist_fini(&pl->secret_names);
+        hret_strlist_fini(&pl->secret_envs);
     }
     for (size_t i = 0; i < h->nidle; i++) {
         curl_easy_cleanup(h->idle[i]);
@@ -333,6 +339,24 @@ void hret_http_destroy(struct hret_http *h)
     close(h->epfd);
     free(h->fds);
     free(h);
+}
+
+/* The pool's own copies of the header lists; the limits' pointers to them are cleared. */
+static void copy_headers(struct pool *p, const struct hret_http_limits *limits)
+{
+    for (const char *const *l = limits->fixed_headers; l != NULL && *l != NULL; l++) {
+        hret_strlist_push(&p->lines, hret_xstrdup(*l));
+    }
+    for (size_t i = 0; limits->headers != NULL && i < limits->headers->count; i++) {
+        hret_strlist_push(&p->lines, hret_xasprintf("%s: %s", limits->headers->keys[i],
+                                                    limits->headers->values[i]));
+    }
+    for (size_t i = 0; limits->headers_env != NULL && i < limits->headers_env->count; i++) {
+        hret_strlist_push(&p->secret_names, hret_xstrdup(limits->headers_env->keys[i]));
+        hret_strlist_push(&p->secret_envs, hret_xstrdup(limits->headers_env->values[i]));
+    }
+    p->lim.fixed_headers = NULL;
+    p->lim.headers = p->lim.headers_env = NULL;
 }
 
 int hret_http_add_pool(struct hret_http *h, const struct hret_http_limits *limits,
@@ -358,6 +382,8 @@ int hret_http_add_pool(struct hret_http *h, const struct hret_http_limits *limit
     p->lim.api_key_env = p->api_key_env = hret_xstrdup(limits->api_key_env);
     p->lim.api_key_file = p->api_key_file = hret_xstrdup(limits->api_key_file);
     p->lim.api_key_user = p->api_key_user = hret_xstrdup(limits->api_key_user);
+    p->lim.api_key_header = p->api_key_header = hret_xstrdup(limits->api_key_header);
+    copy_headers(p, limits);
     p->limit = (double)limits->max_inflight;
     double now = hret_http_now_ms();
     bucket_init(&p->rpm, limits->rpm, now);
@@ -444,8 +470,23 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
     return len;
 }
 
-/* The Authorization header from the secret reference, or an error naming the reference (never
- * the value). */
+/* Appends "name: value" (value len bytes) through a buffer that is zeroed afterwards. */
+static void append_secret(struct curl_slist **headers, const char *name, const char *value,
+                          size_t len)
+{
+    size_t n = strlen(name);
+    char *line = hret_xmalloc(n + 2 + len + 1);
+    memcpy(line, name, n);
+    memcpy(line + n, ": ", 2);
+    memcpy(line + n + 2, value, len);
+    line[n + 2 + len] = '\0';
+    *headers = curl_slist_append(*headers, line);
+    memset(line, 0, n + 2 + len);
+    free(line);
+}
+
+/* The key header (Authorization, or the provider's) from the secret reference, or an error
+ * naming the reference (never the value). */
 static enum hret_result auth_header(const struct pool *p, struct curl_slist **headers,
                                     struct hret_err *err)
 {
@@ -478,7 +519,9 @@ static enum hret_result auth_header(const struct pool *p, struct curl_slist **he
     static const char bearer[] = "Authorization: Bearer ";
     static const char basic[] = "Authorization: Basic ";
     char line[sizeof basic + 4 * ((BASIC_USER_MAX_BYTES + SECRET_MAX_BYTES + 2) / 3) + 1];
-    if (p->lim.api_key_user == NULL) {
+    if (p->lim.api_key_header != NULL) {
+        append_secret(headers, p->lim.api_key_header, secret, len);
+    } else if (p->lim.api_key_user == NULL) {
         memcpy(line, bearer, sizeof bearer - 1);
         memcpy(line + sizeof bearer - 1, secret, len);
         line[sizeof bearer - 1 + len] = '\0';
@@ -492,9 +535,28 @@ static enum hret_result auth_header(const struct pool *p, struct curl_slist **he
                         n + (int)len);
         memset(plain, 0, sizeof plain);
     }
-    *headers = curl_slist_append(*headers, line);
+    if (p->lim.api_key_header == NULL) {
+        *headers = curl_slist_append(*headers, line);
+    }
     memset(secret, 0, sizeof secret);
     memset(line, 0, sizeof line);
+    return *headers != NULL ? HRET_OK : hret_err_set(err, HRET_E_FATAL, "out of memory");
+}
+
+/* The headers_env headers, or an error naming the variable (never a value). */
+static enum hret_result secret_headers(const struct pool *p, struct curl_slist **headers,
+                                       struct hret_err *err)
+{
+    for (size_t i = 0; i < p->secret_names.count && *headers != NULL; i++) {
+        const char *v = getenv(p->secret_envs.items[i]);
+        if (v == NULL || *v == '\0') {
+            return hret_err_set(err, HRET_E_CONFIG,
+                                "%s: environment variable %s (headers_env.%s) is not set",
+                                p->lim.name, p->secret_envs.items[i], p->secret_names.items[i]);
+        }
+        size_t len = strlen(v) < SECRET_MAX_BYTES ? strlen(v) : SECRET_MAX_BYTES;
+        append_secret(headers, p->secret_names.items[i], v, len);
+    }
     return *headers != NULL ? HRET_OK : hret_err_set(err, HRET_E_FATAL, "out of memory");
 }
 
@@ -554,11 +616,15 @@ static void send_job(struct hret_http *h, struct job *j)
     j->headers = curl_slist_append(NULL, j->content_type_header ? j->content_type_header
                                                                 : "Content-Type: application/json");
     j->headers = curl_slist_append(j->headers, "Expect:");
+    for (size_t i = 0; i < p->lines.count && j->headers != NULL; i++) {
+        j->headers = curl_slist_append(j->headers, p->lines.items[i]);
+    }
     for (size_t i = 0; i < j->extra_headers.count && j->headers != NULL; i++) {
         j->headers = curl_slist_append(j->headers, j->extra_headers.items[i]);
     }
     CURL *e = h->nidle > 0 ? h->idle[--h->nidle] : curl_easy_init();
-    if (e == NULL || j->headers == NULL || auth_header(p, &j->headers, &err) != HRET_OK) {
+    if (e == NULL || j->headers == NULL || auth_header(p, &j->headers, &err) != HRET_OK ||
+        secret_headers(p, &j->headers, &err) != HRET_OK) {
         j->easy = e; /* back to the idle list in finish */
         free_headers(j);
         deliver(j, err.code ? err.code : HRET_E_FATAL, 0, err.code ? err.msg : "no handle");

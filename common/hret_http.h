@@ -8,9 +8,10 @@
  *   in-flight limit, which then grows back by one per success.
  * - 400, 401, 403, 404, 422, other 4xx and 429 `insufficient_quota` are permanent.
  * - Timeouts count from when a request is sent, never from when it was queued.
- * - The Authorization header (Bearer, or Basic with a user) is built from the pool's secret
- *   reference at send time and freed (zeroed) when the transfer ends; it never reaches logs or
- *   errors.
+ * - The Authorization header (Bearer, or Basic with a user; or the provider's own key header)
+ *   and the secret headers_env are built from the pool's secret references at send time and
+ *   freed (zeroed) when the transfer ends; they never reach logs or errors. A reference that
+ *   does not resolve fails the request before anything is sent.
  *
  * Single-threaded: the caller drives it with hret_http_run. Completions are called from there. */
 #ifndef HRET_HTTP_H
@@ -19,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hret_cfg.h"
 #include "hret_err.h"
 
 struct hret_http;
@@ -30,12 +32,17 @@ struct hret_http_limits {
     long tpm;          /* tokens per minute, 0 = unlimited */
     long timeout_ms;   /* per attempt, from send */
     long connect_timeout_ms;
-    int max_retries;           /* retry budget per request */
-    long retry_after_cap_ms;   /* longer Retry-After values fall back to backoff */
-    size_t max_response_bytes; /* body cap */
-    const char *api_key_env;   /* secret reference: environment variable name, or NULL */
-    const char *api_key_file;  /* secret reference: file path, or NULL */
-    const char *api_key_user;  /* NULL: "Bearer <key>"; else "Basic base64(<user>:<key>)" */
+    int max_retries;                   /* retry budget per request */
+    long retry_after_cap_ms;           /* longer Retry-After values fall back to backoff */
+    size_t max_response_bytes;         /* body cap */
+    const char *api_key_env;           /* secret reference: environment variable name, or NULL */
+    const char *api_key_file;          /* secret reference: file path, or NULL */
+    const char *api_key_user;          /* NULL: "Bearer <key>"; else "Basic base64(<user>:<key>)" */
+    const char *api_key_header;        /* NULL: Authorization as above; else "<this>: <key>" */
+    const char *const *fixed_headers;  /* "Name: value" lines, NULL-terminated; may be NULL */
+    const struct hret_kvlist *headers; /* name -> value, sent as is; may be NULL */
+    const struct hret_kvlist *headers_env; /* name -> environment variable, read at send time
+                                              like api_key_env (never logged); may be NULL */
 };
 
 /* A request as a backend prepared it. Strings are borrowed for the duration of submit. */

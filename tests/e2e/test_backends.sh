@@ -14,28 +14,56 @@ export HRET_T_MODEL_KEY="HRET_TEST_SECRET_be_key_$$"
 export HRET_T_GW_TOKEN="HRET_TEST_SECRET_be_gw_$$"
 start_fake good --answer-key "$work/synth/answer_key.tsv" --accuracy 0.62 --seed 5 \
   --api-key "$HRET_T_MODEL_KEY" --require-header "X-Gateway-Team=evals" \
-  --require-header "X-Gateway-Token=$HRET_T_GW_TOKEN" --log-level debug
+  --require-header "X-Gateway-Token=$HRET_T_GW_TOKEN"
 good=$port
 start_fake overloaded --status 529 --api-key "$HRET_T_MODEL_KEY"
 overloaded=$port
-gw='headers: {X-Gateway-Team: evals}, headers_env: {X-Gateway-Token: HRET_T_GW_TOKEN}'
 cat >"$work/hret_config.yaml" <<YAML
 output_dir: $work/out
 log_level: debug
 models:
-  gateway: {base_url: "http://127.0.0.1:$good/v1", model: fake-model, api_key_env: HRET_T_MODEL_KEY,
-            system_message: "You answer Korean exam questions.", $gw}
-  claude: {backend: anthropic, base_url: "http://127.0.0.1:$good", model: claude-sonnet-4-5,
-           api_key_env: HRET_T_MODEL_KEY, max_tokens: 64,
-           system_message: "You answer Korean exam questions.", $gw}
-  azure: {backend: azure_openai, base_url: "http://127.0.0.1:$good", model: gpt-4o-prod,
-          api_version: "2024-10-21", api_key_env: HRET_T_MODEL_KEY, $gw}
-  claude_overloaded: {backend: anthropic, base_url: "http://127.0.0.1:$overloaded", model: c,
-                      api_key_env: HRET_T_MODEL_KEY, max_retries: 1}
-  no_gw_token: {backend: anthropic, base_url: "http://127.0.0.1:$good", model: c,
-                api_key_env: HRET_T_MODEL_KEY, headers_env: {X-Gateway-Token: HRET_T_UNSET_VAR}}
-  no_key: {backend: azure_openai, base_url: "http://127.0.0.1:$good", model: d,
-           api_version: "2024-10-21", api_key_env: HRET_T_UNSET_KEY}
+  gateway:
+    base_url: "http://127.0.0.1:$good/v1"
+    model: fake-model
+    api_key_env: HRET_T_MODEL_KEY
+    system_message: "You answer Korean exam questions."
+    headers: {X-Gateway-Team: evals}
+    headers_env: {X-Gateway-Token: HRET_T_GW_TOKEN}
+  claude:
+    backend: anthropic
+    base_url: "http://127.0.0.1:$good"
+    model: claude-sonnet-4-5
+    api_key_env: HRET_T_MODEL_KEY
+    max_tokens: 64
+    system_message: "You answer Korean exam questions."
+    headers: {X-Gateway-Team: evals}
+    headers_env: {X-Gateway-Token: HRET_T_GW_TOKEN}
+  azure:
+    backend: azure_openai
+    base_url: "http://127.0.0.1:$good"
+    model: gpt-4o-prod
+    api_version: "2024-10-21"
+    api_key_env: HRET_T_MODEL_KEY
+    headers: {X-Gateway-Team: evals}
+    headers_env: {X-Gateway-Token: HRET_T_GW_TOKEN}
+  claude_overloaded:
+    backend: anthropic
+    base_url: "http://127.0.0.1:$overloaded"
+    model: c
+    api_key_env: HRET_T_MODEL_KEY
+    max_retries: 1
+  no_gw_token:
+    backend: anthropic
+    base_url: "http://127.0.0.1:$good"
+    model: c
+    api_key_env: HRET_T_MODEL_KEY
+    headers_env: {X-Gateway-Token: HRET_T_UNSET_VAR}
+  no_key:
+    backend: azure_openai
+    base_url: "http://127.0.0.1:$good"
+    model: d
+    api_version: "2024-10-21"
+    api_key_env: HRET_T_UNSET_KEY
 YAML
 unset HRET_T_UNSET_VAR HRET_T_UNSET_KEY
 "$hret" config check "$work/hret_config.yaml" >"$work/check.out" 2>&1 || fail "config: $(cat "$work/check.out")"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Secret scan (issue 10): the stack runs with recognisable secret values in every place a secret
 # can be configured, and none of them may show up anywhere it does not belong.
-#   models' api_key_env (both models)       HRET_SCAN_MODEL_KEY
+#   models' api_key_env (both models)       HRET_SCAN_MODEL_KEY (model a: Authorization: Bearer;
+#                                          model b speaks anthropic: x-api-key)
+#   models' headers_env (both models)       HRET_SCAN_GW_TOKEN (a gateway's X-Gateway-Token)
 #   postgres.password_env                  HRET_SCAN_PG_PASSWORD (the local cluster trusts local
 #                                          connections, so it is read and never needed)
 #   webhooks[].secret_env                  HRET_SCAN_HOOK_SECRET (HMAC key: never sent)
@@ -27,6 +29,10 @@ export HRET_SCAN_PG_PASSWORD="${marker}_pg_$tag"
 export HRET_SCAN_HOOK_SECRET="${marker}_hook_$tag"
 export HRET_SCAN_MLFLOW_TOKEN="${marker}_mlflow_$tag"
 export HRET_SCAN_WANDB_KEY="${marker}_wandb_$tag"
+export HRET_SCAN_GW_TOKEN="${marker}_gateway_$tag"
+# fake-llm refuses a model call without the exact key and gateway header (401/403), so the
+# scores below also prove that both secrets were sent where they belong
+STACK_FAKE_FLAGS="--api-key $HRET_SCAN_MODEL_KEY --require-header X-Gateway-Token=$HRET_SCAN_GW_TOKEN"
 
 # The receiver: webhooks under /hook/, MLflow's REST API under /api/2.0/; records every request.
 cat >"$work/recv.py" <<'PY'
@@ -94,10 +100,12 @@ stack_config 'http: {listen: "127.0.0.1:0"}' "mlflow_tracking: true" "wandb_trac
   "webhooks:
   - {name: signed, url: \"http://127.0.0.1:$rport/hook/signed\", secret_env: HRET_SCAN_HOOK_SECRET}"
 sed -i -e 's/^log_level: info$/log_level: debug/' \
-  -e 's/max_inflight: 16}/max_inflight: 16, api_key_env: HRET_SCAN_MODEL_KEY}/' \
+  -e 's/max_inflight: 16}/max_inflight: 16, api_key_env: HRET_SCAN_MODEL_KEY, headers_env: {X-Gateway-Token: HRET_SCAN_GW_TOKEN}}/' \
+  -e 's|^  b: {base_url: "\(http://127.0.0.1:[0-9]*\)/v1"|  b: {backend: anthropic, base_url: "\1"|' \
   -e 's/^postgres: {conninfo: \(.*\)}$/postgres: {conninfo: \1, password_env: HRET_SCAN_PG_PASSWORD}/' \
   "$work/hret.yaml"
-[ "$(grep -c 'api_key_env: HRET_SCAN_MODEL_KEY\|password_env: HRET_SCAN_PG_PASSWORD\|^log_level: debug' "$work/hret.yaml")" = 4 ] ||
+[ "$(grep -c 'api_key_env: HRET_SCAN_MODEL_KEY, headers_env\|password_env: HRET_SCAN_PG_PASSWORD\|^log_level: debug' "$work/hret.yaml")" = 4 ] &&
+  grep -q '^  b: {backend: anthropic' "$work/hret.yaml" ||
   fail "hret.yaml not rewritten: $(cat "$work/hret.yaml")"
 "$hret" config check "$work/hret.yaml" >"$work/config-check.out" 2>&1 ||
   fail "config: $(cat "$work/config-check.out")"
@@ -108,6 +116,8 @@ stack_submit --dataset kmmlu --model a,b --request-id scan-1 --run-name scan \
   >"$work/submit.out" 2>"$work/submit.err" || fail "submit: $(cat "$work/submit.out" "$work/submit.err")"
 "$hret" status scan-1 --config "$work/hret.yaml" >"$work/status.out" 2>&1 ||
   fail "status: $(cat "$work/status.out")"
+[ "$(pg_sql "SELECT count(*) FROM samples WHERE error_class IS NOT NULL")" = 0 ] ||
+  fail "model calls failed (key or gateway header not sent?): $(pg_sql "SELECT DISTINCT error FROM samples WHERE error IS NOT NULL")"
 "$hret" run --config "$work/hret.yaml" --dataset kmmlu --data-dir "$work/data/kmmlu" --model a \
   --quiet --output "$work/out/run.json" >"$work/run.out" 2>"$work/run.err" ||
   fail "hret run: $(cat "$work/run.err")"
@@ -193,4 +203,4 @@ if [ -n "${leaks// /}" ]; then
   done
   fail "a secret value appears in: $leaks"
 fi
-echo "secret scan: 5 secrets absent from $nfiles files (logs, outputs, results JSON, TensorBoard, Kafka segments), pg_dump, $ntopics topics, W&B state and the receivers' requests" >&2
+echo "secret scan: 6 secrets absent from $nfiles files (logs, outputs, results JSON, TensorBoard, Kafka segments), pg_dump, $ntopics topics, W&B state and the receivers' requests" >&2

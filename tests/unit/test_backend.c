@@ -147,15 +147,19 @@ static char *err_text(const char *what, const struct hret_err *err)
 
 static char *backend_kind(const cJSON *fx, int *kind)
 {
+    static const char *const names[] = {"openai_chat", "openai_completions", "anthropic",
+                                        "azure_openai"};
+    static const int kinds[] = {HRET_BACKEND_OPENAI_CHAT, HRET_BACKEND_OPENAI_COMPLETIONS,
+                                HRET_BACKEND_ANTHROPIC, HRET_BACKEND_AZURE_OPENAI};
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(fx, "backend");
-    if (cJSON_IsString(b) && strcmp(b->valuestring, "openai_chat") == 0) {
-        *kind = HRET_BACKEND_OPENAI_CHAT;
-    } else if (cJSON_IsString(b) && strcmp(b->valuestring, "openai_completions") == 0) {
-        *kind = HRET_BACKEND_OPENAI_COMPLETIONS;
-    } else {
-        return hret_xstrdup("fixture: backend must be \"openai_chat\" or \"openai_completions\"");
+    for (size_t i = 0; cJSON_IsString(b) && i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(b->valuestring, names[i]) == 0) {
+            *kind = kinds[i];
+            return NULL;
+        }
     }
-    return NULL;
+    return hret_xstrdup("fixture: backend must be openai_chat, openai_completions, anthropic or "
+                        "azure_openai");
 }
 
 /* The backend hret_backend_for picks for kind, checked against the fixture's name for it. */
@@ -241,11 +245,20 @@ static void run_folder(const char *dir, case_fn run, size_t min_cases)
 
 /* ---- prepare ----------------------------------------------------------------------------- */
 
-static const char *const prepare_keys[] = {"comment",       "backend",        "model",
-                                           "params",        "prompt",         "expected_url",
-                                           "expected_body", "expected_error", NULL};
-static const char *const model_keys[] = {"name",        "base_url",   "model", "max_tokens",
-                                         "temperature", "extra_body", NULL};
+static const char *const prepare_keys[] = {"comment",
+                                           "backend",
+                                           "model",
+                                           "params",
+                                           "prompt",
+                                           "expected_url",
+                                           "expected_body",
+                                           "expected_error",
+                                           "expected_auth_header",
+                                           "expected_headers",
+                                           NULL};
+static const char *const model_keys[] = {"name",        "base_url",       "model",
+                                         "max_tokens",  "temperature",    "extra_body",
+                                         "api_version", "system_message", NULL};
 static const char *const params_keys[] = {"max_tokens", "temperature", "top_p",    "seed",
                                           "n",          "stop",        "logprobs", "top_logprobs",
                                           "echo",       "extra_body",  NULL};
@@ -255,6 +268,8 @@ static void model_fini(struct hret_model_config *m)
     free(m->name);
     free(m->base_url);
     free(m->model);
+    free(m->api_version);
+    free(m->system_message);
     for (size_t i = 0; i < m->extra_body.count; i++) {
         free(m->extra_body.keys[i]);
         free(m->extra_body.values[i]);
@@ -268,7 +283,8 @@ static void model_fini(struct hret_model_config *m)
 static char *model_from(const cJSON *fx, struct hret_model_config *m)
 {
     const cJSON *j = NULL, *extra = NULL;
-    const char *name = "fixture", *base_url = NULL, *model = NULL;
+    const char *name = "fixture", *base_url = NULL, *model = NULL, *api_version = NULL,
+               *system_message = NULL;
     struct hret_err err = HRET_ERR_INIT;
     char *why = backend_kind(fx, &m->backend);
     if (why != NULL) {
@@ -280,9 +296,13 @@ static char *model_from(const cJSON *fx, struct hret_model_config *m)
         hret_json_get_string(j, "model", true, &model, &err) != HRET_OK ||
         hret_json_get_int(j, "max_tokens", false, &m->max_tokens, &err) != HRET_OK ||
         hret_json_get_double(j, "temperature", false, &m->temperature, &err) != HRET_OK ||
-        hret_json_get_object(j, "extra_body", false, &extra, &err) != HRET_OK) {
+        hret_json_get_object(j, "extra_body", false, &extra, &err) != HRET_OK ||
+        hret_json_get_string(j, "api_version", false, &api_version, &err) != HRET_OK ||
+        hret_json_get_string(j, "system_message", false, &system_message, &err) != HRET_OK) {
         return err_text("model", &err);
     }
+    m->api_version = api_version ? hret_xstrdup(api_version) : NULL;
+    m->system_message = system_message ? hret_xstrdup(system_message) : NULL;
     if ((why = unknown_key(j, "model", model_keys)) != NULL) {
         return why;
     }
@@ -340,6 +360,29 @@ static char *params_from(const cJSON *fx, struct hret_gen_params *p, struct hret
     }
     p->stop = stops ? stop : NULL;
     return NULL;
+}
+
+/* The backend's key header (Authorization when it has none) and fixed header lines against
+ * expected_auth_header and expected_headers, when the fixture pins them. */
+static char *check_headers(const cJSON *fx, const struct hret_backend_ops *ops)
+{
+    const cJSON *auth = cJSON_GetObjectItemCaseSensitive(fx, "expected_auth_header");
+    const cJSON *lines = cJSON_GetObjectItemCaseSensitive(fx, "expected_headers");
+    const char *got_auth = ops->key_header ? ops->key_header : "Authorization";
+    if (auth != NULL && (!cJSON_IsString(auth) || strcmp(auth->valuestring, got_auth) != 0)) {
+        return hret_xasprintf("key header: expected %s, got %s",
+                              cJSON_IsString(auth) ? auth->valuestring : "?", got_auth);
+    }
+    if (lines == NULL) {
+        return NULL;
+    }
+    cJSON *got = cJSON_CreateArray();
+    for (const char *const *l = ops->headers; l != NULL && *l != NULL; l++) {
+        cJSON_AddItemToArray(got, cJSON_CreateString(*l));
+    }
+    char *d = json_diff(lines, got, "headers");
+    cJSON_Delete(got);
+    return d;
 }
 
 /* Checks a prepared request against expected_url and expected_body. */
@@ -404,8 +447,8 @@ static char *run_prepare(const cJSON *fx)
         }
     } else if (r != HRET_OK || err.code != HRET_OK) {
         d = hret_xasprintf("prepare failed: %s: %s", hret_result_name(r), err.msg);
-    } else {
-        d = check_request(fx, &url, &body);
+    } else if ((d = check_request(fx, &url, &body)) == NULL) {
+        d = check_headers(fx, ops);
     }
 cleanup:
     hret_buf_fini(&url);
@@ -582,10 +625,17 @@ static void test_backend_for_picks_the_vtable(void **state)
     assert_ptr_equal(hret_backend_for(&m), &hret_backend_openai_chat);
     m.backend = HRET_BACKEND_OPENAI_COMPLETIONS;
     assert_ptr_equal(hret_backend_for(&m), &hret_backend_openai_completions);
+    m.backend = HRET_BACKEND_ANTHROPIC;
+    assert_ptr_equal(hret_backend_for(&m), &hret_backend_anthropic);
+    m.backend = HRET_BACKEND_AZURE_OPENAI;
+    assert_ptr_equal(hret_backend_for(&m), &hret_backend_azure_openai);
     assert_string_equal(hret_backend_openai_chat.name, "openai_chat");
     assert_string_equal(hret_backend_openai_completions.name, "openai_completions");
+    assert_string_equal(hret_backend_anthropic.name, "anthropic");
+    assert_string_equal(hret_backend_azure_openai.name, "azure_openai");
     const struct hret_backend_ops *all[] = {&hret_backend_openai_chat,
-                                            &hret_backend_openai_completions};
+                                            &hret_backend_openai_completions,
+                                            &hret_backend_anthropic, &hret_backend_azure_openai};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         assert_non_null(all[i]->prepare);
         assert_non_null(all[i]->parse);

@@ -50,19 +50,36 @@ static bool check_env_name(const char *v, char *msg, size_t cap)
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", "trace", NULL};
 static const char *const log_formats[] = {"logfmt", "json", NULL};
-static const char *const backends[] = {"openai_chat", "openai_completions", NULL};
+static const char *const backends[] = {"openai_chat", "openai_completions", "anthropic",
+                                       "azure_openai", NULL};
 static const char *const rule_ops[] = {"<", "<=", ">", ">=", NULL};
 
 #define M struct hret_model_config
 static const struct hret_cfg_field model_fields[] = {
     {AT(M, backend), .type = HRET_CFG_ENUM, .def = "openai_chat", .enums = backends,
-     .desc = "API dialect: chat completions or legacy completions."},
+     .desc = "API dialect: OpenAI-compatible chat completions or legacy completions, "
+             "Anthropic's Messages API, or Azure OpenAI's deployment route."},
     {AT(M, base_url), .type = HRET_CFG_STR, .flags = HRET_CFG_F_REQUIRED, .check = check_http_url,
-     .desc = "Base URL of the OpenAI-compatible API, e.g. `http://127.0.0.1:8000/v1`."},
+     .desc = "The provider's API base: ends in `/v1` for the OpenAI dialects "
+             "(`http://127.0.0.1:8000/v1`); the root for anthropic (`https://api.anthropic.com`, "
+             "hret appends `/v1/messages`); the resource endpoint for azure_openai "
+             "(`https://NAME.openai.azure.com`)."},
     {AT(M, model), .type = HRET_CFG_STR, .flags = HRET_CFG_F_REQUIRED,
-     .desc = "Model id sent in each request."},
+     .desc = "Model id sent in each request (azure_openai: the deployment name)."},
+    {AT(M, api_version), .type = HRET_CFG_STR,
+     .desc = "azure_openai: the `api-version` query argument (required there), e.g. "
+             "`2024-10-21`."},
+    {AT(M, system_message), .type = HRET_CFG_STR,
+     .desc = "HRET's system message: a first message with role `system` (OpenAI dialects), "
+             "the top-level `system` (anthropic); not sent to legacy completions."},
+    {AT(M, headers), .type = HRET_CFG_MAP,
+     .desc = "Extra request headers, name: value (a gateway's routing headers; no secrets)."},
+    {AT(M, headers_env), .type = HRET_CFG_MAP,
+     .desc = "Secret request headers, name: environment variable; read at send time, never "
+             "logged or stored; an unset variable fails the request before it is sent."},
     {AT(M, api_key_env), .type = HRET_CFG_STR, .check = check_env_name,
-     .desc = "Environment variable holding the API key (read at send time, never logged)."},
+     .desc = "Environment variable holding the API key (read at send time, never logged): "
+             "`Authorization: Bearer`, anthropic `x-api-key`, azure_openai `api-key`."},
     {AT(M, api_key_file), .type = HRET_CFG_STR,
      .desc = "File holding the API key (alternative to `api_key_env`)."},
     {AT(M, max_inflight), .type = HRET_CFG_INT, .def = "64", .min = 1, .max = 100000,
@@ -397,6 +414,48 @@ const char *hret_config_locate(const char *path)
     return access("hret_config.yaml", R_OK) == 0 ? "hret_config.yaml" : NULL;
 }
 
+/* A header name is an HTTP token; a value holds no line break (either would let a config
+ * value forge another header). */
+static bool header_ok(const char *name, const char *value)
+{
+    if (*name == '\0' || strspn(name, "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"
+                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(name)) {
+        return false;
+    }
+    return value == NULL || strpbrk(value, "\r\n") == NULL;
+}
+
+/* The problem of one model entry that spans keys (caller owns result), or NULL. */
+static char *model_problem(const struct hret_model_config *m)
+{
+    char why[160];
+    if (m->api_key_env != NULL && m->api_key_file != NULL) {
+        return hret_xasprintf("models.%s: set api_key_env or api_key_file, not both", m->name);
+    }
+    if (m->backend == HRET_BACKEND_AZURE_OPENAI && (m->api_version == NULL || !*m->api_version)) {
+        return hret_xasprintf("models.%s: backend azure_openai needs api_version (e.g. "
+                              "\"2024-10-21\")",
+                              m->name);
+    }
+    for (size_t i = 0; i < m->headers.count; i++) {
+        if (!header_ok(m->headers.keys[i], m->headers.values[i])) {
+            return hret_xasprintf("models.%s.headers: '%.64s' is not a header name, or its value "
+                                  "holds a line break",
+                                  m->name, m->headers.keys[i]);
+        }
+    }
+    for (size_t i = 0; i < m->headers_env.count; i++) {
+        if (!header_ok(m->headers_env.keys[i], NULL) ||
+            !check_env_name(m->headers_env.values[i], why, sizeof why) ||
+            !*m->headers_env.values[i]) {
+            return hret_xasprintf("models.%s.headers_env.%.64s: expected a header name and the "
+                                  "name of an environment variable (not its value)",
+                                  m->name, m->headers_env.keys[i]);
+        }
+    }
+    return NULL;
+}
+
 /* Checks that span several keys; single-key rules live in the tables. */
 static size_t cross_check(const struct hret_config *cfg, const char *name,
                           struct hret_strlist *problems, struct hret_err *err)
@@ -404,9 +463,10 @@ static size_t cross_check(const struct hret_config *cfg, const char *name,
     size_t found = 0;
     for (size_t i = 0; i < cfg->models.count; i++) {
         const struct hret_model_config *m = (const struct hret_model_config *)cfg->models.items + i;
-        if (m->api_key_env != NULL && m->api_key_file != NULL) {
-            char *msg = hret_xasprintf("%s: models.%s: set api_key_env or api_key_file, not both",
-                                       name, m->name);
+        char *why = model_problem(m);
+        if (why != NULL) {
+            char *msg = hret_xasprintf("%s: %s", name, why);
+            free(why);
             hret_err_set(err, HRET_E_CONFIG, "%s", msg);
             found++;
             if (problems != NULL) {

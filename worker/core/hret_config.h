@@ -8,7 +8,12 @@
 #include "hret_cfg.h"
 #include "hret_err.h"
 
-enum hret_backend_kind { HRET_BACKEND_OPENAI_CHAT, HRET_BACKEND_OPENAI_COMPLETIONS };
+enum hret_backend_kind {
+    HRET_BACKEND_OPENAI_CHAT,
+    HRET_BACKEND_OPENAI_COMPLETIONS,
+    HRET_BACKEND_ANTHROPIC,
+    HRET_BACKEND_AZURE_OPENAI,
+};
 
 struct hret_model_config {
     char *name;  /* the key under models: (must stay first) */
@@ -17,6 +22,10 @@ struct hret_model_config {
     char *model;
     char *api_key_env;
     char *api_key_file;
+    char *api_version;              /* azure_openai: the api-version query argument */
+    char *system_message;           /* nullable */
+    struct hret_kvlist headers;     /* header -> value, sent as is */
+    struct hret_kvlist headers_env; /* header -> environment variable (read at send time) */
     long long max_inflight;
     long long rpm;
     long long tpm;

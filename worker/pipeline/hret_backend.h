@@ -10,6 +10,7 @@
 #include "hret_buf.h"
 #include "hret_config.h"
 #include "hret_err.h"
+#include "hret_http.h"
 
 /* Generation parameters of one request; values <= 0 / NAN / NULL mean "not sent". */
 struct hret_gen_params {
@@ -40,6 +41,10 @@ void hret_backend_output_fini(struct hret_backend_output *out);
 
 struct hret_backend_ops {
     const char *name; /* config `backend:` value */
+    /* The header the API key goes in as is ("x-api-key", "api-key"); NULL: Authorization:
+     * Bearer <key>. */
+    const char *key_header;
+    const char *const *headers; /* "Name: value" lines every request carries; NULL-terminated */
     /* Builds the URL and JSON body for one prompt (borrowed). Fills url and body. */
     enum hret_result (*prepare)(const struct hret_model_config *model,
                                 const struct hret_gen_params *params, const char *prompt,
@@ -52,14 +57,37 @@ struct hret_backend_ops {
 
 extern const struct hret_backend_ops hret_backend_openai_chat;
 extern const struct hret_backend_ops hret_backend_openai_completions;
+extern const struct hret_backend_ops hret_backend_anthropic;
+extern const struct hret_backend_ops hret_backend_azure_openai;
 
 /* The backend for a model's `backend:` setting. */
 const struct hret_backend_ops *hret_backend_for(const struct hret_model_config *model);
 
-/* The message of an error body in any of the shapes OpenAI, vLLM and llama.cpp send
- * ({"error":{"message"}}, {"object":"error","message"}, {"message"}); writes "" when the body is
- * not JSON (an HTML page from a proxy). */
+/* The message of an error body in any of the shapes OpenAI, vLLM, llama.cpp and Anthropic send
+ * ({"error":{"message","code"}}, {"object":"error","message"}, {"message"},
+ * {"type":"error","error":{"type","message"}}), with a string code or Anthropic's error type in
+ * brackets; writes "" when the body is not JSON (an HTML page from a proxy). */
 void hret_backend_error_message(const char *body, size_t len, char *out, size_t cap);
+
+/* The endpoint engine's limits of a model, with the backend's key header and fixed headers
+ * and the model's headers and headers_env (everything borrowed from model and backend). */
+void hret_backend_limits(const struct hret_model_config *model,
+                         const struct hret_backend_ops *backend, struct hret_http_limits *out);
+
+/* ---- shared by the backends' prepare functions (hret_backend_openai.c) ---- */
+
+/* url = base_url without trailing slashes + path. */
+enum hret_result hret_backend_url(const struct hret_model_config *model, const char *path,
+                                  struct hret_buf *url, struct hret_err *err);
+/* Sets body[key] = value, replacing an earlier value; takes ownership of value. */
+void hret_backend_put(cJSON *body, const char *key, cJSON *value);
+/* The model's and then the request's extra_body fields into body. */
+void hret_backend_put_extra(cJSON *body, const struct hret_model_config *model,
+                            const struct hret_gen_params *p);
+/* text percent-encoded for a URL path or query (RFC 3986 unreserved kept); caller owns result. */
+char *hret_backend_escape(const char *text);
+/* Prints body into out and deletes body. */
+enum hret_result hret_backend_finish(cJSON *body, struct hret_buf *out, struct hret_err *err);
 
 /* A rough count of tokens for rate limiting before the call (corrected from usage after). */
 long hret_backend_estimate_tokens(const char *prompt, long max_tokens);

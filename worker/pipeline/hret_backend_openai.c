@@ -1,5 +1,6 @@
 /* OpenAI-compatible chat completions and (legacy) completions: vLLM, TGI, llama.cpp, Ollama,
- * OpenAI, Azure. Facts: shared/reference/infra.md §7. */
+ * OpenAI, gateways; and Azure OpenAI's deployment route of chat completions. Facts:
+ * shared/reference/infra.md §7. */
 #include "hret_backend.h"
 
 #include <math.h>
@@ -10,154 +11,48 @@
 #include "hret_json.h"
 #include "hret_mem.h"
 
-void hret_backend_output_fini(struct hret_backend_output *out)
-{
-    free(out->content);
-    free(out->finish_reason);
-    free(out->model);
-    free(out->fingerprint);
-    hret_strlist_fini(&out->choices);
-    cJSON_Delete(out->logprobs);
-    memset(out, 0, sizeof *out);
-}
-
-const struct hret_backend_ops *hret_backend_for(const struct hret_model_config *model)
-{
-    return model->backend == HRET_BACKEND_OPENAI_COMPLETIONS ? &hret_backend_openai_completions
-                                                             : &hret_backend_openai_chat;
-}
-
-long hret_backend_estimate_tokens(const char *prompt, long max_tokens)
-{
-    /* About one token per 3 bytes of UTF-8 Korean/English mix, plus the completion budget. */
-    return (long)(strlen(prompt) / 3) + 1 + (max_tokens > 0 ? max_tokens : 256);
-}
-
-static enum hret_result make_url(const struct hret_model_config *model, const char *path,
-                                 struct hret_buf *url, struct hret_err *err)
-{
-    const char *base = model->base_url;
-    size_t n = strlen(base);
-    while (n > 0 && base[n - 1] == '/') {
-        n--;
-    }
-    hret_buf_reset(url);
-    enum hret_result r = hret_buf_append(url, base, n, err);
-    return r == HRET_OK ? hret_buf_appendf(url, err, "%s", path) : r;
-}
-
-/* True when text is a number by JSON's grammar (cJSON alone would also take "007" or "1."). */
-static bool is_json_number(const char *p)
-{
-    p += *p == '-';
-    if (*p == '0') {
-        p++;
-    } else if (*p >= '1' && *p <= '9') {
-        p += strspn(p, "0123456789");
-    } else {
-        return false;
-    }
-    if (*p == '.') {
-        size_t digits = strspn(++p, "0123456789");
-        if (digits == 0) {
-            return false;
-        }
-        p += digits;
-    }
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        p += *p == '+' || *p == '-';
-        size_t digits = strspn(p, "0123456789");
-        if (digits == 0) {
-            return false;
-        }
-        p += digits;
-    }
-    return *p == '\0';
-}
-
-/* A config extra_body value is sent as JSON when it is JSON (20, true, null, [..], {..}, "..")
- * and a finite number when numeric, else as the string itself ("007" stays "007"). */
-static cJSON *config_value(const char *text)
-{
-    const char *t = text + strspn(text, " \t");
-    bool structured = (*t != '\0' && strchr("[{\"", *t) != NULL) || strncmp(t, "true", 4) == 0 ||
-                      strncmp(t, "false", 5) == 0 || strncmp(t, "null", 4) == 0;
-    if (structured || is_json_number(text)) {
-        cJSON *v = hret_json_parse(text, strlen(text), 65536, NULL);
-        if (v != NULL && !(cJSON_IsNumber(v) && !isfinite(v->valuedouble))) {
-            return v;
-        }
-        cJSON_Delete(v);
-    }
-    return cJSON_CreateString(text);
-}
-
-static void put(cJSON *body, const char *key, cJSON *value)
-{
-    cJSON_DeleteItemFromObjectCaseSensitive(body, key);
-    cJSON_AddItemToObject(body, key, value);
-}
-
 /* Fields common to both endpoints, then the model's and the request's extra_body. */
 static void add_common(cJSON *body, const struct hret_model_config *model,
                        const struct hret_gen_params *p)
 {
     long max_tokens = p->max_tokens > 0 ? p->max_tokens : model->max_tokens;
     if (max_tokens > 0 || p->echo) {
-        put(body, "max_tokens", cJSON_CreateNumber((double)max_tokens));
+        hret_backend_put(body, "max_tokens", cJSON_CreateNumber((double)max_tokens));
     }
     double temperature = isnan(p->temperature) ? model->temperature : p->temperature;
-    put(body, "temperature", cJSON_CreateNumber(temperature));
+    hret_backend_put(body, "temperature", cJSON_CreateNumber(temperature));
     if (!isnan(p->top_p)) {
-        put(body, "top_p", cJSON_CreateNumber(p->top_p));
+        hret_backend_put(body, "top_p", cJSON_CreateNumber(p->top_p));
     }
     if (p->has_seed) {
-        put(body, "seed", cJSON_CreateNumber((double)p->seed));
+        hret_backend_put(body, "seed", cJSON_CreateNumber((double)p->seed));
     }
     if (p->n > 1) {
-        put(body, "n", cJSON_CreateNumber((double)p->n));
+        hret_backend_put(body, "n", cJSON_CreateNumber((double)p->n));
     }
     if (p->stop != NULL && p->stop->count > 0) {
-        put(body, "stop",
+        hret_backend_put(
+            body, "stop",
             cJSON_CreateStringArray((const char *const *)p->stop->items, (int)p->stop->count));
     }
-    for (size_t i = 0; i < model->extra_body.count; i++) {
-        put(body, model->extra_body.keys[i], config_value(model->extra_body.values[i]));
-    }
-    for (const cJSON *it = p->extra_body ? p->extra_body->child : NULL; it; it = it->next) {
-        put(body, it->string, cJSON_Duplicate(it, true));
-    }
+    hret_backend_put_extra(body, model, p);
 }
 
-static enum hret_result finish_body(cJSON *body, struct hret_buf *out, struct hret_err *err)
+/* The chat body: an optional system message, the prompt as the user message. */
+static cJSON *chat_body(const struct hret_model_config *model, const struct hret_gen_params *p,
+                        const char *prompt, bool with_model)
 {
-    char *text = hret_json_print(body);
-    cJSON_Delete(body);
-    hret_buf_reset(out);
-    enum hret_result r = hret_buf_append(out, text, strlen(text), err);
-    free(text);
-    return r;
-}
-
-static enum hret_result chat_prepare(const struct hret_model_config *model,
-                                     const struct hret_gen_params *p, const char *prompt,
-                                     struct hret_buf *url, struct hret_buf *out,
-                                     struct hret_err *err)
-{
-    if (p->echo) {
-        return hret_err_set(err, HRET_E_INVAL,
-                            "models.%s: echo needs the completions API (backend: "
-                            "openai_completions)",
-                            model->name);
-    }
-    enum hret_result r = make_url(model, "/chat/completions", url, err);
-    if (r != HRET_OK) {
-        return r;
-    }
     cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "model", model->model);
+    if (with_model) {
+        cJSON_AddStringToObject(body, "model", model->model);
+    }
     cJSON *messages = cJSON_AddArrayToObject(body, "messages");
+    if (model->system_message != NULL) {
+        cJSON *sys = cJSON_CreateObject();
+        cJSON_AddStringToObject(sys, "role", "system");
+        cJSON_AddStringToObject(sys, "content", model->system_message);
+        cJSON_AddItemToArray(messages, sys);
+    }
     cJSON *msg = cJSON_CreateObject();
     cJSON_AddStringToObject(msg, "role", "user");
     cJSON_AddStringToObject(msg, "content", prompt);
@@ -169,7 +64,57 @@ static enum hret_result chat_prepare(const struct hret_model_config *model,
         }
     }
     add_common(body, model, p);
-    return finish_body(body, out, err);
+    return body;
+}
+
+static enum hret_result no_echo(const struct hret_model_config *model,
+                                const struct hret_gen_params *p, struct hret_err *err)
+{
+    if (p->echo) {
+        return hret_err_set(err, HRET_E_INVAL,
+                            "models.%s: echo needs the completions API (backend: "
+                            "openai_completions)",
+                            model->name);
+    }
+    return HRET_OK;
+}
+
+static enum hret_result chat_prepare(const struct hret_model_config *model,
+                                     const struct hret_gen_params *p, const char *prompt,
+                                     struct hret_buf *url, struct hret_buf *out,
+                                     struct hret_err *err)
+{
+    enum hret_result r = no_echo(model, p, err);
+    if (r == HRET_OK) {
+        r = hret_backend_url(model, "/chat/completions", url, err);
+    }
+    return r == HRET_OK ? hret_backend_finish(chat_body(model, p, prompt, true), out, err) : r;
+}
+
+/* Azure: {base_url}/openai/deployments/{model}/chat/completions?api-version={api_version}; the
+ * deployment names the model, so the body has none. */
+static enum hret_result azure_prepare(const struct hret_model_config *model,
+                                      const struct hret_gen_params *p, const char *prompt,
+                                      struct hret_buf *url, struct hret_buf *out,
+                                      struct hret_err *err)
+{
+    enum hret_result r = no_echo(model, p, err);
+    if (r != HRET_OK) {
+        return r;
+    }
+    if (model->api_version == NULL || *model->api_version == '\0') {
+        return hret_err_set(err, HRET_E_INVAL, "models.%s: backend azure_openai needs api_version",
+                            model->name);
+    }
+    char *deployment = hret_backend_escape(model->model);
+    char *api_version = hret_backend_escape(model->api_version);
+    char *path = hret_xasprintf("/openai/deployments/%s/chat/completions?api-version=%s",
+                                deployment, api_version);
+    r = hret_backend_url(model, path, url, err);
+    free(path);
+    free(deployment);
+    free(api_version);
+    return r == HRET_OK ? hret_backend_finish(chat_body(model, p, prompt, false), out, err) : r;
 }
 
 static enum hret_result completions_prepare(const struct hret_model_config *model,
@@ -177,7 +122,7 @@ static enum hret_result completions_prepare(const struct hret_model_config *mode
                                             struct hret_buf *url, struct hret_buf *out,
                                             struct hret_err *err)
 {
-    enum hret_result r = make_url(model, "/completions", url, err);
+    enum hret_result r = hret_backend_url(model, "/completions", url, err);
     if (r != HRET_OK) {
         return r;
     }
@@ -191,7 +136,7 @@ static enum hret_result completions_prepare(const struct hret_model_config *mode
         cJSON_AddNumberToObject(body, "logprobs", p->top_logprobs > 0 ? p->top_logprobs : 1);
     }
     add_common(body, model, p);
-    return finish_body(body, out, err);
+    return hret_backend_finish(body, out, err);
 }
 
 /* ---- responses ------------------------------------------------------------------------------- */
@@ -308,29 +253,9 @@ static enum hret_result completions_parse(const char *body, size_t len,
     return parse_common(body, len, completion_text, out, err);
 }
 
-void hret_backend_error_message(const char *body, size_t len, char *out, size_t cap)
-{
-    out[0] = '\0';
-    cJSON *root = hret_json_parse(body, len, len + 1, NULL);
-    if (root == NULL) {
-        return;
-    }
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
-    const cJSON *holder = cJSON_IsObject(error) ? error : root;
-    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(holder, "message");
-    if (cJSON_IsString(msg)) {
-        const cJSON *code = cJSON_GetObjectItemCaseSensitive(holder, "code");
-        if (cJSON_IsString(code)) {
-            snprintf(out, cap, "%s [%s]", msg->valuestring, code->valuestring);
-        } else {
-            snprintf(out, cap, "%s", msg->valuestring);
-        }
-    } else if (cJSON_IsString(error)) {
-        snprintf(out, cap, "%s", error->valuestring);
-    }
-    cJSON_Delete(root);
-}
-
-const struct hret_backend_ops hret_backend_openai_chat = {"openai_chat", chat_prepare, chat_parse};
+const struct hret_backend_ops hret_backend_openai_chat = {"openai_chat", NULL, NULL, chat_prepare,
+                                                          chat_parse};
 const struct hret_backend_ops hret_backend_openai_completions = {
-    "openai_completions", completions_prepare, completions_parse};
+    "openai_completions", NULL, NULL, completions_prepare, completions_parse};
+const struct hret_backend_ops hret_backend_azure_openai = {"azure_openai", "api-key", NULL,
+                                                           azure_prepare, chat_parse};

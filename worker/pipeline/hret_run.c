@@ -527,19 +527,7 @@ static void submit_more(struct run *run)
 
 void hret_run_limits(const struct hret_model_config *m, struct hret_http_limits *l)
 {
-    *l = (struct hret_http_limits){
-        .name = m->name,
-        .max_inflight = (long)m->max_inflight,
-        .rpm = (long)m->rpm,
-        .tpm = (long)m->tpm,
-        .timeout_ms = (long)m->timeout_ms,
-        .connect_timeout_ms = (long)m->connect_timeout_ms,
-        .max_retries = (int)m->max_retries,
-        .retry_after_cap_ms = (long)m->retry_after_cap_ms,
-        .max_response_bytes = (size_t)m->max_response_bytes,
-        .api_key_env = m->api_key_env,
-        .api_key_file = m->api_key_file,
-    };
+    hret_backend_limits(m, hret_backend_for(m), l);
 }
 
 /* A limit split between share runs; a set limit never rounds down to 0 (unlimited). */
