@@ -17,6 +17,7 @@
 #include "hret_log.h"
 #include "hret_mem.h"
 #include "hret_metrics.h"
+#include "hret_outfile.h"
 #include "hret_judge.h"
 #include "hret_probe.h"
 #include "hret_results.h"
@@ -273,7 +274,7 @@ static int by_value(const void *a, const void *b)
 }
 
 /* Per-subset accuracy: all of them when few, else the five lowest and the five highest. */
-static void print_subsets(const cJSON *m)
+static void print_subsets(FILE *out, const cJSON *m)
 {
     const cJSON *rows[4096];
     size_t n = 0;
@@ -286,62 +287,65 @@ static void print_subsets(const cJSON *m)
     qsort(rows, n, sizeof rows[0], by_value);
     for (size_t i = 0; i < n; i++) {
         if (n > 12 && i == 5) {
-            printf("    ... %zu more subsets (all of them are in the results JSON) ...\n", n - 10);
+            fprintf(out, "    ... %zu more subsets (all of them are in the results JSON) ...\n",
+                    n - 10);
             i = n - 5;
         }
         const char *name = rows[i]->string;
-        printf("    %-44.*s %.4f\n", (int)(strrchr(name, '/') - name), name, rows[i]->valuedouble);
+        fprintf(out, "    %-44.*s %.4f\n", (int)(strrchr(name, '/') - name), name,
+                rows[i]->valuedouble);
     }
 }
 
 /* The scoring modes' lines: judge metrics, the language gate. */
-static void print_modes(const cJSON *m)
+static void print_modes(FILE *out, const cJSON *m)
 {
     if (cJSON_GetObjectItemCaseSensitive(m, "judged") != NULL) {
-        printf("  judge      %.0f judged, %.0f unparsable", metric(m, "judged"),
-               metric(m, "judge_parse_failures"));
+        fprintf(out, "  judge      %.0f judged, %.0f unparsable", metric(m, "judged"),
+                metric(m, "judge_parse_failures"));
         if (cJSON_GetObjectItemCaseSensitive(m, "average_judge_score") != NULL) {
-            printf(", average score %.4f", metric(m, "average_judge_score"));
+            fprintf(out, ", average score %.4f", metric(m, "average_judge_score"));
         }
         if (cJSON_GetObjectItemCaseSensitive(m, "judge_accuracy") != NULL) {
-            printf(", judge accuracy %.4f", metric(m, "judge_accuracy"));
+            fprintf(out, ", judge accuracy %.4f", metric(m, "judge_accuracy"));
         }
-        putchar('\n');
+        fputc('\n', out);
     }
     if (cJSON_GetObjectItemCaseSensitive(m, "language_gate_failures") != NULL) {
-        printf("  language gate  %.0f non-Korean answers marked wrong (%.0f of them were "
-               "correct)\n",
-               metric(m, "language_gate_failures"), metric(m, "language_gate_flipped"));
+        fprintf(out,
+                "  language gate  %.0f non-Korean answers marked wrong (%.0f of them were "
+                "correct)\n",
+                metric(m, "language_gate_failures"), metric(m, "language_gate_flipped"));
     }
 }
 
-static void print_summary(const struct run_args *a, const struct hret_dataset *ds,
+static void print_summary(FILE *out, const struct run_args *a, const struct hret_dataset *ds,
                           const struct hret_model_config *model, const cJSON *m,
                           const struct hret_run_report *rep)
 {
-    printf("%s%s on %s (%s, %zu samples, version %s) with model %s (%s)\n",
-           rep->partial ? "PARTIAL run " : "run ", a->run_name ? a->run_name : "", ds->name,
-           a->split ? a->split : "test", ds->count, ds->version, model->name,
-           rep->served_model ? rep->served_model : model->model);
-    printf("  accuracy   %.4f  95%% CI [%.4f, %.4f]  (%.0f correct of %.0f answered)\n",
-           metric(m, "accuracy"), metric(m, "accuracy_ci_low"), metric(m, "accuracy_ci_high"),
-           metric(m, "correct"), metric(m, "answered"));
-    printf("  errors     %.0f (%.2f%%)  parse failures %.0f  retries %llu  429s %llu\n",
-           metric(m, "errors"), 100 * metric(m, "error_rate"), metric(m, "parse_failures"),
-           rep->retries, rep->http_429);
-    print_subsets(m);
-    print_modes(m);
+    fprintf(out, "%s%s on %s (%s, %zu samples, version %s) with model %s (%s)\n",
+            rep->partial ? "PARTIAL run " : "run ", a->run_name ? a->run_name : "", ds->name,
+            a->split ? a->split : "test", ds->count, ds->version, model->name,
+            rep->served_model ? rep->served_model : model->model);
+    fprintf(out, "  accuracy   %.4f  95%% CI [%.4f, %.4f]  (%.0f correct of %.0f answered)\n",
+            metric(m, "accuracy"), metric(m, "accuracy_ci_low"), metric(m, "accuracy_ci_high"),
+            metric(m, "correct"), metric(m, "answered"));
+    fprintf(out, "  errors     %.0f (%.2f%%)  parse failures %.0f  retries %llu  429s %llu\n",
+            metric(m, "errors"), 100 * metric(m, "error_rate"), metric(m, "parse_failures"),
+            rep->retries, rep->http_429);
+    print_subsets(out, m);
+    print_modes(out, m);
     if (cJSON_GetObjectItemCaseSensitive(m, "macro_accuracy") != NULL) {
-        printf("  macro accuracy over subsets %.4f\n", metric(m, "macro_accuracy"));
+        fprintf(out, "  macro accuracy over subsets %.4f\n", metric(m, "macro_accuracy"));
     }
-    printf("  latency    p50 %.1f ms  p90 %.1f ms  p99 %.1f ms\n", metric(m, "latency_p50_ms"),
-           metric(m, "latency_p90_ms"), metric(m, "latency_p99_ms"));
-    printf("  tokens     in %.0f  out %.0f  cost %.4f\n", metric(m, "tokens_in"),
-           metric(m, "tokens_out"), metric(m, "cost"));
-    printf("  throughput %.1f samples/s over %.2f s\n",
-           rep->elapsed_s > 0 ? (double)rep->done / rep->elapsed_s : 0, rep->elapsed_s);
+    fprintf(out, "  latency    p50 %.1f ms  p90 %.1f ms  p99 %.1f ms\n",
+            metric(m, "latency_p50_ms"), metric(m, "latency_p90_ms"), metric(m, "latency_p99_ms"));
+    fprintf(out, "  tokens     in %.0f  out %.0f  cost %.4f\n", metric(m, "tokens_in"),
+            metric(m, "tokens_out"), metric(m, "cost"));
+    fprintf(out, "  throughput %.1f samples/s over %.2f s\n",
+            rep->elapsed_s > 0 ? (double)rep->done / rep->elapsed_s : 0, rep->elapsed_s);
     if (rep->served_model_changed) {
-        printf("  WARNING: the endpoint reported more than one model id during the run\n");
+        fprintf(out, "  WARNING: the endpoint reported more than one model id during the run\n");
     }
 }
 
@@ -428,7 +432,7 @@ static int store_begin(struct run_args *a, struct run_state *st,
 }
 
 /* Samples, metrics and the final status in one transaction. */
-static int store_end(struct run_state *st, const struct hret_results_meta *meta,
+static int store_end(FILE *out, struct run_state *st, const struct hret_results_meta *meta,
                      const cJSON *metrics)
 {
     const struct hret_run_report *rep = &st->report;
@@ -453,8 +457,8 @@ static int store_end(struct run_state *st, const struct hret_results_meta *meta,
         fprintf(stderr, "hret run: the run was not stored: %s\n", err.msg);
         return HRET_EXIT_FAILURE;
     }
-    printf("  stored     run %s (%zu cached responses reused)\n", hret_store_runlog_id(st->db),
-           rep->cache_hits);
+    fprintf(out, "  stored     run %s (%zu cached responses reused)\n",
+            hret_store_runlog_id(st->db), rep->cache_hits);
     return HRET_EXIT_OK;
 }
 
@@ -616,16 +620,19 @@ static int execute(struct run_args *a, struct run_state *st)
     };
     int status = HRET_EXIT_OK;
     st->output = default_output(&st->cfg, a);
-    if (st->output != NULL && hret_results_write(st->output, &meta, metrics, st->ds->samples,
+    unsigned flags = a->output == NULL ? HRET_OUTFILE_EXCLUSIVE : 0;
+    if (st->output != NULL && hret_results_write(st->output, flags, &meta, metrics, st->ds->samples,
                                                  st->outcomes, st->ds->count, &err) != HRET_OK) {
         fprintf(stderr, "hret run: %s\n", err.msg);
         status = HRET_EXIT_FAILURE;
     }
-    print_summary(a, st->ds, model, metrics, &st->report);
-    if (st->output != NULL && status == HRET_EXIT_OK) {
-        printf("  results    %s%s\n", st->output, st->report.partial ? " (partial)" : "");
+    /* with --output - the results JSON is standard output: the summary goes to stderr */
+    FILE *out = st->output != NULL && strcmp(st->output, "-") == 0 ? stderr : stdout;
+    print_summary(out, a, st->ds, model, metrics, &st->report);
+    if (st->output != NULL && status == HRET_EXIT_OK && out == stdout) {
+        fprintf(out, "  results    %s%s\n", st->output, st->report.partial ? " (partial)" : "");
     }
-    if (st->db != NULL && store_end(st, &meta, metrics) != HRET_EXIT_OK) {
+    if (st->db != NULL && store_end(out, st, &meta, metrics) != HRET_EXIT_OK) {
         status = HRET_EXIT_FAILURE;
     }
     if (st->report.partial || (st->report.done > 0 && st->report.errors == st->report.done)) {

@@ -188,23 +188,6 @@ static int show(struct hret_store *s, const char *ref, const struct runs_args *a
     return HRET_EXIT_OK;
 }
 
-/* Copies a file to stdout. */
-static bool cat(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return false;
-    }
-    char buf[65536];
-    size_t n;
-    bool ok = true;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        ok = ok && fwrite(buf, 1, n, stdout) == n;
-    }
-    fclose(f);
-    return ok && fflush(stdout) == 0;
-}
-
 static enum hret_result write_export(const struct hret_store_run_row *r, const char *path,
                                      const struct hret_sample *samples,
                                      const struct hret_outcome *outcomes, size_t n,
@@ -222,8 +205,8 @@ static enum hret_result write_export(const struct hret_store_run_row *r, const c
         .info = r->info,
     };
     cJSON *empty = cJSON_CreateObject();
-    enum hret_result res =
-        hret_results_write(path, &meta, r->metrics ? r->metrics : empty, samples, outcomes, n, err);
+    enum hret_result res = hret_results_write(path, 0, &meta, r->metrics ? r->metrics : empty,
+                                              samples, outcomes, n, err);
     cJSON_Delete(empty);
     return res;
 }
@@ -237,31 +220,17 @@ static int export_run(struct hret_store *s, const char *ref, const struct runs_a
     struct hret_outcome *outcomes = NULL;
     size_t n = 0;
     int status = HRET_EXIT_OK;
-    char tmp[] = "/tmp/hret_export_XXXXXX";
-    int fd = -1;
     if (hret_store_run_find(s, ref, &r, &err) != HRET_OK ||
         hret_store_samples_load(s, r.run_id, &samples, &outcomes, &n, &err) != HRET_OK) {
         status = hret_store_cli_fail("hret runs export", &err);
         goto cleanup;
     }
-    if (a->output == NULL && (fd = mkstemp(tmp)) < 0) {
-        fprintf(stderr, "hret runs export: cannot create a temporary file\n");
-        status = HRET_EXIT_FAILURE;
-        goto cleanup;
-    }
-    if (write_export(&r, a->output ? a->output : tmp, samples, outcomes, n, &err) != HRET_OK) {
+    if (write_export(&r, a->output ? a->output : "-", samples, outcomes, n, &err) != HRET_OK) {
         status = hret_store_cli_fail("hret runs export", &err);
-    } else if (a->output == NULL && !cat(tmp)) {
-        fprintf(stderr, "hret runs export: cannot write to stdout\n");
-        status = HRET_EXIT_FAILURE;
     } else if (a->output != NULL) {
         fprintf(stderr, "exported run %s (%zu samples) to %s\n", r.run_id, n, a->output);
     }
 cleanup:
-    if (fd >= 0) {
-        close(fd);
-        remove(tmp);
-    }
     for (size_t i = 0; i < n; i++) {
         hret_sample_fini(&samples[i]);
         hret_outcome_fini(&outcomes[i]);

@@ -16,6 +16,7 @@
 
 #include "hret_buf.h"
 #include "hret_cli.h"
+#include "hret_outfile.h"
 #include "hret_eval.h"
 #include "hret_json.h"
 #include "hret_mem.h"
@@ -38,6 +39,7 @@ struct score_run {
     const char *method; /* default, from --method */
     cJSON *params;      /* default, from --param (owned) */
     FILE *in, *out;
+    struct hret_outfile *outfile; /* out's file; committed at the end */
     struct cached cache[CACHE_SLOTS];
     size_t ncache;
     size_t lines, correct, malformed;
@@ -394,25 +396,24 @@ static int open_files(struct score_run *run, const char *input, const char *outp
         fprintf(stderr, "hret score: cannot open %s: %s\n", input, strerror(errno));
         return HRET_EXIT_USAGE; /* a missing or unreadable input is the caller's to fix */
     }
-    run->out = output == NULL || strcmp(output, "-") == 0 ? stdout : fopen(output, "w");
-    if (run->out == NULL) {
-        fprintf(stderr, "hret score: cannot write %s: %s\n", output, strerror(errno));
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_outfile_open(output ? output : "-", 0, &run->outfile, &err) != HRET_OK) {
+        fprintf(stderr, "hret score: %s\n", err.msg);
         return HRET_EXIT_FAILURE;
     }
+    run->out = hret_outfile_stream(run->outfile);
     return HRET_EXIT_OK;
 }
 
-static int close_files(struct score_run *run, const char *output)
+static int close_files(struct score_run *run)
 {
     int status = HRET_EXIT_OK;
     if (run->in != NULL && run->in != stdin) {
         fclose(run->in);
     }
-    if (run->out != NULL && (fflush(run->out) != 0 || ferror(run->out))) {
-        fprintf(stderr, "hret score: writing %s failed\n", output ? output : "stdout");
-        status = HRET_EXIT_FAILURE;
-    }
-    if (run->out != NULL && run->out != stdout && fclose(run->out) != 0) {
+    struct hret_err err = HRET_ERR_INIT;
+    if (run->outfile != NULL && hret_outfile_commit(run->outfile, &err) != HRET_OK) {
+        fprintf(stderr, "hret score: %s\n", err.msg);
         status = HRET_EXIT_FAILURE;
     }
     return status;
@@ -434,7 +435,7 @@ int hret_cmd_score(int argc, char **argv)
         summary(&run);
         status = run.malformed > 0 ? HRET_EXIT_FAILURE : HRET_EXIT_OK;
     }
-    if (close_files(&run, output) != HRET_EXIT_OK) {
+    if (close_files(&run) != HRET_EXIT_OK) {
         status = HRET_EXIT_FAILURE;
     }
     for (size_t i = 0; i < run.ncache; i++) {

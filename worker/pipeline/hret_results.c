@@ -1,15 +1,14 @@
 #include "hret_results.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "hret_json.h"
 #include "hret_mem.h"
+#include "hret_outfile.h"
 
 void hret_results_iso_time(double t, char *out, size_t cap)
 {
@@ -96,26 +95,6 @@ cJSON *hret_results_sample(const struct hret_sample *s, const struct hret_outcom
     return j;
 }
 
-static enum hret_result make_dirs(const char *path, struct hret_err *err)
-{
-    char *dir = hret_xstrdup(path);
-    enum hret_result r = HRET_OK;
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/') {
-            continue;
-        }
-        *p = '\0';
-        if (mkdir(dir, 0775) != 0 && errno != EEXIST) {
-            r = hret_err_set(err, HRET_E_INVAL, "cannot create directory %s: %s", dir,
-                             strerror(errno));
-            break;
-        }
-        *p = '/';
-    }
-    free(dir);
-    return r;
-}
-
 static void put_json(FILE *f, const cJSON *item)
 {
     char *text = hret_json_print(item);
@@ -143,22 +122,17 @@ static cJSON *run_metadata(const struct hret_results_meta *m)
     return j;
 }
 
-enum hret_result hret_results_write(const char *path, const struct hret_results_meta *meta,
-                                    const cJSON *metrics, const struct hret_sample *samples,
+enum hret_result hret_results_write(const char *path, unsigned flags,
+                                    const struct hret_results_meta *meta, const cJSON *metrics,
+                                    const struct hret_sample *samples,
                                     const struct hret_outcome *outcomes, size_t count,
                                     struct hret_err *err)
 {
-    if (make_dirs(path, err) != HRET_OK) {
-        return HRET_E_INVAL;
+    struct hret_outfile *out = NULL;
+    if (hret_outfile_open(path, flags, &out, err) != HRET_OK) {
+        return err->code;
     }
-    char *tmp = hret_xasprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL) {
-        enum hret_result r =
-            hret_err_set(err, HRET_E_INVAL, "cannot write %s: %s", tmp, strerror(errno));
-        free(tmp);
-        return r;
-    }
+    FILE *f = hret_outfile_stream(out);
     cJSON *md = run_metadata(meta);
     fputs("{\n\"run_metadata\": ", f);
     put_json(f, md);
@@ -186,11 +160,5 @@ enum hret_result hret_results_write(const char *path, const struct hret_results_
     }
     fputs("\n}]\n}\n", f);
     cJSON_Delete(md);
-    enum hret_result r = HRET_OK;
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        r = hret_err_set(err, HRET_E_INVAL, "cannot write %s: %s", path, strerror(errno));
-        remove(tmp);
-    }
-    free(tmp);
-    return r;
+    return hret_outfile_commit(out, err);
 }

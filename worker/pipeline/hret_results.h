@@ -28,10 +28,13 @@ struct hret_results_meta { /* all borrowed */
  * finish_reason, evaluation) plus the raw output, latency, tokens and error. Caller owns result. */
 cJSON *hret_results_sample(const struct hret_sample *s, const struct hret_outcome *o);
 
-/* Writes the document to path atomically (temporary file, then rename), creating the
- * directory. Samples that are not done are left out. */
-enum hret_result hret_results_write(const char *path, const struct hret_results_meta *meta,
-                                    const cJSON *metrics, const struct hret_sample *samples,
+/* Writes the document to path as hret_outfile does (a symlink's target, a device or FIFO
+ * written into, "-" standard output, a regular file replaced atomically); flags are
+ * hret_outfile's (HRET_OUTFILE_EXCLUSIVE for generated names). Samples that are not done are
+ * left out. */
+enum hret_result hret_results_write(const char *path, unsigned flags,
+                                    const struct hret_results_meta *meta, const cJSON *metrics,
+                                    const struct hret_sample *samples,
                                     const struct hret_outcome *outcomes, size_t count,
                                     struct hret_err *err);
 
