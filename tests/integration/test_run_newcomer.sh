@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# hret run as a newcomer meets it (issue 18): small data, fake endpoints, bad input. Each
+# section is one defect of the issue; see the comment above it.
+source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
+
+python3 "$src/tests/data/gen_kmmlu_synth.py" --out "$work/synth" --items 20 --seed 3 >/dev/null
+start_fake good --answer-key "$work/synth/answer_key.tsv" --accuracy 0.6 --seed 5
+good=$port
+cat >"$work/hret_config.yaml" <<YAML
+log_level: warn
+output_dir: $work/out
+models:
+  good: {base_url: "http://127.0.0.1:$good/v1", model: fake-model}
+YAML
+run() { # flags...
+  "$hret" run --config "$work/hret_config.yaml" --dataset kmmlu --data-dir "$work/synth" \
+    --model good --quiet "$@"
+}
+expect_exit() { # want, what, command...
+  local want=$1 what=$2 rc=0
+  shift 2
+  "$@" || rc=$?
+  [ "$rc" -eq "$want" ] || fail "$what: exit $rc, want $want"
+}
+
+# item 2: default results names are unique (milliseconds and the run id) and never overwrite
+for i in 1 2 3; do run >"$work/default$i.txt" || fail "default run $i"; done
+n=$(ls "$work/out" | wc -l)
+[ "$n" -eq 3 ] || fail "three runs left $n results files: $(ls "$work/out")"
+ls "$work/out" | grep -Eq '^hret_results_[0-9]{8}T[0-9]{6}\.[0-9]{3}Z_[0-9a-f-]{36}\.json$' ||
+  fail "default name lacks milliseconds and the run id: $(ls "$work/out")"
+python3 - "$work/out" <<'PY'
+import json, os, sys
+ids = set()
+for f in os.listdir(sys.argv[1]):
+    d = json.load(open(os.path.join(sys.argv[1], f)))
+    rid = d["run_metadata"]["run_id"]
+    assert rid in f, (rid, f)
+    ids.add(rid)
+assert len(ids) == 3, ids
+PY
+
+echo "newcomer: ok"
