@@ -370,7 +370,10 @@ static const struct hret_model_config *resolve_model(const struct hret_config *c
     return m;
 }
 
-static char *default_output(const struct hret_config *cfg, const struct run_args *a)
+/* --output, else output_dir/hret_results_<UTC time with ms>_<run id>.json (created
+ * exclusively: a generated name never replaces anything). */
+static char *default_output(const struct hret_config *cfg, const struct run_args *a,
+                            const char *run_id)
 {
     if (a->output != NULL) {
         return hret_xstrdup(a->output);
@@ -380,7 +383,12 @@ static char *default_output(const struct hret_config *cfg, const struct run_args
     }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return hret_xasprintf("%s/hret_results_%lld.json", cfg->output_dir, (long long)ts.tv_sec);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char when[32];
+    strftime(when, sizeof when, "%Y%m%dT%H%M%S", &tm);
+    return hret_xasprintf("%s/hret_results_%s.%03ldZ_%s.json", cfg->output_dir, when,
+                          ts.tv_nsec / 1000000, run_id);
 }
 
 struct run_state {
@@ -392,6 +400,7 @@ struct run_state {
     struct hret_run_report report;
     char *data_dir, *output;
     struct hret_store_runlog *db; /* NULL without a database */
+    char run_id[37];              /* the runlog's, or a fresh one without a database */
 };
 
 /* With a database: connect, migrate and create the run row before the first request. */
@@ -591,6 +600,11 @@ static int execute(struct run_args *a, struct run_state *st)
         return stored;
     }
     params.cache = st->db ? hret_store_runlog_cache(st->db) : NULL;
+    if (st->db != NULL) {
+        snprintf(st->run_id, sizeof st->run_id, "%s", hret_store_runlog_id(st->db));
+    } else {
+        hret_store_new_run_id(st->run_id);
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     enum hret_result run_result =
@@ -608,6 +622,7 @@ static int execute(struct run_args *a, struct run_state *st)
     cJSON *info = pipeline_info(a, &spec, st->ds, st->report.elapsed_s);
     clock_gettime(CLOCK_REALTIME, &wall);
     struct hret_results_meta meta = {
+        .run_id = st->run_id,
         .run_name = a->run_name,
         .dataset = a->dataset,
         .model = a->model,
@@ -619,7 +634,7 @@ static int execute(struct run_args *a, struct run_state *st)
         .info = info,
     };
     int status = HRET_EXIT_OK;
-    st->output = default_output(&st->cfg, a);
+    st->output = default_output(&st->cfg, a, st->run_id);
     unsigned flags = a->output == NULL ? HRET_OUTFILE_EXCLUSIVE : 0;
     if (st->output != NULL && hret_results_write(st->output, flags, &meta, metrics, st->ds->samples,
                                                  st->outcomes, st->ds->count, &err) != HRET_OK) {

@@ -194,6 +194,7 @@ static enum hret_result write_export(const struct hret_store_run_row *r, const c
                                      struct hret_err *err)
 {
     struct hret_results_meta meta = {
+        .run_id = r->run_id,
         .run_name = r->run_name,
         .dataset = r->dataset_name,
         .model = r->model_name,

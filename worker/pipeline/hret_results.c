@@ -108,6 +108,9 @@ static cJSON *run_metadata(const struct hret_results_meta *m)
     hret_results_iso_time(m->start_time, start, sizeof start);
     hret_results_iso_time(m->end_time, end, sizeof end);
     cJSON *j = cJSON_CreateObject();
+    if (m->run_id != NULL) {
+        cJSON_AddStringToObject(j, "run_id", m->run_id);
+    }
     cJSON_AddItemToObject(j, "run_name", string_or_null(m->run_name));
     cJSON_AddStringToObject(j, "start_time", start);
     cJSON_AddStringToObject(j, "dataset", m->dataset);

@@ -14,6 +14,7 @@
 #include "hret_sample.h"
 
 struct hret_results_meta { /* all borrowed */
+    const char *run_id;    /* nullable */
     const char *run_name;
     const char *dataset;
     const char *model;
