@@ -40,4 +40,9 @@ for f in os.listdir(sys.argv[1]):
 assert len(ids) == 3, ids
 PY
 
+# item 15: --meta without --db goes into the results JSON's run metadata
+run --meta hyperparameters.lr=0.001 --meta note=hi --output "$work/meta.json" >/dev/null || fail "--meta run"
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["run_metadata"]["metadata"]; assert m == {"hyperparameters": {"lr": 0.001}, "note": "hi"}, m' \
+  "$work/meta.json" || fail "--meta is not in run_metadata.metadata"
+
 echo "newcomer: ok"
