@@ -632,6 +632,7 @@ static int execute(struct run_args *a, struct run_state *st)
         .planned = st->ds->count,
         .config = config,
         .info = info,
+        .metadata = a->meta,
     };
     int status = HRET_EXIT_OK;
     st->output = default_output(&st->cfg, a, st->run_id);

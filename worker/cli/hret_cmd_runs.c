@@ -204,6 +204,7 @@ static enum hret_result write_export(const struct hret_store_run_row *r, const c
         .planned = (size_t)r->planned,
         .config = r->config,
         .info = r->info,
+        .metadata = r->metadata,
     };
     cJSON *empty = cJSON_CreateObject();
     enum hret_result res = hret_results_write(path, 0, &meta, r->metrics ? r->metrics : empty,

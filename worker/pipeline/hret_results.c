@@ -115,6 +115,9 @@ static cJSON *run_metadata(const struct hret_results_meta *m)
     cJSON_AddStringToObject(j, "start_time", start);
     cJSON_AddStringToObject(j, "dataset", m->dataset);
     cJSON_AddStringToObject(j, "model", m->model);
+    if (m->metadata != NULL) {
+        cJSON_AddItemToObject(j, "metadata", cJSON_Duplicate(m->metadata, true));
+    }
     cJSON_AddItemToObject(j, "config",
                           m->config ? cJSON_Duplicate(m->config, true) : cJSON_CreateObject());
     cJSON_AddStringToObject(j, "end_time", end);

@@ -20,9 +20,10 @@ struct hret_results_meta { /* all borrowed */
     const char *model;
     double start_time, end_time; /* Unix seconds */
     bool partial;
-    size_t planned;      /* samples the run was asked for */
-    const cJSON *config; /* the pipeline configuration */
-    const cJSON *info;   /* HRET's info block */
+    size_t planned;        /* samples the run was asked for */
+    const cJSON *config;   /* the pipeline configuration */
+    const cJSON *info;     /* HRET's info block */
+    const cJSON *metadata; /* the run's metadata (--meta), nullable */
 };
 
 /* One sample as stored: HRET's keys (input, reference, options, _subset_name, prediction,
