@@ -45,4 +45,22 @@ run --meta hyperparameters.lr=0.001 --meta note=hi --output "$work/meta.json" >/
 python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["run_metadata"]["metadata"]; assert m == {"hyperparameters": {"lr": 0.001}, "note": "hi"}, m' \
   "$work/meta.json" || fail "--meta is not in run_metadata.metadata"
 
+# item 8: a missing api_key_env variable: exit 2 naming it before any request; config check warns
+cat >"$work/keyed.yaml" <<YAML
+log_level: warn
+models:
+  keyed: {base_url: "http://127.0.0.1:$good/v1", model: fake-model, api_key_env: HRET_TEST_UNSET_KEY}
+YAML
+before=$(curl -s "http://127.0.0.1:$good/fake/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoints"]["chat_completions"])')
+expect_exit 2 "run with an unset key variable" env -u HRET_TEST_UNSET_KEY "$hret" run --config "$work/keyed.yaml" \
+  --dataset kmmlu --data-dir "$work/synth" --model keyed --output "$work/keyed.json" 2>"$work/keyed.err"
+grep -q "HRET_TEST_UNSET_KEY" "$work/keyed.err" || fail "the error does not name the variable: $(cat "$work/keyed.err")"
+after=$(curl -s "http://127.0.0.1:$good/fake/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoints"]["chat_completions"])')
+[ "$before" = "$after" ] || fail "requests were sent with no key ($before -> $after)"
+env -u HRET_TEST_UNSET_KEY "$hret" config check "$work/keyed.yaml" >"$work/check.out" 2>"$work/check.err" ||
+  fail "config check fails on an unset key variable (it should warn)"
+grep -q "warning.*HRET_TEST_UNSET_KEY" "$work/check.err" || fail "config check does not warn: $(cat "$work/check.err")"
+HRET_TEST_UNSET_KEY=k "$hret" config check "$work/keyed.yaml" 2>"$work/check2.err" >/dev/null
+! grep -q warning "$work/check2.err" || fail "config check warns with the variable set"
+
 echo "newcomer: ok"
