@@ -6,6 +6,19 @@
 #include "hret_cli.h"
 #include "hret_config.h"
 
+/* Key references that would fail in this environment: a warning each (the workers that use the
+ * config may have the variable; this shell may not). */
+static void warn_keys(const struct hret_config *cfg)
+{
+    for (size_t i = 0; i < cfg->models.count; i++) {
+        struct hret_err err = HRET_ERR_INIT;
+        if (hret_config_model_key_check((const struct hret_model_config *)cfg->models.items + i,
+                                        &err) != HRET_OK) {
+            fprintf(stderr, "warning: %s (in this environment; requests would fail)\n", err.msg);
+        }
+    }
+}
+
 static int check_or_show(const char *path, bool show)
 {
     const char *file = hret_config_locate(path);
@@ -28,6 +41,7 @@ static int check_or_show(const char *path, bool show)
                file ? file : "built-in defaults and the environment");
         hret_cfg_dump_sources(&hret_config_table, &cfg, &sources, stdout);
     } else {
+        warn_keys(&cfg);
         printf("%s: ok\n", file ? file : "built-in defaults");
     }
     hret_strlist_fini(&problems);

@@ -370,6 +370,17 @@ static const struct hret_model_config *resolve_model(const struct hret_config *c
     return m;
 }
 
+/* The model's key reference resolves before any request is sent; else says which one. */
+static bool key_ready(const struct hret_model_config *m)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    if (m != NULL && hret_config_model_key_check(m, &err) != HRET_OK) {
+        fprintf(stderr, "hret run: %s (export it or fix the config)\n", err.msg);
+        return false;
+    }
+    return true;
+}
+
 /* --output, else output_dir/hret_results_<UTC time with ms>_<run id>.json (created
  * exclusively: a generated name never replaces anything). */
 static char *default_output(const struct hret_config *cfg, const struct run_args *a,
@@ -495,6 +506,9 @@ static int setup_modes(struct run_args *a, const struct hret_config *cfg,
                     a->judge_model);
             return HRET_EXIT_USAGE;
         }
+        if (!key_ready(p->judge_model)) {
+            return HRET_EXIT_USAGE;
+        }
     }
     if (a->paths > 1) {
         if (loglik || judge || (!isnan(a->temperature) && a->temperature <= 0)) {
@@ -540,7 +554,7 @@ static int execute(struct run_args *a, struct run_state *st)
     hret_log_setup((enum hret_log_level)st->cfg.log_level,
                    (enum hret_log_format)st->cfg.log_format);
     const struct hret_model_config *model = resolve_model(&st->cfg, a);
-    if (model == NULL) {
+    if (model == NULL || !key_ready(model)) {
         return HRET_EXIT_USAGE;
     }
     a->dataset = a->dataset ? a->dataset : st->cfg.default_dataset;

@@ -1,5 +1,6 @@
 #include "hret_config.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -522,4 +523,21 @@ const struct hret_model_config *hret_config_model(const struct hret_config *cfg,
         }
     }
     return NULL;
+}
+
+enum hret_result hret_config_model_key_check(const struct hret_model_config *m,
+                                             struct hret_err *err)
+{
+    if (m->api_key_env != NULL) {
+        const char *v = getenv(m->api_key_env);
+        if (v == NULL || *v == '\0') {
+            return hret_err_set(err, HRET_E_CONFIG,
+                                "models.%s.api_key_env: environment variable %s is not set",
+                                m->name, m->api_key_env);
+        }
+    } else if (m->api_key_file != NULL && access(m->api_key_file, R_OK) != 0) {
+        return hret_err_set(err, HRET_E_CONFIG, "models.%s.api_key_file: cannot read %s: %s",
+                            m->name, m->api_key_file, strerror(errno));
+    }
+    return HRET_OK;
 }

@@ -209,5 +209,10 @@ void hret_config_model_free(struct hret_model_config *m); /* NULL is a no-op */
 
 /* The named model, or NULL. Borrowed. */
 const struct hret_model_config *hret_config_model(const struct hret_config *cfg, const char *name);
+/* Checks the model's key reference where it is read (never the value): an api_key_env variable
+ * that is unset or empty, an api_key_file that cannot be read. HRET_E_CONFIG names the
+ * reference. */
+enum hret_result hret_config_model_key_check(const struct hret_model_config *m,
+                                             struct hret_err *err);
 
 #endif
