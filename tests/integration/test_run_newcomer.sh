@@ -63,4 +63,40 @@ grep -q "warning.*HRET_TEST_UNSET_KEY" "$work/check.err" || fail "config check d
 HRET_TEST_UNSET_KEY=k "$hret" config check "$work/keyed.yaml" 2>"$work/check2.err" >/dev/null
 ! grep -q warning "$work/check2.err" || fail "config check warns with the variable set"
 
+# item 7: content null and empty choices are sample errors naming what came back, counted in
+# errors and kept out of the accuracy (never a silent wrong answer)
+python3 "$src/tests/fakes/fake_empty_llm.py" >"$work/empty.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q listening "$work/empty.out" 2>/dev/null && break; sleep 0.05; done
+empty=$(sed 's/.*://' "$work/empty.out")
+cat >"$work/empty.yaml" <<YAML
+log_level: warn
+models:
+  null: {base_url: "http://127.0.0.1:$empty/null/v1", model: m, max_retries: 0}
+  empty: {base_url: "http://127.0.0.1:$empty/empty/v1", model: m, max_retries: 0}
+  mixed: {base_url: "http://127.0.0.1:$empty/mixed/v1", model: m, max_inflight: 1}
+  text_null: {base_url: "http://127.0.0.1:$empty/x/v1", model: m, backend: openai_completions, max_retries: 0}
+YAML
+for m in null empty mixed text_null; do
+  "$hret" run --config "$work/empty.yaml" --dataset kmmlu --data-dir "$work/synth" --model $m \
+    --quiet --output "$work/empty_$m.json" >"$work/empty_$m.txt" 2>&1 || true
+done
+python3 - "$work" <<'PY'
+import json, sys
+w = sys.argv[1]
+want = {"null": "content null, finish_reason content_filter", "empty": "choices empty",
+        "text_null": "text null, finish_reason stop"}
+for m, reason in want.items():
+    d = json.load(open(f"{w}/empty_{m}.json"))
+    mt, ss = d["metrics"], d["results"][0]["samples"]
+    assert mt["errors"] == 20 and mt["answered"] == 0, (m, mt)
+    for s in ss:
+        assert "evaluation" not in s and reason in s["error"], (m, s)
+d = json.load(open(f"{w}/empty_mixed.json"))
+mt = d["metrics"]
+assert mt["errors"] == 10 and mt["answered"] == 10, mt
+assert mt["accuracy"] == mt["correct"] / 10, mt
+PY
+[ $? -eq 0 ] || fail "replies without text"
+
 echo "newcomer: ok"
