@@ -473,6 +473,9 @@ static cJSON *output_json(const struct hret_backend_output *out, const cJSON *wa
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "content", string_or_null(out->content));
+    if (cJSON_GetObjectItemCaseSensitive(want, "no_text") != NULL) {
+        cJSON_AddItemToObject(o, "no_text", string_or_null(out->no_text));
+    }
     cJSON_AddItemToObject(o, "finish_reason", string_or_null(out->finish_reason));
     cJSON_AddItemToObject(o, "model", string_or_null(out->model));
     cJSON_AddItemToObject(o, "fingerprint", string_or_null(out->fingerprint));

@@ -13,6 +13,7 @@
 void hret_backend_output_fini(struct hret_backend_output *out)
 {
     free(out->content);
+    free(out->no_text);
     free(out->finish_reason);
     free(out->model);
     free(out->fingerprint);
@@ -33,6 +34,12 @@ const struct hret_backend_ops *hret_backend_for(const struct hret_model_config *
     default:
         return &hret_backend_openai_chat;
     }
+}
+
+char *hret_backend_no_text(const char *what, const char *finish_reason)
+{
+    return finish_reason ? hret_xasprintf("%s, finish_reason %s", what, finish_reason)
+                         : hret_xstrdup(what);
 }
 
 long hret_backend_estimate_tokens(const char *prompt, long max_tokens)

@@ -28,7 +28,11 @@ struct hret_gen_params {
 };
 
 struct hret_backend_output {
-    char *content; /* choice 0; "" when the endpoint returned null content */
+    char *content; /* choice 0; "" when the endpoint returned no text (then no_text is set) */
+    /* What came back instead of text in choice 0 ("content null, finish_reason
+     * content_filter", "choices empty"), from hret_backend_no_text; NULL when there is text.
+     * The run records it as the sample's error, never as an answer. */
+    char *no_text;
     char *finish_reason;
     char *model;       /* served model id as reported, NULL when absent */
     char *fingerprint; /* system_fingerprint, NULL when absent */
@@ -88,6 +92,11 @@ void hret_backend_put_extra(cJSON *body, const struct hret_model_config *model,
 char *hret_backend_escape(const char *text);
 /* Prints body into out and deletes body. */
 enum hret_result hret_backend_finish(cJSON *body, struct hret_buf *out, struct hret_err *err);
+
+/* The wording of a reply without text, shared by every backend: "<what>, finish_reason <r>"
+ * or just what when finish_reason is NULL (what: "content null", "choices empty", ...). Caller
+ * owns result. */
+char *hret_backend_no_text(const char *what, const char *finish_reason);
 
 /* A rough count of tokens for rate limiting before the call (corrected from usage after). */
 long hret_backend_estimate_tokens(const char *prompt, long max_tokens);

@@ -118,6 +118,9 @@ static enum hret_result messages_parse(const char *body, size_t len,
         out->content = hret_xstrdup(hret_buf_str(&text));
         hret_strlist_push(&out->choices, hret_xstrdup(out->content));
         out->finish_reason = dup_string(root, "stop_reason");
+        if (cJSON_GetArraySize(content) == 0) { /* a refusal: no text, an error */
+            out->no_text = hret_backend_no_text("content empty", out->finish_reason);
+        }
         out->model = dup_string(root, "model");
         const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
         out->prompt_tokens = usage_field(usage, "input_tokens");

@@ -176,9 +176,52 @@ static void order_choices(const cJSON *choices, const cJSON **ordered, size_t n)
     }
 }
 
-/* text_of returns choice i's text (borrowed) or NULL when the shape is wrong. */
+/* The reply's model, fingerprint and usage. */
+static void parse_meta(const cJSON *root, struct hret_backend_output *out)
+{
+    out->model = dup_string(root, "model");
+    out->fingerprint = dup_string(root, "system_fingerprint");
+    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+    out->prompt_tokens = usage_field(usage, "prompt_tokens");
+    out->completion_tokens = usage_field(usage, "completion_tokens");
+}
+
+/* text_of returns a choice's text (borrowed), or NULL with *missing naming what came instead
+ * ("content null"); *ok false when the shape is wrong. */
+static enum hret_result parse_choices(const cJSON *choices,
+                                      const char *(*text_of)(const cJSON *, bool *, const char **),
+                                      struct hret_backend_output *out, struct hret_err *err)
+{
+    size_t n = (size_t)cJSON_GetArraySize(choices);
+    const cJSON **ordered = hret_xcalloc(n, sizeof *ordered);
+    order_choices(choices, ordered, n);
+    for (size_t i = 0; i < n; i++) {
+        bool ok = true;
+        const char *missing = NULL;
+        const char *text = text_of(ordered[i], &ok, &missing);
+        if (!ok) {
+            free(ordered);
+            return hret_err_set(err, HRET_E_PROTO, "malformed response: choice without text");
+        }
+        if (i == 0) {
+            out->finish_reason = dup_string(ordered[0], "finish_reason");
+            if (text == NULL) {
+                out->no_text = hret_backend_no_text(missing, out->finish_reason);
+            }
+            const cJSON *lp = cJSON_GetObjectItemCaseSensitive(ordered[0], "logprobs");
+            if (cJSON_IsObject(lp)) {
+                out->logprobs = cJSON_Duplicate(lp, true);
+            }
+        }
+        hret_strlist_push(&out->choices, hret_xstrdup(text ? text : ""));
+    }
+    free(ordered);
+    out->content = hret_xstrdup(out->choices.items[0]);
+    return HRET_OK;
+}
+
 static enum hret_result parse_common(const char *body, size_t len,
-                                     const char *(*text_of)(const cJSON *choice, bool *ok),
+                                     const char *(*text_of)(const cJSON *, bool *, const char **),
                                      struct hret_backend_output *out, struct hret_err *err)
 {
     cJSON *root = hret_json_parse(body, len, len + 1, err);
@@ -188,57 +231,39 @@ static enum hret_result parse_common(const char *body, size_t len,
     }
     enum hret_result r = HRET_OK;
     const cJSON *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
-    if (!cJSON_IsArray(choices) || cJSON_GetArraySize(choices) < 1) {
+    if (!cJSON_IsArray(choices)) {
         char detail[256];
         hret_backend_error_message(body, len, detail, sizeof detail);
         r = hret_err_set(err, HRET_E_PROTO, "malformed response: no choices%s%s",
                          *detail ? ": " : "", detail);
-        goto cleanup;
+    } else if (cJSON_GetArraySize(choices) == 0) { /* an answer without text, not malformed */
+        out->no_text = hret_backend_no_text("choices empty", NULL);
+        out->content = hret_xstrdup("");
+    } else {
+        r = parse_choices(choices, text_of, out, err);
     }
-    size_t n = (size_t)cJSON_GetArraySize(choices);
-    const cJSON **ordered = hret_xcalloc(n, sizeof *ordered);
-    order_choices(choices, ordered, n);
-    for (size_t i = 0; i < n; i++) {
-        bool ok = true;
-        const char *text = text_of(ordered[i], &ok);
-        if (!ok) {
-            free(ordered);
-            r = hret_err_set(err, HRET_E_PROTO, "malformed response: choice without text");
-            goto cleanup;
-        }
-        hret_strlist_push(&out->choices, hret_xstrdup(text ? text : ""));
+    if (r == HRET_OK) {
+        parse_meta(root, out);
     }
-    const cJSON *first = ordered[0];
-    free(ordered);
-    out->content = hret_xstrdup(out->choices.items[0]);
-    out->finish_reason = dup_string(first, "finish_reason");
-    out->model = dup_string(root, "model");
-    out->fingerprint = dup_string(root, "system_fingerprint");
-    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
-    out->prompt_tokens = usage_field(usage, "prompt_tokens");
-    out->completion_tokens = usage_field(usage, "completion_tokens");
-    const cJSON *lp = cJSON_GetObjectItemCaseSensitive(first, "logprobs");
-    if (cJSON_IsObject(lp)) {
-        out->logprobs = cJSON_Duplicate(lp, true);
-    }
-cleanup:
     cJSON_Delete(root);
     return r;
 }
 
-static const char *chat_text(const cJSON *choice, bool *ok)
+static const char *chat_text(const cJSON *choice, bool *ok, const char **missing)
 {
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
     *ok = cJSON_IsObject(msg) && (cJSON_IsString(content) || cJSON_IsNull(content) || !content);
+    *missing = content ? "content null" : "content missing";
     return cJSON_IsString(content) ? content->valuestring : NULL;
 }
 
-static const char *completion_text(const cJSON *choice, bool *ok)
+static const char *completion_text(const cJSON *choice, bool *ok, const char **missing)
 {
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(choice, "text");
-    *ok = cJSON_IsString(text);
-    return *ok ? text->valuestring : NULL;
+    *ok = cJSON_IsString(text) || cJSON_IsNull(text); /* no key: another API's shape */
+    *missing = "text null";
+    return cJSON_IsString(text) ? text->valuestring : NULL;
 }
 
 static enum hret_result chat_parse(const char *body, size_t len, struct hret_backend_output *out,

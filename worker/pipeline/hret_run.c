@@ -261,6 +261,14 @@ static enum accept accept_body(struct run *run, struct req *q, const char *body,
     q->used_tokens = out.prompt_tokens + out.completion_tokens;
     q->tokens_in = out.prompt_tokens;
     q->tokens_out = out.completion_tokens;
+    if (out.no_text != NULL && run->p->mode != HRET_RUN_LOGLIK) { /* an error, never an answer */
+        fail_outcome(o, HRET_E_PROTO,
+                     q->stage == STAGE_JUDGE ? "judge: no text in the reply"
+                                             : "no text in the reply",
+                     out.no_text);
+        hret_backend_output_fini(&out);
+        return ACCEPT_UNUSABLE;
+    }
     if (q->stage == STAGE_JUDGE) {
         o->judge_output = out.content;
         out.content = NULL;
