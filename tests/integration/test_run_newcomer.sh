@@ -99,4 +99,22 @@ assert mt["accuracy"] == mt["correct"] / 10, mt
 PY
 [ $? -eq 0 ] || fail "replies without text"
 
+# item 5: a run that scores nothing: accuracy null, the summary says why, exit 1
+mkdir -p "$work/headers/data"
+for f in "$work"/synth/data/*-test.csv; do head -1 "$f" >"$work/headers/data/$(basename "$f")"; done
+expect_exit 1 "header-only dataset" "$hret" run --config "$work/hret_config.yaml" --dataset kmmlu \
+  --data-dir "$work/headers" --model good --quiet --output "$work/headers.json" >"$work/headers.txt" 2>&1
+grep -q "nothing scored: the dataset has no samples" "$work/headers.txt" || fail "no reason: $(cat "$work/headers.txt")"
+grep -q "accuracy   -" "$work/headers.txt" || fail "summary shows an accuracy: $(cat "$work/headers.txt")"
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["metrics"]; assert m["accuracy"] is None and m["answered"] == 0, m' \
+  "$work/headers.json" || fail "header-only accuracy is not null"
+# every request failed (content null throughout): null, and the reason names the errors
+grep -q "nothing scored: every request failed" "$work/empty_null.txt" || fail "all-error reason: $(cat "$work/empty_null.txt")"
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["metrics"]; assert m["accuracy"] is None and "accuracy_ci_low" not in m and "Law/accuracy" not in m, m' \
+  "$work/empty_null.json" || fail "all-error accuracy is not null"
+# hret score on an empty file
+: >"$work/empty.jsonl"
+expect_exit 1 "score an empty file" "$hret" score --input "$work/empty.jsonl" --output "$work/empty_scored.jsonl" 2>"$work/score_empty.err"
+grep -q "nothing scored" "$work/score_empty.err" || fail "score: $(cat "$work/score_empty.err")"
+
 echo "newcomer: ok"
