@@ -64,7 +64,8 @@ models:
 $*
 YAML
 }
-slow="  slow: {base_url: \"http://127.0.0.1:$slow_port/v1\", model: slow, max_inflight: 2}"
+slow="  slow: {base_url: \"http://127.0.0.1:$slow_port/v1\", model: slow, max_inflight: 2}
+  dead: {base_url: \"http://127.0.0.1:1/v1\", model: dead, max_retries: 0}"
 config "$slow" >"$work/worker.yaml"
 config "$slow
   c: {base_url: \"http://127.0.0.1:$port/v1\", model: c}" >"$work/submit.yaml"
@@ -251,8 +252,20 @@ grep -q "completed run=.* model=b" "$work/submit4.out" || fail "req-3 result"
 [ "$(q "SELECT count(*) FROM samples s JOIN runs r USING (run_id) WHERE r.request_id = 'req-3'")" = 100 ] ||
   fail "req-3 samples"
 
+# 4b. a run that scores nothing (every request refused): failed with class nothing_scored
+set +e
+"$hret" submit --config "$work/submit.yaml" --dataset kmmlu --model dead --limit 5 \
+  --request-id req-dead --wait --timeout 120 >"$work/submit_dead.out" 2>&1
+rc=$?
+set -e
+[ $rc = 1 ] || fail "nothing-scored request: exit $rc: $(cat "$work/submit_dead.out")"
+[ "$(q "SELECT status || ':' || error FROM runs WHERE request_id = 'req-dead'")" = "failed:nothing scored: every request failed (errors are in the results)" ] ||
+  fail "nothing-scored run row: $(q "SELECT status, error FROM runs WHERE request_id = 'req-dead'")"
+[ "$(q "SELECT payload->'error'->>'class' FROM outbox WHERE ce_type = 'hret.run.failed.v1' AND payload->>'request_id' = 'req-dead'")" = nothing_scored ] ||
+  fail "no nothing_scored failed event"
+
 # every event the worker published validates against its schema
-for t in hret.shard.task.v1 hret.run.completed.v1 hret.comparison.completed.v1; do
+for t in hret.shard.task.v1 hret.run.completed.v1 hret.comparison.completed.v1 hret.run.failed.v1; do
   q "SELECT payload FROM outbox WHERE ce_type = '$t'" >"$work/events.jsonl"
   [ -s "$work/events.jsonl" ] || fail "no $t events"
   while IFS= read -r line; do printf '%s' "$line" >"$work/event_$t.json"; break; done <"$work/events.jsonl"
