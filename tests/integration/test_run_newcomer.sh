@@ -16,11 +16,11 @@ run() { # flags...
   "$hret" run --config "$work/hret_config.yaml" --dataset kmmlu --data-dir "$work/synth" \
     --model good --quiet "$@"
 }
-expect_exit() { # want, what, command...
-  local want=$1 what=$2 rc=0
-  shift 2
-  "$@" || rc=$?
-  [ "$rc" -eq "$want" ] || fail "$what: exit $rc, want $want"
+expect_exit() { # want, what, file for stdout and stderr, command...
+  local want=$1 what=$2 out=$3 rc=0
+  shift 3
+  "$@" >"$out" 2>&1 || rc=$?
+  [ "$rc" -eq "$want" ] || fail "$what: exit $rc, want $want: $(cat "$out")"
 }
 
 # item 2: default results names are unique (milliseconds and the run id) and never overwrite
@@ -52,8 +52,8 @@ models:
   keyed: {base_url: "http://127.0.0.1:$good/v1", model: fake-model, api_key_env: HRET_TEST_UNSET_KEY}
 YAML
 before=$(curl -s "http://127.0.0.1:$good/fake/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoints"]["chat_completions"])')
-expect_exit 2 "run with an unset key variable" env -u HRET_TEST_UNSET_KEY "$hret" run --config "$work/keyed.yaml" \
-  --dataset kmmlu --data-dir "$work/synth" --model keyed --output "$work/keyed.json" 2>"$work/keyed.err"
+expect_exit 2 "run with an unset key variable" "$work/keyed.err" env -u HRET_TEST_UNSET_KEY "$hret" run \
+  --config "$work/keyed.yaml" --dataset kmmlu --data-dir "$work/synth" --model keyed --output "$work/keyed.json"
 grep -q "HRET_TEST_UNSET_KEY" "$work/keyed.err" || fail "the error does not name the variable: $(cat "$work/keyed.err")"
 after=$(curl -s "http://127.0.0.1:$good/fake/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoints"]["chat_completions"])')
 [ "$before" = "$after" ] || fail "requests were sent with no key ($before -> $after)"
@@ -102,8 +102,8 @@ PY
 # item 5: a run that scores nothing: accuracy null, the summary says why, exit 1
 mkdir -p "$work/headers/data"
 for f in "$work"/synth/data/*-test.csv; do head -1 "$f" >"$work/headers/data/$(basename "$f")"; done
-expect_exit 1 "header-only dataset" "$hret" run --config "$work/hret_config.yaml" --dataset kmmlu \
-  --data-dir "$work/headers" --model good --quiet --output "$work/headers.json" >"$work/headers.txt" 2>&1
+expect_exit 1 "header-only dataset" "$work/headers.txt" "$hret" run --config "$work/hret_config.yaml" \
+  --dataset kmmlu --data-dir "$work/headers" --model good --quiet --output "$work/headers.json"
 grep -q "nothing scored: the dataset has no samples" "$work/headers.txt" || fail "no reason: $(cat "$work/headers.txt")"
 grep -q "accuracy   -" "$work/headers.txt" || fail "summary shows an accuracy: $(cat "$work/headers.txt")"
 python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["metrics"]; assert m["accuracy"] is None and m["answered"] == 0, m' \
@@ -114,7 +114,8 @@ python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["metrics"]; assert m
   "$work/empty_null.json" || fail "all-error accuracy is not null"
 # hret score on an empty file
 : >"$work/empty.jsonl"
-expect_exit 1 "score an empty file" "$hret" score --input "$work/empty.jsonl" --output "$work/empty_scored.jsonl" 2>"$work/score_empty.err"
+expect_exit 1 "score an empty file" "$work/score_empty.err" "$hret" score --input "$work/empty.jsonl" \
+  --output "$work/empty_scored.jsonl"
 grep -q "nothing scored" "$work/score_empty.err" || fail "score: $(cat "$work/score_empty.err")"
 
 echo "newcomer: ok"

@@ -327,9 +327,14 @@ static void print_summary(FILE *out, const struct run_args *a, const struct hret
             rep->partial ? "PARTIAL run " : "run ", a->run_name ? a->run_name : "", ds->name,
             a->split ? a->split : "test", ds->count, ds->version, model->name,
             rep->served_model ? rep->served_model : model->model);
-    fprintf(out, "  accuracy   %.4f  95%% CI [%.4f, %.4f]  (%.0f correct of %.0f answered)\n",
-            metric(m, "accuracy"), metric(m, "accuracy_ci_low"), metric(m, "accuracy_ci_high"),
-            metric(m, "correct"), metric(m, "answered"));
+    const char *nothing = hret_metrics_nothing_scored(m);
+    if (nothing != NULL) {
+        fprintf(out, "  accuracy   -  nothing scored: %s\n", nothing);
+    } else {
+        fprintf(out, "  accuracy   %.4f  95%% CI [%.4f, %.4f]  (%.0f correct of %.0f answered)\n",
+                metric(m, "accuracy"), metric(m, "accuracy_ci_low"), metric(m, "accuracy_ci_high"),
+                metric(m, "correct"), metric(m, "answered"));
+    }
     fprintf(out, "  errors     %.0f (%.2f%%)  parse failures %.0f  retries %llu  429s %llu\n",
             metric(m, "errors"), 100 * metric(m, "error_rate"), metric(m, "parse_failures"),
             rep->retries, rep->http_429);
@@ -456,16 +461,16 @@ static int store_end(FILE *out, struct run_state *st, const struct hret_results_
                      const cJSON *metrics)
 {
     const struct hret_run_report *rep = &st->report;
-    bool failed = rep->done > 0 && rep->errors == rep->done;
+    const char *nothing = hret_metrics_nothing_scored(metrics);
     struct hret_store_result res = {
         .status = rep->partial ? "partial"
-                  : failed     ? "failed"
+                  : nothing    ? "failed"
                                : "completed",
         .metrics = metrics,
         .info = meta->info,
         .served_model = rep->served_model,
         .fingerprint = rep->fingerprint,
-        .error = failed ? "every request failed" : NULL,
+        .error = nothing,
         .done = rep->done,
         .errors = rep->errors,
         .cache_hits = rep->cache_hits,
@@ -665,11 +670,12 @@ static int execute(struct run_args *a, struct run_state *st)
     if (st->db != NULL && store_end(out, st, &meta, metrics) != HRET_EXIT_OK) {
         status = HRET_EXIT_FAILURE;
     }
-    if (st->report.partial || (st->report.done > 0 && st->report.errors == st->report.done)) {
-        fprintf(stderr, "hret run: %s\n",
-                st->report.partial ? "interrupted; partial results kept"
-                                   : "every request failed; check the "
-                                     "endpoint (errors are in the results)");
+    const char *nothing = hret_metrics_nothing_scored(metrics);
+    if (st->report.partial) {
+        fprintf(stderr, "hret run: interrupted; partial results kept\n");
+        status = HRET_EXIT_FAILURE;
+    } else if (nothing != NULL) {
+        fprintf(stderr, "hret run: nothing scored: %s\n", nothing);
         status = HRET_EXIT_FAILURE;
     }
     cJSON_Delete(metrics);

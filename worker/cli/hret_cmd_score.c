@@ -307,6 +307,13 @@ static double ratio(size_t a, size_t b)
 
 static void summary(const struct score_run *run)
 {
+    if (run->lines == 0) {
+        fprintf(stderr,
+                "scored 0 lines: accuracy - (nothing scored: the input has no line to "
+                "score), %zu malformed\n",
+                run->malformed);
+        return;
+    }
     fprintf(stderr, "scored %zu lines: accuracy %.4f (%zu/%zu), %zu malformed\n", run->lines,
             ratio(run->correct, run->lines), run->correct, run->lines, run->malformed);
     for (size_t i = 0; i < MAX_METHODS && hret_eval_at(i) != NULL; i++) {
@@ -433,7 +440,7 @@ int hret_cmd_score(int argc, char **argv)
     if (status == HRET_EXIT_OK) {
         score_all(&run);
         summary(&run);
-        status = run.malformed > 0 ? HRET_EXIT_FAILURE : HRET_EXIT_OK;
+        status = run.malformed > 0 || run.lines == 0 ? HRET_EXIT_FAILURE : HRET_EXIT_OK;
     }
     if (close_files(&run) != HRET_EXIT_OK) {
         status = HRET_EXIT_FAILURE;

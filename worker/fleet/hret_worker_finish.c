@@ -9,6 +9,7 @@
 
 #include "hret_cloudevents.h"
 #include "hret_log.h"
+#include "hret_mem.h"
 #include "hret_metrics.h"
 #include "hret_ops.h"
 #include "hret_outbox.h"
@@ -146,6 +147,11 @@ static enum hret_result close_request(struct hret_pg *pg, const char *request_id
     return hret_pg_query(pg, "close request", request_close_sql, 1, params, false, NULL, err);
 }
 
+static enum hret_result fail_txn(struct hret_pg *pg, void *user, struct hret_err *err);
+static enum hret_result fail_nothing_scored(struct hret_worker *w, struct hret_pg *pg,
+                                            const struct hret_worker_run *run, const char *why,
+                                            struct hret_err *err);
+
 static enum hret_result aggregate(struct hret_worker *w, struct hret_pg *pg,
                                   const struct hret_worker_run *run, const PGresult *state,
                                   struct hret_err *err)
@@ -161,6 +167,7 @@ static enum hret_result aggregate(struct hret_worker *w, struct hret_pg *pg,
     struct hret_prices prices = {mc->price_input_per_1m, mc->price_output_per_1m};
     cJSON *metrics = hret_metrics_compute(samples, outcomes, count, &prices);
     size_t errors = (size_t)metric(metrics, "errors");
+    const char *nothing = hret_metrics_nothing_scored(metrics);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     struct hret_store_result res = {
@@ -170,8 +177,10 @@ static enum hret_result aggregate(struct hret_worker *w, struct hret_pg *pg,
         .errors = errors,
         .finished_at = (double)now.tv_sec + (double)now.tv_nsec / 1e9,
     };
-    enum hret_result r = hret_store_run_finish_txn(pg, run->run_id, &res, err);
-    if (r == HRET_OK) {
+    /* nothing answered: failed, never "completed" with an accuracy of 0 */
+    enum hret_result r = nothing ? fail_nothing_scored(w, pg, run, nothing, err)
+                                 : hret_store_run_finish_txn(pg, run->run_id, &res, err);
+    if (r == HRET_OK && nothing == NULL) {
         cJSON *data = completed_data(run, state, metrics, count);
         char id[80];
         snprintf(id, sizeof id, "%s:completed", run->run_id);
@@ -193,7 +202,7 @@ static enum hret_result aggregate(struct hret_worker *w, struct hret_pg *pg,
     free(samples);
     free(outcomes);
     bool closed = false;
-    if (r == HRET_OK) {
+    if (r == HRET_OK && nothing == NULL) { /* fail_txn closed it */
         r = close_request(pg, run->req->request_id, &closed, err);
     }
     return r == HRET_OK && closed && run->req->n_models > 1
@@ -258,4 +267,18 @@ enum hret_result hret_worker_fail_run(struct hret_worker *w, const char *request
     hret_log_error(WHO, run_id, "run failed (%s): %s", cls, message);
     struct fail_job j = {w, request_id, run_id, cls, message};
     return hret_pg_transaction(hret_store_pg(w->store), "fail run", fail_txn, &j, err);
+}
+
+/* A run without an answered sample fails with class nothing_scored, inside the caller's
+ * transaction (the monitor's failure rules see it). */
+static enum hret_result fail_nothing_scored(struct hret_worker *w, struct hret_pg *pg,
+                                            const struct hret_worker_run *run, const char *why,
+                                            struct hret_err *err)
+{
+    char *message = hret_xasprintf("nothing scored: %s", why);
+    hret_log_error(WHO, run->run_id, "run failed (nothing_scored): %s", message);
+    struct fail_job j = {w, run->req->request_id, run->run_id, "nothing_scored", message};
+    enum hret_result r = fail_txn(pg, &j, err);
+    free(message);
+    return r;
 }

@@ -105,11 +105,43 @@ static void add_modes(cJSON *m, const struct mode_tally *t)
     }
 }
 
-static void add_accuracy(cJSON *m, const char *prefix, double correct, double answered)
+/* A subset's accuracy; a subset without an answered sample has none (left out, never 0). */
+static void add_subset_accuracy(cJSON *m, const char *subset, double correct, double answered)
 {
-    char key[512];
-    snprintf(key, sizeof key, "%saccuracy", prefix);
-    cJSON_AddNumberToObject(m, key, answered > 0 ? correct / answered : 0.0);
+    if (answered > 0) {
+        char key[512];
+        snprintf(key, sizeof key, "%s/accuracy", subset);
+        cJSON_AddNumberToObject(m, key, correct / answered);
+    }
+}
+
+/* accuracy with its standard error and Wilson interval; null without an answered sample. */
+static void add_accuracy(cJSON *m, double correct, double answered)
+{
+    if (answered <= 0) {
+        cJSON_AddNullToObject(m, "accuracy");
+        return;
+    }
+    double p = correct / answered, lo, hi;
+    hret_metrics_wilson(correct, answered, Z95, &lo, &hi);
+    cJSON_AddNumberToObject(m, "accuracy", p);
+    cJSON_AddNumberToObject(m, "accuracy_stderr", sqrt(p * (1 - p) / answered));
+    cJSON_AddNumberToObject(m, "accuracy_ci_low", lo);
+    cJSON_AddNumberToObject(m, "accuracy_ci_high", hi);
+}
+
+const char *hret_metrics_nothing_scored(const cJSON *metrics)
+{
+    const cJSON *acc = cJSON_GetObjectItemCaseSensitive(metrics, "accuracy");
+    if (cJSON_IsNumber(acc)) {
+        return NULL;
+    }
+    const cJSON *total = cJSON_GetObjectItemCaseSensitive(metrics, "total");
+    if (!cJSON_IsNumber(total) || total->valuedouble <= 0) {
+        return "the dataset has no samples (an empty file or subset, a limit of 0, or few-shot "
+               "examples took every item)";
+    }
+    return "every request failed (errors are in the results)";
 }
 
 cJSON *hret_metrics_compute(const struct hret_sample *samples, const struct hret_outcome *outcomes,
@@ -150,21 +182,15 @@ cJSON *hret_metrics_compute(const struct hret_sample *samples, const struct hret
         }
     }
     cJSON *m = cJSON_CreateObject();
-    double p = answered > 0 ? correct / answered : 0.0, lo, hi;
-    hret_metrics_wilson(correct, answered, Z95, &lo, &hi);
-    add_accuracy(m, "", correct, answered);
-    cJSON_AddNumberToObject(m, "accuracy_stderr", answered > 0 ? sqrt(p * (1 - p) / answered) : 0);
-    cJSON_AddNumberToObject(m, "accuracy_ci_low", lo);
-    cJSON_AddNumberToObject(m, "accuracy_ci_high", hi);
-    double macro = 0;
+    add_accuracy(m, correct, answered);
+    double macro = 0, scored_subsets = 0;
     for (size_t i = 0; i < nsubsets; i++) {
-        char prefix[300];
-        snprintf(prefix, sizeof prefix, "%s/", subsets[i].name);
-        add_accuracy(m, prefix, subsets[i].correct, subsets[i].answered);
+        add_subset_accuracy(m, subsets[i].name, subsets[i].correct, subsets[i].answered);
         macro += subsets[i].answered > 0 ? subsets[i].correct / subsets[i].answered : 0;
+        scored_subsets += subsets[i].answered > 0;
     }
-    if (nsubsets > 0) {
-        cJSON_AddNumberToObject(m, "macro_accuracy", macro / (double)nsubsets);
+    if (scored_subsets > 0) {
+        cJSON_AddNumberToObject(m, "macro_accuracy", macro / scored_subsets);
     }
     cJSON_AddNumberToObject(m, "total", total);
     cJSON_AddNumberToObject(m, "answered", answered);

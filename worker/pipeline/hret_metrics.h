@@ -18,9 +18,15 @@ struct hret_prices {
 };
 
 /* Caller owns result: a JSON object of metric name -> number. samples and outcomes are borrowed
- * arrays of count items. */
+ * arrays of count items. Without an answered sample "accuracy" is null and its interval, the
+ * per-subset accuracies and macro_accuracy are left out (never reported as 0); a subset with
+ * no answered sample has no "<subset>/accuracy". */
 cJSON *hret_metrics_compute(const struct hret_sample *samples, const struct hret_outcome *outcomes,
                             size_t count, const struct hret_prices *prices);
+
+/* Why a run scored nothing (a static sentence: "the dataset has no samples (...)", "every
+ * request failed (...)"), or NULL when metrics has an accuracy. metrics borrowed. */
+const char *hret_metrics_nothing_scored(const cJSON *metrics);
 
 /* Wilson score interval for k successes in n trials at z (1.959963984540054 for 95%). */
 void hret_metrics_wilson(double k, double n, double z, double *lo, double *hi);
