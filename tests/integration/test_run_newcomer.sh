@@ -118,4 +118,16 @@ expect_exit 1 "score an empty file" "$work/score_empty.err" "$hret" score --inpu
   --output "$work/empty_scored.jsonl"
 grep -q "nothing scored" "$work/score_empty.err" || fail "score: $(cat "$work/score_empty.err")"
 
+# item 6: a repeated subset is loaded once, with a warning
+run --subset Law,Law,law --output "$work/law.json" >/dev/null 2>"$work/law.err" || fail "repeated subset run"
+grep -qi "warn.*subset 'law' .*repeated" "$work/law.err" || fail "no warning: $(cat "$work/law.err")"
+python3 - "$work/law.json" "$work/synth/data" <<'PY'
+import csv, json, os, sys
+d = json.load(open(sys.argv[1]))
+rows = sum(1 for _ in csv.DictReader(open(os.path.join(sys.argv[2], "Law-test.csv"), encoding="utf-8")))
+ids = [s["id"] for s in d["results"][0]["samples"]]
+assert len(ids) == len(set(ids)) == rows, (len(ids), len(set(ids)), rows)
+PY
+[ $? -eq 0 ] || fail "repeated subset loaded more than once"
+
 echo "newcomer: ok"
