@@ -89,8 +89,19 @@ static enum hret_result check_params(const struct hret_dataset_loader *l, const 
     return HRET_OK;
 }
 
+static bool listed(const char **subs, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (subs[i] == name) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Fills subs (l->subsets borrowed, count entries; one NULL entry for subset-less datasets).
- * Subset names match case-insensitively and are replaced by the canonical spelling. */
+ * Subset names match case-insensitively and are replaced by the canonical spelling; a repeated
+ * one is loaded once, with a warning. */
 static enum hret_result resolve_subsets(const struct hret_dataset_loader *l,
                                         const struct hret_strlist *want, const char ***subs,
                                         size_t *count, struct hret_err *err)
@@ -118,18 +129,26 @@ static enum hret_result resolve_subsets(const struct hret_dataset_loader *l,
         return HRET_OK;
     }
     *subs = hret_xcalloc(n, sizeof **subs);
+    size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        for (const char *const *s = l->subsets; *s != NULL && (*subs)[i] == NULL; s++) {
-            (*subs)[i] = strcasecmp(*s, want->items[i]) == 0 ? *s : NULL;
+        const char *found = NULL;
+        for (const char *const *s = l->subsets; *s != NULL && found == NULL; s++) {
+            found = strcasecmp(*s, want->items[i]) == 0 ? *s : NULL;
         }
-        if ((*subs)[i] == NULL) {
+        if (found == NULL) {
             free(*subs);
             *subs = NULL;
             return hret_err_set(err, HRET_E_CONFIG, "%s: unknown subset '%s' (valid: %s)", l->name,
                                 want->items[i], valid);
         }
+        if (listed(*subs, kept, found)) {
+            hret_log_warn("dataset", NULL, "%s: subset '%s' is repeated (as %s); loaded once",
+                          l->name, want->items[i], found);
+            continue;
+        }
+        (*subs)[kept++] = found;
     }
-    *count = n;
+    *count = kept;
     return HRET_OK;
 }
 
