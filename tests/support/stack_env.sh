@@ -20,6 +20,13 @@
 #                     (give the role `http: {listen: "127.0.0.1:0"}`)
 #   stack_wait_handled LOG N  until the role logging to LOG has handled N events (done or
 #                     dead-lettered), read from its /metrics
+#   stack_llm_calls [PORT]  the model calls (chat and completions requests) fake-llm on PORT
+#                     (default $port) has received since it started or was reset
+#   stack_retries LOG...  the endpoint retries counted by the live roles logging to LOG... (their
+#                     /metrics: hret_endpoint_retries_total)
+#   stack_check_calls WANT [SLACK] [PORT]  fails unless WANT <= model calls <= WANT + SLACK: the
+#                     fleet called the model once per request it needed (issue 16); SLACK is what
+#                     a test may lose on purpose (at most the in-flight limit per killed worker)
 #
 # Topic names: $req_topic, $task_topic, $res_topic, $alert_topic; bridges' dead letters are
 # hret.bridge.<sink>.dlq (created too). cleanup stops the broker and drops the database.
@@ -131,4 +138,29 @@ stack_wait_handled() { # log count
     sleep 0.1
   done
   fail "timed out: $1 handled ${n:-0} of $2 events"
+}
+
+stack_llm_calls() { # [port]
+  curl -sf "http://127.0.0.1:${1:-$port}/fake/stats" |
+    python3 -c 'import json, sys; e = json.load(sys.stdin)["endpoints"]; print(e["chat_completions"] + e["completions"])'
+}
+
+stack_retries() { # log...
+  local total=0 l p n
+  for l in "$@"; do
+    p=$(stack_metrics_port "$l")
+    [ -n "$p" ] || fail "no /metrics port in $l"
+    n=$(curl -sf "http://127.0.0.1:$p/metrics" |
+      awk '/^hret_endpoint_retries_total\{/ {s += $2} END {print s + 0}') || fail "/metrics of $l"
+    total=$((total + n))
+  done
+  echo "$total"
+}
+
+stack_check_calls() { # want [slack] [port]
+  local got
+  got=$(stack_llm_calls "${3:-}") || fail "fake-llm stats"
+  [ "$got" -ge "$1" ] && [ "$got" -le $(($1 + ${2:-0})) ] ||
+    fail "fake-llm was called $got times; want $1${2:+ (+ at most $2)}: a shard was run twice"
+  echo "model calls: $got (want $1${2:+ + at most $2})" >&2
 }
