@@ -22,7 +22,7 @@ struct hret_worker {
     const struct hret_config *cfg;        /* borrowed */
     struct hret_store *store;             /* borrowed */
     struct hret_kafka_producer *producer; /* borrowed */
-    const char *worker_id;                /* borrowed: shard lease owner */
+    const char *worker_id;                /* borrowed: shard lease owner (a slot: host:pid:slot) */
     const volatile sig_atomic_t *stop;    /* borrowed, nullable */
     size_t slots;                         /* shards run at once: endpoint limits are shared */
 };

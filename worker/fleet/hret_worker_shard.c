@@ -25,13 +25,14 @@
 #define MAX_TASK_BYTES (1 << 20)
 #define DLQ_TIMEOUT_MS 30000
 
-/* A shard is taken when it is pending, when its holder's lease ran out (the holder died), or when
- * this worker holds it already (a redelivery); never from a live holder. */
+/* A shard is taken when it is pending or when its holder's lease ran out (the holder died, hangs
+ * or gave it back); never from a live holder, not even a sibling slot of this worker (each slot
+ * is an owner of its own, host:pid:slot). */
 static const char claim_sql[] =
     "UPDATE shards SET status = 'running', owner = $3, attempts = attempts + 1,"
     " lease_until = now() + make_interval(secs => $4::integer), updated_at = now()"
     " WHERE run_id = $1 AND shard_idx = $2::integer AND (status = 'pending'"
-    " OR (status = 'running' AND (lease_until < now() OR owner = $3)))"
+    " OR (status = 'running' AND lease_until < now()))"
     " RETURNING first_idx, end_idx";
 
 static const char holder_sql[] =

@@ -6,6 +6,7 @@
 #include "hret_worker_slots.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -19,7 +20,8 @@ enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_FINISHED };
 
 struct slot {
     struct hret_worker_slots *owner;
-    struct hret_worker w; /* the prototype with this slot's store */
+    struct hret_worker w; /* the prototype with this slot's store and owner id */
+    char id[224];         /* host:pid:slot, this slot's shard lease owner */
     pthread_t thread;
     bool started;
     /* under owner->lock */
@@ -104,6 +106,8 @@ enum hret_result hret_worker_slots_new(const struct hret_worker *proto, size_t c
         s->owner = o;
         s->w = *proto;
         s->w.slots = count;
+        snprintf(s->id, sizeof s->id, "%s:%zu", proto->worker_id, i);
+        s->w.worker_id = s->id;
         if (hret_store_open(db, password_env, false, &s->w.store, err) != HRET_OK) {
             return err->code;
         }
