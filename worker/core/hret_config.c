@@ -174,6 +174,9 @@ static const struct hret_cfg_field datasets_fields[] = {
     {AT(D, shard_lease_s), .type = HRET_CFG_INT, .def = "60", .min = 3, .max = 86400,
      .desc = "Seconds a worker holds a shard unrenewed (it renews every third of that); a shard "
              "whose worker died is run again by another once its lease has run out."},
+    {AT(D, max_shard_attempts), .type = HRET_CFG_INT, .def = "5", .min = 1, .max = 1000,
+     .desc = "Times a shard is handed out (claims, steals, re-queues after a lost lease) before "
+             "its run fails with the shard's last error."},
     {0},
 };
 #undef D

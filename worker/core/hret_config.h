@@ -68,6 +68,7 @@ struct hret_datasets_config {
     bool follow_symlinks;
     long long shard_size;
     long long shard_lease_s;
+    long long max_shard_attempts;
 };
 
 struct hret_mlflow_config {

@@ -40,6 +40,13 @@ static const char fail_sql[] =
     "UPDATE runs SET status = 'failed', error = $2, finished_at = now(), updated_at = now()"
     " WHERE run_id = $1 AND status IN ('planned', 'running')";
 
+/* A failed run's open shards fail with it: never handed out again, and a holder that renews
+ * its lease learns it lost it. */
+static const char fail_shards_sql[] =
+    "UPDATE shards SET status = 'failed', owner = NULL, lease_until = NULL,"
+    " error = COALESCE(error, $2), finished_at = now(), updated_at = now()"
+    " WHERE run_id = $1 AND status IN ('pending', 'running')";
+
 static double metric(const cJSON *m, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, key);
@@ -240,6 +247,9 @@ static enum hret_result fail_txn(struct hret_pg *pg, void *user, struct hret_err
     struct fail_job *j = user;
     const char *params[] = {j->run_id, j->message};
     PGresult *res = NULL;
+    if (hret_pg_query(pg, "fail shards", fail_shards_sql, 2, params, false, NULL, err) != HRET_OK) {
+        return err->code;
+    }
     enum hret_result r = hret_pg_query(pg, "fail run", fail_sql, 2, params, false, &res, err);
     bool changed = r == HRET_OK && strcmp(PQcmdTuples(res), "0") != 0;
     PQclear(res);

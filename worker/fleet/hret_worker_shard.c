@@ -25,15 +25,22 @@
 #define MAX_TASK_BYTES (1 << 20)
 #define DLQ_TIMEOUT_MS 30000
 
+/* A run is live while it is planned or running: a failed (or cancelled) run's shards are never
+ * handed out again. */
+#define LIVE_RUN                                                                                   \
+    "EXISTS (SELECT 1 FROM runs WHERE runs.run_id = shards.run_id"                                 \
+    " AND runs.status IN ('planned', 'running'))"
+
 /* A shard is taken when it is pending or when its holder's lease ran out (the holder died, hangs
  * or gave it back); never from a live holder, not even a sibling slot of this worker (each slot
- * is an owner of its own, host:pid:slot). */
+ * is an owner of its own, host:pid:slot); only while its run is live and it has attempts left
+ * (datasets.max_shard_attempts; the sweep fails the run of a shard that has none). */
 static const char claim_sql[] =
     "UPDATE shards SET status = 'running', owner = $3, attempts = attempts + 1,"
     " lease_until = now() + make_interval(secs => $4::integer), updated_at = now()"
     " WHERE run_id = $1 AND shard_idx = $2::integer AND (status = 'pending'"
-    " OR (status = 'running' AND lease_until < now()))"
-    " RETURNING first_idx, end_idx";
+    " OR (status = 'running' AND lease_until < now())) AND attempts < $5::integer"
+    " AND " LIVE_RUN " RETURNING first_idx, end_idx";
 
 static const char holder_sql[] =
     "SELECT status, COALESCE(owner, ''), COALESCE(to_char(lease_until, 'HH24:MI:SS'), '')"
@@ -58,16 +65,20 @@ static const char stored_sql[] =
 
 static const char lock_sql[] = "SELECT 1 FROM requests WHERE request_id = $1 FOR UPDATE";
 
+/* A shard is completed by its holder, or by a late one when nobody else holds it live (its lease
+ * ran out, or the sweep queued it again and no one took it yet); never when it is done, failed,
+ * or held live by another owner: then the late completion stores nothing. */
 static const char shard_done_sql[] =
     "UPDATE shards SET status = 'done', done_samples = $3::integer, error_samples = $4::integer,"
-    " finished_at = now(), lease_until = NULL, updated_at = now()"
-    " WHERE run_id = $1 AND shard_idx = $2::integer AND status <> 'done'";
+    " owner = $5, finished_at = now(), lease_until = NULL, updated_at = now()"
+    " WHERE run_id = $1 AND shard_idx = $2::integer AND (status = 'pending'"
+    " OR (status = 'running' AND (owner = $5 OR lease_until < now())))";
 
 /* Giving a shard back expires its lease (status stays running): the redelivered task, or the
  * sweep when no task is left for it (a stolen shard's task may have been consumed already),
  * hands it out again. */
 static const char release_sql[] =
-    "UPDATE shards SET lease_until = now(), updated_at = now()"
+    "UPDATE shards SET lease_until = now(), error = $4, updated_at = now()"
     " WHERE run_id = $1 AND shard_idx = $2::integer AND status = 'running' AND owner = $3";
 
 /* After its shard, a slot takes the run's next pending shard itself (work stealing): the
@@ -77,14 +88,16 @@ static const char steal_sql[] =
     "UPDATE shards SET status = 'running', owner = $2, attempts = attempts + 1,"
     " lease_until = now() + make_interval(secs => $3::integer), updated_at = now()"
     " WHERE (run_id, shard_idx) = (SELECT run_id, shard_idx FROM shards WHERE run_id = $1"
-    " AND status = 'pending' ORDER BY shard_idx LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    " AND status = 'pending' AND attempts < $4::integer AND " LIVE_RUN
+    " ORDER BY shard_idx LIMIT 1 FOR UPDATE SKIP LOCKED)"
     " RETURNING shard_idx, first_idx, end_idx";
 
 struct shard {
     struct hret_worker *w;
-    char run_id[130], shard_idx[32], first[32], end[32], lease[32];
+    char run_id[130], shard_idx[32], first[32], end[32], lease[32], max_attempts[32];
     long long lo, hi;
     bool claimed;
+    bool lost; /* completing found the shard held by another owner (or finished): nothing stored */
     double renewed_ms;          /* when the lease was last renewed */
     char *request_id, *version; /* owned */
     struct hret_request *req;
@@ -122,9 +135,11 @@ static enum hret_result claim_txn(struct hret_pg *pg, void *user, struct hret_er
 {
     struct shard *s = user;
     snprintf(s->lease, sizeof s->lease, "%lld", s->w->cfg->datasets.shard_lease_s);
-    const char *params[] = {s->run_id, s->shard_idx, s->w->worker_id, s->lease};
+    snprintf(s->max_attempts, sizeof s->max_attempts, "%lld",
+             s->w->cfg->datasets.max_shard_attempts);
+    const char *params[] = {s->run_id, s->shard_idx, s->w->worker_id, s->lease, s->max_attempts};
     PGresult *res = NULL;
-    enum hret_result r = hret_pg_query(pg, "claim shard", claim_sql, 4, params, false, &res, err);
+    enum hret_result r = hret_pg_query(pg, "claim shard", claim_sql, 5, params, false, &res, err);
     s->claimed = r == HRET_OK && PQntuples(res) == 1;
     if (s->claimed) {
         s->lo = atoll(PQgetvalue(res, 0, 0));
@@ -309,22 +324,33 @@ static enum hret_result complete_txn(struct hret_pg *pg, void *user, struct hret
 {
     struct shard *s = user;
     const char *lock[] = {s->request_id};
-    if (hret_pg_query(pg, "lock request", lock_sql, 1, lock, false, NULL, err) != HRET_OK ||
-        (s->n_todo > 0 && hret_store_samples_copy(pg, &s->batch, err) != HRET_OK)) {
+    if (hret_pg_query(pg, "lock request", lock_sql, 1, lock, false, NULL, err) != HRET_OK) {
         return err->code;
     }
     char done[32], errors[32];
     snprintf(done, sizeof done, "%zu", s->stored_before + s->done);
     snprintf(errors, sizeof errors, "%zu", s->errors);
-    const char *params[] = {s->run_id, s->shard_idx, done, errors};
-    if (hret_pg_query(pg, "shard done", shard_done_sql, 4, params, false, NULL, err) != HRET_OK) {
+    const char *params[] = {s->run_id, s->shard_idx, done, errors, s->w->worker_id};
+    PGresult *res = NULL;
+    enum hret_result r =
+        hret_pg_query(pg, "shard done", shard_done_sql, 5, params, false, &res, err);
+    s->lost = r == HRET_OK && strcmp(PQcmdTuples(res), "0") == 0;
+    PQclear(res);
+    if (r != HRET_OK) {
+        return r;
+    }
+    if (s->lost) { /* rolled back: the holder (or the finished shard) has it all */
+        return hret_err_set(err, HRET_E_CONFLICT, "shard %s: lease lost, nothing stored",
+                            s->shard_idx);
+    }
+    if (s->n_todo > 0 && hret_store_samples_copy(pg, &s->batch, err) != HRET_OK) {
         return err->code;
     }
     return hret_worker_finish_run(s->w, pg, &s->run, err);
 }
 
 /* Keeps what finished and gives the shard back (shutdown, or a failure worth retrying). */
-static void release(struct shard *s)
+static void release(struct shard *s, const char *why)
 {
     struct hret_err err = HRET_ERR_INIT;
     struct hret_pg *pg = hret_store_pg(s->w->store);
@@ -332,9 +358,9 @@ static void release(struct shard *s)
         hret_store_samples_write(s->w->store, s->run_id, s->todo, s->outcomes, s->n_todo, NULL,
                                  &err);
     }
-    const char *params[] = {s->run_id, s->shard_idx, s->w->worker_id};
+    const char *params[] = {s->run_id, s->shard_idx, s->w->worker_id, why};
     hret_err_clear(&err);
-    if (hret_pg_query(pg, "release shard", release_sql, 3, params, false, NULL, &err) != HRET_OK) {
+    if (hret_pg_query(pg, "release shard", release_sql, 4, params, false, NULL, &err) != HRET_OK) {
         hret_log_warn(WHO, s->run_id, "release shard %s: %s", s->shard_idx, err.msg);
     }
 }
@@ -384,9 +410,9 @@ static bool steal(struct shard *s)
         return false;
     }
     struct hret_err err = HRET_ERR_INIT;
-    const char *params[] = {s->run_id, s->w->worker_id, s->lease};
+    const char *params[] = {s->run_id, s->w->worker_id, s->lease, s->max_attempts};
     PGresult *res = NULL;
-    bool got = hret_pg_query(hret_store_pg(s->w->store), "steal shard", steal_sql, 3, params, false,
+    bool got = hret_pg_query(hret_store_pg(s->w->store), "steal shard", steal_sql, 4, params, false,
                              &res, &err) == HRET_OK &&
                PQntuples(res) == 1;
     if (got) {
@@ -425,10 +451,18 @@ static enum hret_worker_outcome execute(struct shard *s)
     if (r == HRET_OK) {
         return HRET_WORKER_DONE;
     }
+    if (s->lost) {
+        hret_log_warn(WHO, s->run_id,
+                      "shard %s: lease lost to another worker; its results were "
+                      "not stored",
+                      s->shard_idx);
+        hret_ops_shard("lost");
+        return HRET_WORKER_DONE;
+    }
     if (hret_result_is_retriable(r)) {
         hret_log_warn(WHO, s->run_id, "shard %s given back: %s", s->shard_idx, err.msg);
         hret_ops_shard("released");
-        release(s);
+        release(s, err.msg);
         return stolen ? HRET_WORKER_DONE : HRET_WORKER_RETRY;
     }
     hret_ops_shard("failed");
@@ -466,12 +500,14 @@ enum hret_worker_outcome hret_worker_shard(struct hret_worker *w, const rd_kafka
     return out;
 }
 
-/* Expired leases (their worker died or hangs) back to pending, each with a new shard task copied
- * from the first one (attempt = the shard's attempts + 1), in one statement; SKIP LOCKED keeps
- * the sweeps of several workers apart. */
+/* Expired leases (their worker died or hangs) of live runs back to pending, each with a new shard
+ * task copied from the first one (attempt = the shard's attempts + 1), in one statement; SKIP
+ * LOCKED keeps the sweeps of several workers apart. A shard that used its attempts is not queued
+ * again: its run fails (exhausted_sql). */
 static const char sweep_sql[] =
     "WITH expired AS (SELECT run_id, shard_idx FROM shards"
-    "  WHERE status = 'running' AND lease_until < now() LIMIT 100 FOR UPDATE SKIP LOCKED),"
+    "  WHERE status = 'running' AND lease_until < now() AND attempts < $1::integer"
+    "  AND " LIVE_RUN " LIMIT 100 FOR UPDATE SKIP LOCKED),"
     " freed AS (UPDATE shards s SET status = 'pending', owner = NULL, lease_until = NULL,"
     "  updated_at = now() FROM expired e WHERE s.run_id = e.run_id AND s.shard_idx = e.shard_idx"
     "  RETURNING s.run_id, s.shard_idx, s.attempts)"
@@ -481,12 +517,57 @@ static const char sweep_sql[] =
     " FROM freed f JOIN outbox o ON o.event_id = f.run_id || ':shard:' || f.shard_idx"
     " ON CONFLICT (event_id) DO NOTHING";
 
+/* Expired shards of live runs that used every attempt: their runs fail. */
+static const char exhausted_sql[] =
+    "SELECT s.run_id, r.request_id, s.shard_idx, s.attempts, s.error FROM shards s"
+    " JOIN runs r ON r.run_id = s.run_id WHERE s.status = 'running' AND s.lease_until < now()"
+    " AND s.attempts >= $1::integer AND r.status IN ('planned', 'running') LIMIT 100";
+
+/* Open shards of runs that are over (failed or cancelled): failed, never handed out again. */
+static const char orphans_sql[] =
+    "UPDATE shards s SET status = 'failed', owner = NULL, lease_until = NULL,"
+    " error = COALESCE(s.error, 'run ' || r.status), finished_at = now(), updated_at = now()"
+    " FROM runs r WHERE r.run_id = s.run_id AND s.status IN ('pending', 'running')"
+    " AND r.status NOT IN ('planned', 'running')";
+
+/* Fails the runs whose expired shards have no attempt left (max_attempts, borrowed). */
+static enum hret_result fail_exhausted(struct hret_worker *w, const char *max_attempts,
+                                       struct hret_err *err)
+{
+    const char *params[] = {max_attempts};
+    PGresult *res = NULL;
+    if (hret_pg_query(hret_store_pg(w->store), "exhausted shards", exhausted_sql, 1, params, false,
+                      &res, err) != HRET_OK) {
+        return err->code;
+    }
+    enum hret_result r = HRET_OK;
+    for (int i = 0; i < PQntuples(res) && r == HRET_OK; i++) {
+        char msg[1200];
+        snprintf(msg, sizeof msg,
+                 "shard %s was handed out %s times (datasets.max_shard_attempts) "
+                 "without finishing; last error: %s",
+                 PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+                 PQgetisnull(res, i, 4) ? "none recorded (its workers died or stopped renewing "
+                                          "the lease)"
+                                        : PQgetvalue(res, i, 4));
+        r = hret_worker_fail_run(w, PQgetvalue(res, i, 1), PQgetvalue(res, i, 0), "shard_attempts",
+                                 msg, err);
+    }
+    PQclear(res);
+    return r;
+}
+
 enum hret_result hret_worker_sweep(struct hret_worker *w, size_t *reclaimed, struct hret_err *err)
 {
     PGresult *res = NULL;
     *reclaimed = 0;
-    if (hret_pg_query(hret_store_pg(w->store), "lease sweep", sweep_sql, 0, NULL, false, &res,
-                      err) != HRET_OK) {
+    char max_attempts[32];
+    snprintf(max_attempts, sizeof max_attempts, "%lld", w->cfg->datasets.max_shard_attempts);
+    const char *params[] = {max_attempts};
+    struct hret_pg *pg = hret_store_pg(w->store);
+    if (fail_exhausted(w, max_attempts, err) != HRET_OK ||
+        hret_pg_query(pg, "orphan shards", orphans_sql, 0, NULL, false, NULL, err) != HRET_OK ||
+        hret_pg_query(pg, "lease sweep", sweep_sql, 1, params, false, &res, err) != HRET_OK) {
         return err->code;
     }
     *reclaimed = (size_t)atoll(PQcmdTuples(res));
