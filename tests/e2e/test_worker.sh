@@ -158,13 +158,15 @@ m = c["mcnemar"]
 assert m["c"] - m["b"] == round((acc["b"] - acc["a"]) * 300), m
 assert 0 <= m["p_value"] <= 1
 PY
-# a redelivered shard skips the stored samples and takes the missing ones from the cache
+# a redelivered shard skips the stored samples and takes the missing ones from the cache (the run
+# is made running again: only a live run's shards are handed out)
 run_a=$(q "SELECT run_id FROM runs WHERE request_id = 'req-1' AND model_name = 'a'")
 redeliver() { # drops 10 samples of shard 0 and publishes its task again; prints endpoint calls
   curl -s -X POST "http://127.0.0.1:$port/fake/reset" >/dev/null
   local n
   n=$(q "SELECT attempts FROM shards WHERE run_id = '$run_a' AND shard_idx = 0")
-  q "UPDATE shards SET status = 'pending' WHERE run_id = '$run_a' AND shard_idx = 0;
+  q "UPDATE runs SET status = 'running' WHERE run_id = '$run_a';
+     UPDATE shards SET status = 'pending' WHERE run_id = '$run_a' AND shard_idx = 0;
      DELETE FROM samples WHERE run_id = '$run_a' AND sample_idx < 10;
      UPDATE outbox SET published_at = NULL WHERE event_id = '$run_a:shard:0'" >/dev/null
   for _ in $(seq 100); do

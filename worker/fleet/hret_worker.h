@@ -27,6 +27,12 @@ struct hret_worker {
     size_t slots;                         /* shards run at once: endpoint limits are shared */
 };
 
+/* SQL: the run of the shards row in scope is live (planned or running). A failed or cancelled
+ * run's shards are never handed out again. */
+#define HRET_WORKER_LIVE_RUN                                                                       \
+    "EXISTS (SELECT 1 FROM runs WHERE runs.run_id = shards.run_id"                                 \
+    " AND runs.status IN ('planned', 'running'))"
+
 /* What became of a message: its offset may be stored (done), or it must be tried again
  * (retry: a retriable failure such as the database being away). */
 enum hret_worker_outcome { HRET_WORKER_DONE, HRET_WORKER_RETRY };
@@ -38,8 +44,10 @@ enum hret_worker_outcome hret_worker_request(struct hret_worker *w, const rd_kaf
 /* A shard task message (borrowed). */
 enum hret_worker_outcome hret_worker_shard(struct hret_worker *w, const rd_kafka_message_t *m);
 
-/* Hands out again the shards whose lease ran out: each goes back to pending with a new
- * shard-task event in the outbox. *reclaimed = how many. Any worker may sweep at any time. */
+/* Hands out again the shards of live runs whose lease ran out: each goes back to pending with a
+ * new shard-task event in the outbox; fails the run of an expired shard that used
+ * datasets.max_shard_attempts, and the open shards of runs that are over. *reclaimed = how many
+ * were handed out. Any worker may sweep at any time (hret_worker_sweep.c). */
 enum hret_result hret_worker_sweep(struct hret_worker *w, size_t *reclaimed, struct hret_err *err);
 
 /* A shard's run, as the finishing code needs it (all borrowed). */

@@ -25,12 +25,6 @@
 #define MAX_TASK_BYTES (1 << 20)
 #define DLQ_TIMEOUT_MS 30000
 
-/* A run is live while it is planned or running: a failed (or cancelled) run's shards are never
- * handed out again. */
-#define LIVE_RUN                                                                                   \
-    "EXISTS (SELECT 1 FROM runs WHERE runs.run_id = shards.run_id"                                 \
-    " AND runs.status IN ('planned', 'running'))"
-
 /* A shard is taken when it is pending or when its holder's lease ran out (the holder died, hangs
  * or gave it back); never from a live holder, not even a sibling slot of this worker (each slot
  * is an owner of its own, host:pid:slot); only while its run is live and it has attempts left
@@ -40,7 +34,7 @@ static const char claim_sql[] =
     " lease_until = now() + make_interval(secs => $4::integer), updated_at = now()"
     " WHERE run_id = $1 AND shard_idx = $2::integer AND (status = 'pending'"
     " OR (status = 'running' AND lease_until < now())) AND attempts < $5::integer"
-    " AND " LIVE_RUN " RETURNING first_idx, end_idx";
+    " AND " HRET_WORKER_LIVE_RUN " RETURNING first_idx, end_idx";
 
 static const char holder_sql[] =
     "SELECT status, COALESCE(owner, ''), COALESCE(to_char(lease_until, 'HH24:MI:SS'), '')"
@@ -88,7 +82,7 @@ static const char steal_sql[] =
     "UPDATE shards SET status = 'running', owner = $2, attempts = attempts + 1,"
     " lease_until = now() + make_interval(secs => $3::integer), updated_at = now()"
     " WHERE (run_id, shard_idx) = (SELECT run_id, shard_idx FROM shards WHERE run_id = $1"
-    " AND status = 'pending' AND attempts < $4::integer AND " LIVE_RUN
+    " AND status = 'pending' AND attempts < $4::integer AND " HRET_WORKER_LIVE_RUN
     " ORDER BY shard_idx LIMIT 1 FOR UPDATE SKIP LOCKED)"
     " RETURNING shard_idx, first_idx, end_idx";
 
@@ -97,7 +91,10 @@ struct shard {
     char run_id[130], shard_idx[32], first[32], end[32], lease[32], max_attempts[32];
     long long lo, hi;
     bool claimed;
-    bool lost; /* completing found the shard held by another owner (or finished): nothing stored */
+    bool lost; /* the lease went to another owner (or the shard finished): nothing stored */
+    /* hret_run's stop flag for this shard: set when the worker stops or the lease is lost, and
+     * then the shard's queued and in-flight requests are dropped at once */
+    volatile sig_atomic_t halt;
     double renewed_ms;          /* when the lease was last renewed */
     char *request_id, *version; /* owned */
     struct hret_request *req;
@@ -230,14 +227,20 @@ static enum hret_result select_samples(struct shard *s, struct hret_err *err)
     return HRET_OK;
 }
 
-/* hret_run's progress hook: renews the lease every third of its length, on this slot's own
- * connection (the run is single-threaded, so the connection is idle here). */
+/* hret_run's progress hook (every 100 ms): passes the worker's stop on, and renews the lease every
+ * third of its length, on this slot's own connection (the run is single-threaded, so the
+ * connection is idle here). A renewal that finds the lease gone (the worker stalled past it and
+ * another took the shard, or the run failed) halts the shard: hret_run then drops its queued and
+ * in-flight requests, so a stalled holder wastes at most what it had in flight. */
 static void renew_lease(void *user, size_t done, size_t total, size_t errors)
 {
     (void)done, (void)total, (void)errors;
     struct shard *s = user;
+    if (s->w->stop != NULL && *s->w->stop) {
+        s->halt = 1;
+    }
     double now = hret_http_now_ms();
-    if (now - s->renewed_ms < (double)s->w->cfg->datasets.shard_lease_s * 1000.0 / 3.0) {
+    if (s->lost || now - s->renewed_ms < (double)s->w->cfg->datasets.shard_lease_s * 1000.0 / 3.0) {
         return;
     }
     s->renewed_ms = now;
@@ -248,7 +251,12 @@ static void renew_lease(void *user, size_t done, size_t total, size_t errors)
                       &err) != HRET_OK) {
         hret_log_warn(WHO, s->run_id, "shard %s: renew lease: %s", s->shard_idx, err.msg);
     } else if (PQcmdTuples(res)[0] == '0') {
-        hret_log_warn(WHO, s->run_id, "shard %s: lease lost to another worker", s->shard_idx);
+        hret_log_warn(WHO, s->run_id,
+                      "shard %s: lease lost to another worker; its requests "
+                      "are cancelled",
+                      s->shard_idx);
+        s->lost = true;
+        s->halt = 1;
     }
     PQclear(res);
 }
@@ -289,7 +297,7 @@ static enum hret_result run_samples(struct shard *s, struct hret_err *err)
                 .seed = g->seed,
                 .has_seed = g->has_seed},
         .language_threshold = -1,
-        .stop = s->w->stop,
+        .stop = &s->halt,
         .progress = renew_lease,
         .progress_user = s,
         .limit_share = (unsigned)s->w->slots,
@@ -303,6 +311,7 @@ static enum hret_result run_samples(struct shard *s, struct hret_err *err)
     hret_store_cache_hooks(cache, &hooks);
     p.cache = &hooks;
     struct hret_run_report rep = {0};
+    s->halt = s->w->stop != NULL && *s->w->stop;
     enum hret_result r = hret_run_samples(&p, s->todo, s->n_todo, s->outcomes, &rep, err);
     struct hret_err cache_err = HRET_ERR_INIT;
     hret_store_cache_flush(cache, &cache_err);
@@ -310,7 +319,9 @@ static enum hret_result run_samples(struct shard *s, struct hret_err *err)
     s->done = rep.done;
     s->errors = rep.errors;
     record_served(s, &rep);
-    if (r == HRET_OK && rep.partial) {
+    if (s->lost) {
+        r = hret_err_set(err, HRET_E_CONFLICT, "shard %s: lease lost", s->shard_idx);
+    } else if (r == HRET_OK && rep.partial) {
         r = hret_err_set(err, HRET_E_UNAVAILABLE, "stopped before the shard finished");
     }
     hret_log_info(WHO, s->run_id, "shard %s: %zu run, %zu errors, %zu cached, %zu stored before",
@@ -498,85 +509,4 @@ enum hret_worker_outcome hret_worker_shard(struct hret_worker *w, const rd_kafka
     enum hret_worker_outcome out = execute(&s);
     shard_fini(&s);
     return out;
-}
-
-/* Expired leases (their worker died or hangs) of live runs back to pending, each with a new shard
- * task copied from the first one (attempt = the shard's attempts + 1), in one statement; SKIP
- * LOCKED keeps the sweeps of several workers apart. A shard that used its attempts is not queued
- * again: its run fails (exhausted_sql). */
-static const char sweep_sql[] =
-    "WITH expired AS (SELECT run_id, shard_idx FROM shards"
-    "  WHERE status = 'running' AND lease_until < now() AND attempts < $1::integer"
-    "  AND " LIVE_RUN " LIMIT 100 FOR UPDATE SKIP LOCKED),"
-    " freed AS (UPDATE shards s SET status = 'pending', owner = NULL, lease_until = NULL,"
-    "  updated_at = now() FROM expired e WHERE s.run_id = e.run_id AND s.shard_idx = e.shard_idx"
-    "  RETURNING s.run_id, s.shard_idx, s.attempts)"
-    " INSERT INTO outbox (event_id, topic, msg_key, ce_type, ce_source, payload)"
-    " SELECT o.event_id || ':attempt:' || (f.attempts + 1), o.topic, o.msg_key, o.ce_type,"
-    "  o.ce_source, jsonb_set(o.payload, '{attempt}', to_jsonb(f.attempts + 1))"
-    " FROM freed f JOIN outbox o ON o.event_id = f.run_id || ':shard:' || f.shard_idx"
-    " ON CONFLICT (event_id) DO NOTHING";
-
-/* Expired shards of live runs that used every attempt: their runs fail. */
-static const char exhausted_sql[] =
-    "SELECT s.run_id, r.request_id, s.shard_idx, s.attempts, s.error FROM shards s"
-    " JOIN runs r ON r.run_id = s.run_id WHERE s.status = 'running' AND s.lease_until < now()"
-    " AND s.attempts >= $1::integer AND r.status IN ('planned', 'running') LIMIT 100";
-
-/* Open shards of runs that are over (failed or cancelled): failed, never handed out again. */
-static const char orphans_sql[] =
-    "UPDATE shards s SET status = 'failed', owner = NULL, lease_until = NULL,"
-    " error = COALESCE(s.error, 'run ' || r.status), finished_at = now(), updated_at = now()"
-    " FROM runs r WHERE r.run_id = s.run_id AND s.status IN ('pending', 'running')"
-    " AND r.status NOT IN ('planned', 'running')";
-
-/* Fails the runs whose expired shards have no attempt left (max_attempts, borrowed). */
-static enum hret_result fail_exhausted(struct hret_worker *w, const char *max_attempts,
-                                       struct hret_err *err)
-{
-    const char *params[] = {max_attempts};
-    PGresult *res = NULL;
-    if (hret_pg_query(hret_store_pg(w->store), "exhausted shards", exhausted_sql, 1, params, false,
-                      &res, err) != HRET_OK) {
-        return err->code;
-    }
-    enum hret_result r = HRET_OK;
-    for (int i = 0; i < PQntuples(res) && r == HRET_OK; i++) {
-        char msg[1200];
-        snprintf(msg, sizeof msg,
-                 "shard %s was handed out %s times (datasets.max_shard_attempts) "
-                 "without finishing; last error: %s",
-                 PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-                 PQgetisnull(res, i, 4) ? "none recorded (its workers died or stopped renewing "
-                                          "the lease)"
-                                        : PQgetvalue(res, i, 4));
-        r = hret_worker_fail_run(w, PQgetvalue(res, i, 1), PQgetvalue(res, i, 0), "shard_attempts",
-                                 msg, err);
-    }
-    PQclear(res);
-    return r;
-}
-
-enum hret_result hret_worker_sweep(struct hret_worker *w, size_t *reclaimed, struct hret_err *err)
-{
-    PGresult *res = NULL;
-    *reclaimed = 0;
-    char max_attempts[32];
-    snprintf(max_attempts, sizeof max_attempts, "%lld", w->cfg->datasets.max_shard_attempts);
-    const char *params[] = {max_attempts};
-    struct hret_pg *pg = hret_store_pg(w->store);
-    if (fail_exhausted(w, max_attempts, err) != HRET_OK ||
-        hret_pg_query(pg, "orphan shards", orphans_sql, 0, NULL, false, NULL, err) != HRET_OK ||
-        hret_pg_query(pg, "lease sweep", sweep_sql, 1, params, false, &res, err) != HRET_OK) {
-        return err->code;
-    }
-    *reclaimed = (size_t)atoll(PQcmdTuples(res));
-    PQclear(res);
-    if (*reclaimed > 0) {
-        hret_log_warn(WHO, NULL,
-                      "%zu shard(s) whose worker stopped renewing its lease are "
-                      "queued again",
-                      *reclaimed);
-    }
-    return HRET_OK;
 }
