@@ -17,9 +17,9 @@
 #include "hret_buf.h"
 #include "hret_cli.h"
 #include "hret_compare.h"
-#include "hret_hash.h"
 #include "hret_json.h"
 #include "hret_mem.h"
+#include "hret_results.h"
 #include "hret_store_cli.h"
 #include "hret_store_query.h"
 
@@ -49,48 +49,6 @@ static bool is_file(const char *arg)
     return stat(arg, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The pairing key of a sample: its dataset id, or for files without ids (HRET's own) a hash of
- * subset and prompt, which identify the item as well for one dataset and template. */
-static const char *sample_key(const cJSON *s, char *buf, size_t cap)
-{
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(s, "id");
-    if (cJSON_IsString(id) && id->valuestring[0] != '\0') {
-        return id->valuestring;
-    }
-    const cJSON *subset = cJSON_GetObjectItemCaseSensitive(s, "_subset_name");
-    const cJSON *input = cJSON_GetObjectItemCaseSensitive(s, "input");
-    const char *sub = cJSON_IsString(subset) ? subset->valuestring : "";
-    const char *in = cJSON_IsString(input) ? input->valuestring : "";
-    uint64_t h = hret_hash_fnv1a64(sub, strlen(sub) + 1) ^ hret_hash_fnv1a64(in, strlen(in));
-    char hex[17];
-    hret_hash_hex64(h, hex);
-    snprintf(buf, cap, "input#%s", hex);
-    return buf;
-}
-
-static enum hret_result add_samples(const cJSON *samples, struct hret_compare_run *run,
-                                    struct hret_err *err)
-{
-    const cJSON *s;
-    cJSON_ArrayForEach(s, samples)
-    {
-        if (!cJSON_IsObject(s)) {
-            return hret_err_set(err, HRET_E_INVAL, "a sample is not an object");
-        }
-        char buf[32];
-        const cJSON *subset = cJSON_GetObjectItemCaseSensitive(s, "_subset_name");
-        const cJSON *eval = cJSON_GetObjectItemCaseSensitive(s, "evaluation");
-        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(eval, "is_correct");
-        bool errored = cJSON_GetObjectItemCaseSensitive(s, "error") != NULL;
-        bool scored = cJSON_IsBool(ok) || cJSON_IsNumber(ok);
-        bool correct = cJSON_IsTrue(ok) || (cJSON_IsNumber(ok) && ok->valuedouble != 0);
-        hret_compare_run_add(run, sample_key(s, buf, sizeof buf),
-                             cJSON_IsString(subset) ? subset->valuestring : NULL, correct,
-                             errored || !scored);
-    }
-    return HRET_OK;
-}
-
 static enum hret_result load_results_file(struct store_ctx *ctx, const char *path,
                                           struct hret_compare_run *run, struct hret_err *err)
 {
@@ -108,22 +66,8 @@ static enum hret_result load_results_file(struct store_ctx *ctx, const char *pat
         r = HRET_E_INVAL;
         goto cleanup;
     }
-    const cJSON *results = cJSON_GetObjectItemCaseSensitive(doc, "results");
-    if (!cJSON_IsArray(results)) {
-        r = hret_err_set(err, HRET_E_INVAL, "not a results file (no \"results\" list)");
+    if ((r = hret_results_compare_run(doc, run, err)) != HRET_OK) {
         goto cleanup;
-    }
-    const cJSON *block;
-    cJSON_ArrayForEach(block, results)
-    {
-        const cJSON *samples = cJSON_GetObjectItemCaseSensitive(block, "samples");
-        if (!cJSON_IsArray(samples)) {
-            r = hret_err_set(err, HRET_E_INVAL, "not a results file (a result has no samples)");
-            goto cleanup;
-        }
-        if ((r = add_samples(samples, run, err)) != HRET_OK) {
-            goto cleanup;
-        }
     }
     const cJSON *md = cJSON_GetObjectItemCaseSensitive(doc, "run_metadata");
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(md, "model");

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hret_hash.h"
 #include "hret_json.h"
 #include "hret_mem.h"
 #include "hret_outfile.h"
@@ -167,4 +168,68 @@ enum hret_result hret_results_write(const char *path, unsigned flags,
     fputs("\n}]\n}\n", f);
     cJSON_Delete(md);
     return hret_outfile_commit(out, err);
+}
+
+/* The pairing key of a sample: its dataset id, or for files without ids (HRET's own) a hash of
+ * subset and prompt, which identify the item as well for one dataset and template. */
+static const char *sample_key(const cJSON *s, char *buf, size_t cap)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(s, "id");
+    if (cJSON_IsString(id) && id->valuestring[0] != '\0') {
+        return id->valuestring;
+    }
+    const cJSON *subset = cJSON_GetObjectItemCaseSensitive(s, "_subset_name");
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(s, "input");
+    const char *sub = cJSON_IsString(subset) ? subset->valuestring : "";
+    const char *in = cJSON_IsString(input) ? input->valuestring : "";
+    uint64_t h = hret_hash_fnv1a64(sub, strlen(sub) + 1) ^ hret_hash_fnv1a64(in, strlen(in));
+    char hex[17];
+    hret_hash_hex64(h, hex);
+    snprintf(buf, cap, "input#%s", hex);
+    return buf;
+}
+
+static enum hret_result add_samples(const cJSON *samples, struct hret_compare_run *run,
+                                    struct hret_err *err)
+{
+    const cJSON *s;
+    cJSON_ArrayForEach(s, samples)
+    {
+        if (!cJSON_IsObject(s)) {
+            return hret_err_set(err, HRET_E_INVAL, "a sample is not an object");
+        }
+        char buf[32];
+        const cJSON *subset = cJSON_GetObjectItemCaseSensitive(s, "_subset_name");
+        const cJSON *eval = cJSON_GetObjectItemCaseSensitive(s, "evaluation");
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(eval, "is_correct");
+        bool errored = cJSON_GetObjectItemCaseSensitive(s, "error") != NULL;
+        bool scored = cJSON_IsBool(ok) || cJSON_IsNumber(ok);
+        bool correct = cJSON_IsTrue(ok) || (cJSON_IsNumber(ok) && ok->valuedouble != 0);
+        hret_compare_run_add(run, sample_key(s, buf, sizeof buf),
+                             cJSON_IsString(subset) ? subset->valuestring : NULL, correct,
+                             errored || !scored);
+    }
+    return HRET_OK;
+}
+
+enum hret_result hret_results_compare_run(const cJSON *doc, struct hret_compare_run *run,
+                                          struct hret_err *err)
+{
+    const cJSON *results = cJSON_GetObjectItemCaseSensitive(doc, "results");
+    if (!cJSON_IsArray(results)) {
+        return hret_err_set(err, HRET_E_INVAL, "not a results file (no \"results\" list)");
+    }
+    const cJSON *block;
+    cJSON_ArrayForEach(block, results)
+    {
+        const cJSON *samples = cJSON_GetObjectItemCaseSensitive(block, "samples");
+        if (!cJSON_IsArray(samples)) {
+            return hret_err_set(err, HRET_E_INVAL, "not a results file (a result has no samples)");
+        }
+        enum hret_result r = add_samples(samples, run, err);
+        if (r != HRET_OK) {
+            return r;
+        }
+    }
+    return HRET_OK;
 }

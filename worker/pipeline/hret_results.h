@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "hret_compare.h"
 #include "hret_err.h"
 #include "hret_outcome.h"
 #include "hret_sample.h"
@@ -39,6 +40,13 @@ enum hret_result hret_results_write(const char *path, unsigned flags,
                                     const struct hret_sample *samples,
                                     const struct hret_outcome *outcomes, size_t count,
                                     struct hret_err *err);
+
+/* Adds the samples of a results document (doc borrowed: HRET's save_results layout, ours or
+ * HRET's own) to run (initialised by the caller), paired by item id, or for files without ids by
+ * a hash of subset and prompt. A sample counts as errored when it has an error or no verdict.
+ * HRET_E_INVAL when doc is not a results document. */
+enum hret_result hret_results_compare_run(const cJSON *doc, struct hret_compare_run *run,
+                                          struct hret_err *err);
 
 /* ISO 8601 UTC time of Unix seconds t into out (at least 32 bytes). */
 void hret_results_iso_time(double t, char *out, size_t cap);
