@@ -61,24 +61,29 @@ enum hret_result hret_buf_append(struct hret_buf *b, const void *p, size_t n, st
     return HRET_OK;
 }
 
+enum hret_result hret_buf_vappendf(struct hret_buf *b, struct hret_err *err, const char *fmt,
+                                   va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    enum hret_result r =
+        n < 0 ? hret_err_set(err, HRET_E_INVAL, "bad format string") : reserve(b, (size_t)n, err);
+    if (r == HRET_OK) {
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
+    }
+    va_end(again);
+    return r;
+}
+
 enum hret_result hret_buf_appendf(struct hret_buf *b, struct hret_err *err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    enum hret_result r = hret_buf_vappendf(b, err, fmt, ap);
     va_end(ap);
-    if (n < 0) {
-        return hret_err_set(err, HRET_E_INVAL, "bad format string");
-    }
-    enum hret_result r = reserve(b, (size_t)n, err);
-    if (r != HRET_OK) {
-        return r;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-    return HRET_OK;
+    return r;
 }
 
 char *hret_buf_take(struct hret_buf *b)

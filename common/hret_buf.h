@@ -3,6 +3,7 @@
 #ifndef HRET_BUF_H
 #define HRET_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "hret_err.h"
@@ -20,6 +21,8 @@ void hret_buf_reset(struct hret_buf *b); /* keeps the allocation */
 enum hret_result hret_buf_append(struct hret_buf *b, const void *p, size_t n, struct hret_err *err);
 enum hret_result hret_buf_appendf(struct hret_buf *b, struct hret_err *err, const char *fmt, ...)
     HRET_PRINTF(3, 4);
+enum hret_result hret_buf_vappendf(struct hret_buf *b, struct hret_err *err, const char *fmt,
+                                   va_list ap) HRET_PRINTF(3, 0);
 /* Hands the data to the caller (caller owns result, never NULL) and empties the buffer. */
 char *hret_buf_take(struct hret_buf *b);
 const char *hret_buf_str(const struct hret_buf *b); /* "" when empty; borrowed */
