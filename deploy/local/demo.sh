@@ -122,8 +122,12 @@ if [ "$local_only" = 1 ]; then
   done
   say "hret compare: is the candidate really better? (paired McNemar test on the same questions)"
   "$hret" compare "$STACK_DIR/results/baseline.json" "$STACK_DIR/results/candidate.json"
+  say "hret report: the comparison as a page to share"
+  "$hret" report "$STACK_DIR/results/baseline.json" "$STACK_DIR/results/candidate.json" \
+    --html "$STACK_DIR/results/report.html" 2>/dev/null
   echo
   echo "results JSON (HRET's save_results layout): $STACK_DIR/results/{baseline,candidate}.json"
+  echo "report (open it in a browser): $STACK_DIR/results/report.html"
   echo "next: make demo without --local runs the same through Kafka, PostgreSQL and MLflow"
   echo "demo finished in $(elapsed)"
   exit 0
@@ -238,6 +242,10 @@ echo "    /metrics: worker-1 scored $(counter worker-1 hret_samples_scored_total
 echo
 echo "stopping everything the demo started (the data stays in $STACK_DIR; to look again:"
 echo "  deploy/local/pg.sh start $(cat "$STACK_DIR/pg_dir")  and  deploy/local/mlflow.sh serve $STACK_DIR/mlflow 5000)"
+say "hret report: the comparison and the model's history as a page to share"
+"$hret" report "$run_a" "$run_b" --config "$cfg" --db "$HRET_PG" \
+  --html "$STACK_DIR/results/report.html" 2>/dev/null
 STACK_KEEP_DATA=1 stack_down
+echo "report (open it in a browser): $STACK_DIR/results/report.html"
 echo "next: examples/ (examples/stack.sh up starts this stack for them), hret help submit"
 echo "demo finished in $(elapsed)"

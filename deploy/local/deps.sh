@@ -17,6 +17,7 @@ packages=(
   wrk time                    # the HTTP ceiling and peak RSS in make bench
   kcat                        # e2e tests read topics back (tests/support/stack_env.sh)
   clang libclang-rt-14-dev valgrind  # make fuzz (libFuzzer, ASan+UBSan) and make test-valgrind
+  chromium fonts-noto-cjk     # hret report pages rendered by a real browser, Korean in Noto CJK
 )
 
 missing=()

@@ -42,6 +42,9 @@ expect '^      candidate: http://127\.0\.0\.1:[0-9]+/#/experiments/[0-9]+/runs/[
   "the candidate's MLflow run"
 expect '^      .*(completed).*' "the request's runs from hret status"
 expect '^demo finished in [0-9]+ s$' "the elapsed time"
+expect "^report \\(open it in a browser\\): $dir/results/report.html\$" "the report's path"
+grep -q 'class="comparison"' "$dir/results/report.html" || fail "the report has no comparison"
+grep -q 'class="history"' "$dir/results/report.html" || fail "the report has no history"
 grep -q 'ALERT .*candidate\|kmmlu-floor.*candidate' "$out" && { show; fail "an alert on the candidate"; }
 for m in baseline candidate; do
   python3 - "$dir/results/$m.json" "$m" <<'PY' || fail "results JSON of $m"

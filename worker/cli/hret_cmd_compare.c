@@ -23,7 +23,6 @@
 #include "hret_store_cli.h"
 #include "hret_store_query.h"
 
-#define RESULTS_CAP ((size_t)2 << 30) /* bytes of one results file */
 #define SUBSET_ROWS 20                /* subsets shown before "N more" */
 
 /* ---- sources ---- */
@@ -53,35 +52,21 @@ static enum hret_result load_results_file(struct store_ctx *ctx, const char *pat
                                           struct hret_compare_run *run, struct hret_err *err)
 {
     (void)ctx;
-    struct hret_buf b;
-    hret_buf_init(&b, RESULTS_CAP);
-    cJSON *doc = NULL;
-    enum hret_result r = hret_buf_append_file(&b, path, err);
-    if (r != HRET_OK) {
-        goto cleanup;
-    }
-    doc = hret_json_parse(hret_buf_str(&b), b.len, RESULTS_CAP, err);
+    cJSON *doc = hret_results_read(path, err);
     if (doc == NULL) {
-        hret_err_prefix(err, "not a results file");
-        r = HRET_E_INVAL;
-        goto cleanup;
+        return HRET_E_INVAL;
     }
-    if ((r = hret_results_compare_run(doc, run, err)) != HRET_OK) {
-        goto cleanup;
-    }
+    enum hret_result r = hret_results_compare_run(doc, run, err);
     const cJSON *md = cJSON_GetObjectItemCaseSensitive(doc, "run_metadata");
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(md, "model");
-    if (cJSON_IsString(model)) {
+    if (r != HRET_OK) {
+        hret_err_prefix(err, "%s", path);
+    } else if (cJSON_IsString(model)) {
         char *label = hret_xasprintf("%s (model %s)", path, model->valuestring);
         free(run->label);
         run->label = label;
     }
-cleanup:
-    if (r != HRET_OK) {
-        hret_err_prefix(err, "%s", path);
-    }
     cJSON_Delete(doc);
-    hret_buf_fini(&b);
     return r;
 }
 

@@ -254,7 +254,7 @@ static void wrong_answers(struct hret_html *h, const cJSON *samples, size_t limi
             continue;
         }
         shown++;
-        hret_html_raw(h, "<details class=\"sample\" data-id=\"");
+        hret_html_raw(h, "<details class=\"sample\"%s data-id=\"", shown == 1 ? " open" : "");
         hret_html_text(h, string_of(s, "id"));
         hret_html_raw(h, "\"><summary>");
         hret_html_text(h, string_of(s, "id"));

@@ -2,10 +2,15 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hret_mem.h"
 
 #define WIDTH 760.0
-#define LABEL_W 250.0 /* label column of bars and forest rows */
-#define VALUE_W 110.0 /* value column at the right */
+#define LABEL_W 270.0  /* label column of bars and forest rows */
+#define VALUE_W 150.0  /* value column at the right */
+#define LABEL_CHARS 32 /* longer labels are cut with an ellipsis (data-label keeps them) */
 #define ROW_H 22.0
 #define TOP 24.0 /* room for the axis labels */
 
@@ -49,11 +54,25 @@ static void grid(struct hret_html *h, double lo, double hi, double step, double 
     }
 }
 
+/* label cut after LABEL_CHARS characters (whole UTF-8 sequences) with an ellipsis. */
 static void row_label(struct hret_html *h, double y, const char *label, size_t n)
 {
     hret_html_raw(h, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
                   LABEL_W - 8, y + 15);
-    hret_html_text(h, label);
+    size_t chars = 0, cut = 0, len = strlen(label);
+    for (size_t i = 0; i < len; i++) {
+        if (((unsigned char)label[i] & 0xC0) != 0x80 && chars++ == LABEL_CHARS) {
+            cut = i;
+            break;
+        }
+    }
+    if (cut == 0) {
+        hret_html_text(h, label);
+    } else {
+        char *shown = hret_xasprintf("%.*s…", (int)cut, label);
+        hret_html_text(h, shown);
+        free(shown);
+    }
     hret_html_raw(h, " <tspan class=\"n\">n=%zu</tspan></text>", n);
 }
 
@@ -152,20 +171,29 @@ static void y_range(const struct hret_report_point *p, size_t n, const struct hr
     }
 }
 
+struct line_axes {
+    double lo, hi;      /* the value range */
+    double top, bottom; /* its pixels */
+};
+
+static double y_of(const struct line_axes *a, double v)
+{
+    return a->bottom - (v - a->lo) / (a->hi - a->lo) * (a->bottom - a->top);
+}
+
 void hret_report_svg_line(struct hret_html *h, const struct hret_report_point *points, size_t count,
                           const struct hret_report_mark *marks, size_t n_marks)
 {
-    const double height = 260, left = 60, right = WIDTH - 150, top = 16, bottom = height - 40;
-    double lo, hi;
-    y_range(points, count, marks, n_marks, &lo, &hi);
+    const double height = 260, left = 60, right = WIDTH - 150;
+    struct line_axes ax = {0, 1, 16, height - 40};
+    y_range(points, count, marks, n_marks, &ax.lo, &ax.hi);
     open_svg(h, "line", height, "metric history");
-#define Y(v) (bottom - ((v)-lo) / (hi - lo) * (bottom - top))
     for (int t = 0; t <= 4; t++) {
-        double v = lo + (hi - lo) * t / 4;
+        double v = ax.lo + (ax.hi - ax.lo) * t / 4;
         hret_html_raw(h,
                       "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
                       "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>",
-                      left, Y(v), right, Y(v), left - 6, Y(v) + 4, v);
+                      left, y_of(&ax, v), right, y_of(&ax, v), left - 6, y_of(&ax, v) + 4, v);
     }
     for (size_t i = 0; i < n_marks; i++) {
         hret_html_raw(h, "<g class=\"mark\" data-label=\"");
@@ -173,8 +201,8 @@ void hret_report_svg_line(struct hret_html *h, const struct hret_report_point *p
         hret_html_raw(h,
                       "\" data-value=\"%.17g\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
                       "y2=\"%.1f\"/><text class=\"axis\" x=\"%.1f\" y=\"%.1f\">",
-                      marks[i].value, left, Y(marks[i].value), right, Y(marks[i].value), right + 6,
-                      Y(marks[i].value) + 4);
+                      marks[i].value, left, y_of(&ax, marks[i].value), right,
+                      y_of(&ax, marks[i].value), right + 6, y_of(&ax, marks[i].value) + 4);
         hret_html_text(h, marks[i].label);
         hret_html_raw(h, "</text></g>");
     }
@@ -183,7 +211,7 @@ void hret_report_svg_line(struct hret_html *h, const struct hret_report_point *p
     for (size_t i = 0; i < count; i++) {
         hret_html_raw(h, "%.1f,%.1f ",
                       left + step * (double)i + (count > 1 ? 0 : (right - left) / 2),
-                      Y(points[i].value));
+                      y_of(&ax, points[i].value));
     }
     hret_html_raw(h, "\"/>");
     for (size_t i = 0; i < count; i++) {
@@ -193,7 +221,7 @@ void hret_report_svg_line(struct hret_html *h, const struct hret_report_point *p
         hret_html_text(h, p->label);
         hret_html_raw(h,
                       "\" data-value=\"%.17g\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\"/><title>",
-                      p->value, x, Y(p->value), p->alert ? 6 : 4);
+                      p->value, x, y_of(&ax, p->value), p->alert ? 6 : 4);
         hret_html_text(h, p->when);
         hret_html_raw(h, " ");
         hret_html_text(h, p->label);
@@ -212,6 +240,5 @@ void hret_report_svg_line(struct hret_html *h, const struct hret_report_point *p
         hret_html_text(h, points[count - 1].when);
         hret_html_raw(h, "</text>");
     }
-#undef Y
     hret_html_raw(h, "</svg>");
 }

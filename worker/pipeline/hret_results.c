@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hret_buf.h"
 #include "hret_hash.h"
 #include "hret_json.h"
 #include "hret_mem.h"
@@ -168,6 +169,27 @@ enum hret_result hret_results_write(const char *path, unsigned flags,
     fputs("\n}]\n}\n", f);
     cJSON_Delete(md);
     return hret_outfile_commit(out, err);
+}
+
+#define RESULTS_CAP ((size_t)2 << 30) /* bytes of one results file */
+
+cJSON *hret_results_read(const char *path, struct hret_err *err)
+{
+    struct hret_buf b;
+    hret_buf_init(&b, RESULTS_CAP);
+    cJSON *doc = NULL;
+    if (hret_buf_append_file(&b, path, err) == HRET_OK) {
+        doc = hret_json_parse(hret_buf_str(&b), b.len, RESULTS_CAP, err);
+        if (doc == NULL) {
+            hret_err_prefix(err, "%s: not a results file", path);
+        } else if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "results"))) {
+            hret_err_set(err, HRET_E_INVAL, "%s: not a results file (no \"results\" list)", path);
+            cJSON_Delete(doc);
+            doc = NULL;
+        }
+    }
+    hret_buf_fini(&b);
+    return doc;
 }
 
 /* The pairing key of a sample: its dataset id, or for files without ids (HRET's own) a hash of

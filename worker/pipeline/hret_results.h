@@ -41,6 +41,10 @@ enum hret_result hret_results_write(const char *path, unsigned flags,
                                     const struct hret_outcome *outcomes, size_t count,
                                     struct hret_err *err);
 
+/* Reads the results document at path (borrowed; at most 2 GiB). Caller owns result; NULL with
+ * HRET_E_INVAL naming the path when it cannot be read or is not JSON with a "results" list. */
+cJSON *hret_results_read(const char *path, struct hret_err *err);
+
 /* Adds the samples of a results document (doc borrowed: HRET's save_results layout, ours or
  * HRET's own) to run (initialised by the caller), paired by item id, or for files without ids by
  * a hash of subset and prompt. A sample counts as errored when it has an error or no verdict.
