@@ -90,7 +90,7 @@ expect_status 2 "$status" "bad --param"
 expect_grep "unknown parameter 'nope'" "$tmp/err" "bad --param message"
 status=0
 "$hret" score --input "$tmp/does-not-exist.jsonl" >/dev/null 2>"$tmp/err" || status=$?
-expect_status 1 "$status" "unreadable input"
+expect_status 2 "$status" "missing input (the exit-code table: usage)"
 
 # 5. --param values parse as JSON (false, "robust") and lines' own params win.
 printf '%s\n' '{"prediction": "Answer: Seoul", "reference": "seoul"}' \

@@ -12,6 +12,7 @@
 #include "hret_results.h"
 #include "hret_store_bench.h"
 #include "hret_store_cli.h"
+#include "hret_store_export.h"
 #include "hret_store_query.h"
 
 struct runs_args {
@@ -188,57 +189,19 @@ static int show(struct hret_store *s, const char *ref, const struct runs_args *a
     return HRET_EXIT_OK;
 }
 
-static enum hret_result write_export(const struct hret_store_run_row *r, const char *path,
-                                     const struct hret_sample *samples,
-                                     const struct hret_outcome *outcomes, size_t n,
-                                     struct hret_err *err)
-{
-    struct hret_results_meta meta = {
-        .run_id = r->run_id,
-        .run_name = r->run_name,
-        .dataset = r->dataset_name,
-        .model = r->model_name,
-        .start_time = isnan(r->start_time) ? r->started_at : r->start_time,
-        .end_time = isnan(r->end_time) ? r->finished_at : r->end_time,
-        .partial = strcmp(r->status, "partial") == 0,
-        .planned = (size_t)r->planned,
-        .config = r->config,
-        .info = r->info,
-        .metadata = r->metadata,
-    };
-    cJSON *empty = cJSON_CreateObject();
-    enum hret_result res = hret_results_write(path, 0, &meta, r->metrics ? r->metrics : empty,
-                                              samples, outcomes, n, err);
-    cJSON_Delete(empty);
-    return res;
-}
-
 /* The results JSON `hret run` wrote, rebuilt from the rows: to --output or stdout. */
 static int export_run(struct hret_store *s, const char *ref, const struct runs_args *a)
 {
     struct hret_store_run_row r = {0};
     struct hret_err err = HRET_ERR_INIT;
-    struct hret_sample *samples = NULL;
-    struct hret_outcome *outcomes = NULL;
     size_t n = 0;
     int status = HRET_EXIT_OK;
     if (hret_store_run_find(s, ref, &r, &err) != HRET_OK ||
-        hret_store_samples_load(s, r.run_id, &samples, &outcomes, &n, &err) != HRET_OK) {
-        status = hret_store_cli_fail("hret runs export", &err);
-        goto cleanup;
-    }
-    if (write_export(&r, a->output ? a->output : "-", samples, outcomes, n, &err) != HRET_OK) {
+        hret_store_export_run(s, &r, a->output ? a->output : "-", &n, &err) != HRET_OK) {
         status = hret_store_cli_fail("hret runs export", &err);
     } else if (a->output != NULL) {
         fprintf(stderr, "exported run %s (%zu samples) to %s\n", r.run_id, n, a->output);
     }
-cleanup:
-    for (size_t i = 0; i < n; i++) {
-        hret_sample_fini(&samples[i]);
-        hret_outcome_fini(&outcomes[i]);
-    }
-    free(samples);
-    free(outcomes);
     hret_store_run_row_fini(&r);
     return status;
 }

@@ -21,6 +21,7 @@ enum hret_result hret_store_export_run(struct hret_store *s, const struct hret_s
         return res;
     }
     struct hret_results_meta meta = {
+        .run_id = r->run_id,
         .run_name = r->run_name,
         .dataset = r->dataset_name,
         .model = r->model_name,
@@ -30,9 +31,11 @@ enum hret_result hret_store_export_run(struct hret_store *s, const struct hret_s
         .planned = (size_t)r->planned,
         .config = r->config,
         .info = r->info,
+        .metadata = r->metadata,
     };
     cJSON *empty = cJSON_CreateObject();
-    res = hret_results_write(path, &meta, r->metrics ? r->metrics : empty, rows, outcomes, n, err);
+    res =
+        hret_results_write(path, 0, &meta, r->metrics ? r->metrics : empty, rows, outcomes, n, err);
     cJSON_Delete(empty);
     for (size_t i = 0; i < n; i++) {
         hret_sample_fini(&rows[i]);

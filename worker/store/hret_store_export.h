@@ -9,8 +9,8 @@
 #include "hret_store.h"
 #include "hret_store_query.h"
 
-/* Writes run r's (borrowed) results document to path (borrowed) with hret_results_write;
- * *samples (nullable) gets the number of samples written. */
+/* Writes run r's (borrowed) results document to path (borrowed; "-" is standard output) with
+ * hret_results_write; *samples (nullable) gets the number of samples written. */
 enum hret_result hret_store_export_run(struct hret_store *s, const struct hret_store_run_row *r,
                                        const char *path, size_t *samples, struct hret_err *err);
 
