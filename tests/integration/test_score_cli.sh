@@ -53,7 +53,8 @@ if grep -q '\\u' "$tmp/out.jsonl"; then bad "output is ASCII-escaped"; else ok; 
 lines=$("$hret" score --input "$corpus" 2>/dev/null | wc -l)
 expect_status 842 "$lines" "stdout lines"
 
-# 3. Malformed lines: reported by number, skipped, exit 1.
+# 3. Malformed lines: reported by number, an error line in their place (output line N is input
+# line N; a blank line stays blank), exit 1.
 cat >"$tmp/mixed.jsonl" <<'EOF'
 {"id": 1, "prediction": "정답: (A)", "reference": "(A)", "options": ["(A)", "(B)"]}
 {"id": 2, "prediction": "oops"
@@ -73,7 +74,18 @@ expect_grep "line 5: unknown method 'bleu'" "$tmp/err" "unknown method on a line
 expect_grep "line 6: unknown parameter 'ignore_cases'" "$tmp/err" "bad params"
 expect_grep 'line 7: "options" must be a list of strings' "$tmp/err" "bad options"
 expect_grep "scored 2 lines: accuracy 1.0000 (2/2), 5 malformed" "$tmp/err" "summary"
-expect_status 2 "$(wc -l <"$tmp/mixed.out")" "scored lines written"
+expect_status 8 "$(wc -l <"$tmp/mixed.out")" "one output line per input line"
+if python3 - "$tmp/mixed.out" <<'EOF'; then ok; else bad "error lines in place"; fi
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")[:-1]
+assert lines[2] == "", lines[2]
+out = [json.loads(l) if l else None for l in lines]
+assert out[0]["id"] == 1 and out[0]["is_correct"] is True, out[0]
+assert out[1] == {"line": 2, "error": out[1]["error"]} and "invalid JSON" in out[1]["error"], out[1]
+for n in (4, 5, 6, 7):
+    assert out[n - 1]["line"] == n and out[n - 1]["error"], out[n - 1]
+assert out[7]["id"] == 8 and out[7]["is_correct"] is True, out[7]
+EOF
 
 # 4. Usage errors: exit 2.
 status=0
@@ -119,7 +131,40 @@ status=0
 "$hret" score --input "$tmp/long.jsonl" >"$tmp/long.out" 2>"$tmp/err" || status=$?
 expect_status 1 "$status" "line over the cap"
 expect_grep "line 1: longer than" "$tmp/err" "cap message"
-expect_status 1 "$(wc -l <"$tmp/long.out")" "line after the long one"
+expect_status 2 "$(wc -l <"$tmp/long.out")" "an error line, then the line after the long one"
+
+# 7. A results JSON (hret run's file) is recognised: its samples are re-scored, one line each,
+# with the run's method; samples that were endpoint errors get an error line.
+python3 - "$tmp/results.json" <<'EOF'
+import json, sys
+samples = [
+    {"id": "a", "input": "q", "reference": "(A)", "options": ["(A)", "(B)"], "_subset_name": "Law",
+     "prediction": "정답: (A)", "finish_reason": "stop",
+     "evaluation": {"normalized_pred": "(a)", "normalized_ref": "(a)", "is_correct": True}},
+    {"id": "b", "input": "q", "reference": "(B)", "options": ["(A)", "(B)"], "_subset_name": "Law",
+     "prediction": "정답: (A)", "finish_reason": "stop",
+     "evaluation": {"normalized_pred": "(a)", "normalized_ref": "(b)", "is_correct": False}},
+    {"id": "c", "input": "q", "reference": "(B)", "options": ["(A)", "(B)"], "_subset_name": "Law",
+     "prediction": None, "finish_reason": "error", "error": "HTTP 500", "error_class": "unavailable"},
+]
+meta = {"config": {"evaluation_method_name": "string_match", "evaluator_params": {}}}
+results = [{"metrics": {}, "samples": samples, "info": {}}]
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    f.write("{\n\"run_metadata\": " + json.dumps(meta) + ",\n\"results\": " +
+            json.dumps(results, ensure_ascii=False) + "\n}\n")
+EOF
+status=0
+"$hret" score --input "$tmp/results.json" --output "$tmp/results.out" 2>"$tmp/err" || status=$?
+expect_status 0 "$status" "score a results JSON"
+expect_grep "results JSON: 3 samples" "$tmp/err" "results JSON recognised"
+expect_grep "scored 2 lines: accuracy 0.5000 (1/2)" "$tmp/err" "results JSON summary"
+if python3 - "$tmp/results.out" <<'EOF'; then ok; else bad "results JSON re-scored"; fi
+import json, sys
+out = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert [o["id"] for o in out] == ["a", "b", "c"], out
+assert out[0]["is_correct"] is True and out[1]["is_correct"] is False, out
+assert "is_correct" not in out[2] and "HTTP 500" in out[2]["error"], out[2]
+EOF
 
 echo "score_cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
