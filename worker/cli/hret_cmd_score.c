@@ -6,7 +6,13 @@
  * normalized_ref and is_correct are added (replaced in place if present). A prediction or
  * reference that is null scores as "" and a number or boolean as Python's str() would print it
  * (an integral float such as 2.0 prints "2", as JSON does not tell it from the integer 2).
- * Malformed lines are reported with their 1-based number and skipped: exit 1. */
+ * Output line N is input line N: a malformed line is reported with its 1-based number and
+ * gets {"line": N, "error": "..."} in its place (exit 1), a blank line stays blank.
+ *
+ * A results JSON (hret run's file, HRET's save_results layout) is recognised by its shape: each
+ * sample of results[].samples becomes one line with the run's evaluation method and params
+ * (unless --method is given); a sample the run recorded as an endpoint error gets an error line
+ * and is not scored. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -24,6 +30,7 @@
 #define LINE_CAP ((size_t)16 << 20) /* bytes per input line */
 #define CACHE_SLOTS 16              /* distinct (method, params) evaluators kept alive */
 #define MAX_METHODS 32
+#define RESULTS_CAP ((size_t)1 << 30) /* bytes of a results JSON read whole */
 
 struct cached {
     char *key; /* method "\n" params JSON */
@@ -37,12 +44,13 @@ struct method_count {
 
 struct score_run {
     const char *method; /* default, from --method */
+    bool method_given;  /* --method was passed: it wins over a results file's method */
     cJSON *params;      /* default, from --param (owned) */
     FILE *in, *out;
     struct hret_outfile *outfile; /* out's file; committed at the end */
     struct cached cache[CACHE_SLOTS];
     size_t ncache;
-    size_t lines, correct, malformed;
+    size_t lines, correct, malformed, run_errors; /* run_errors: a results file's errors */
     struct method_count per_method[MAX_METHODS];
 };
 
@@ -254,7 +262,35 @@ static enum hret_result score_line(struct score_run *run, cJSON *line, struct hr
     return r;
 }
 
-/* Parses, scores and writes one line; reports a malformed one. */
+/* The error line that takes a malformed line's place. */
+static void error_line(struct score_run *run, size_t lineno, const char *msg)
+{
+    fprintf(stderr, "hret score: line %zu: %s\n", lineno, msg);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "line", (double)lineno);
+    cJSON_AddStringToObject(o, "error", msg);
+    char *text = hret_json_print(o);
+    fprintf(run->out, "%s\n", text);
+    free(text);
+    cJSON_Delete(o);
+    run->malformed++;
+}
+
+/* Scores and writes one parsed line (borrowed), or its error line. */
+static void handle_object(struct score_run *run, size_t lineno, cJSON *line)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    if (!cJSON_IsObject(line)) {
+        hret_err_set(&err, HRET_E_INVAL, "not a JSON object");
+    } else {
+        score_line(run, line, &err);
+    }
+    if (err.code != HRET_OK) {
+        error_line(run, lineno, err.msg);
+    }
+}
+
+/* Parses, scores and writes one line; a malformed one gets an error line. */
 static void handle_line(struct score_run *run, size_t lineno, const char *text, size_t len)
 {
     struct hret_err err = HRET_ERR_INIT;
@@ -263,19 +299,126 @@ static void handle_line(struct score_run *run, size_t lineno, const char *text, 
         i++;
     }
     if (i == len) {
-        return; /* blank lines are not lines to score */
+        fputc('\n', run->out); /* blank lines are not lines to score; they keep their place */
+        return;
     }
     cJSON *line = hret_json_parse(text, len, LINE_CAP, &err);
-    if (line != NULL && !cJSON_IsObject(line)) {
-        hret_err_set(&err, HRET_E_INVAL, "not a JSON object");
-    } else if (line != NULL) {
-        score_line(run, line, &err);
+    if (line == NULL) {
+        error_line(run, lineno, err.msg);
+        return;
     }
-    if (err.code != HRET_OK) {
-        fprintf(stderr, "hret score: line %zu: %s\n", lineno, err.msg);
-        run->malformed++;
-    }
+    handle_object(run, lineno, line);
     cJSON_Delete(line);
+}
+
+static void copy_member(cJSON *to, const cJSON *from, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(from, key);
+    if (v != NULL) {
+        cJSON_AddItemToObject(to, key, cJSON_Duplicate(v, true));
+    }
+}
+
+/* One results-file sample as a line: its id, subset, prediction, reference and options, with the
+ * run's method and params unless --method was given. Caller owns result. */
+static cJSON *sample_line(const struct score_run *run, const cJSON *sample, const cJSON *config)
+{
+    cJSON *line = cJSON_CreateObject();
+    static const char *const keys[] = {"id", "_subset_name", "prediction", "reference", "options"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        copy_member(line, sample, keys[k]);
+    }
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(config, "evaluation_method_name");
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(config, "evaluator_params");
+    if (!run->method_given && cJSON_IsString(method)) {
+        cJSON_AddStringToObject(line, "method", method->valuestring);
+        if (cJSON_IsObject(params)) {
+            cJSON_AddItemToObject(line, "params", cJSON_Duplicate(params, true));
+        }
+    }
+    return line;
+}
+
+/* Re-scores every sample of a results JSON (borrowed); false when doc is not one. */
+static bool score_results(struct score_run *run, const cJSON *doc)
+{
+    const cJSON *results = cJSON_GetObjectItemCaseSensitive(doc, "results");
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(doc, "run_metadata");
+    if (!cJSON_IsArray(results) || !cJSON_IsObject(meta)) {
+        return false;
+    }
+    const cJSON *config = cJSON_GetObjectItemCaseSensitive(meta, "config");
+    size_t total = 0, lineno = 0;
+    const cJSON *r, *s;
+    cJSON_ArrayForEach(r, results)
+    {
+        total += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "samples"));
+    }
+    fprintf(stderr, "hret score: results JSON: %zu samples; one output line each\n", total);
+    cJSON_ArrayForEach(r, results)
+    {
+        cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(r, "samples"))
+        {
+            lineno++;
+            cJSON *line = sample_line(run, s, config);
+            const cJSON *error = cJSON_GetObjectItemCaseSensitive(s, "error");
+            if (cJSON_IsString(error)) { /* an endpoint error of the run: nothing to score */
+                cJSON_AddStringToObject(line, "error", error->valuestring);
+                char *text = hret_json_print(line);
+                fprintf(run->out, "%s\n", text);
+                free(text);
+                run->run_errors++;
+            } else {
+                handle_object(run, lineno, line);
+            }
+            cJSON_Delete(line);
+        }
+    }
+    return true;
+}
+
+/* The rest of the input after a first line (first, borrowed) that is not a JSON object on its
+ * own: a results JSON is scored as one; anything else line by line as JSONL. */
+static void score_document(struct score_run *run, const struct hret_buf *first)
+{
+    struct hret_buf all;
+    hret_buf_init(&all, RESULTS_CAP);
+    bool ok = hret_buf_append(&all, first->data, first->len, NULL) == HRET_OK &&
+              hret_buf_append(&all, "\n", 1, NULL) == HRET_OK;
+    char chunk[65536];
+    size_t k;
+    while (ok && (k = fread(chunk, 1, sizeof chunk, run->in)) > 0) {
+        ok = hret_buf_append(&all, chunk, k, NULL) == HRET_OK;
+    }
+    cJSON *doc = ok ? hret_json_parse(all.data, all.len, RESULTS_CAP, NULL) : NULL;
+    if (doc == NULL || !score_results(run, doc)) {
+        size_t lineno = 0;
+        for (const char *p = all.data, *end = all.data + all.len; ok && p < end;) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+            handle_line(run, ++lineno, p, n);
+            p += n + 1;
+        }
+        if (!ok) {
+            error_line(run, 1, "the input is larger than the results JSON cap");
+        }
+    }
+    cJSON_Delete(doc);
+    hret_buf_fini(&all);
+}
+
+/* A first line that opens a JSON document without being a JSON object itself ("{" of a results
+ * file written by hret run, or a pretty-printed one). */
+static bool opens_document(const struct hret_buf *b)
+{
+    const char *p = b->data ? b->data : "";
+    p += strspn(p, " \t\r");
+    if (*p != '{') {
+        return false;
+    }
+    cJSON *line = hret_json_parse(b->data, b->len, LINE_CAP, NULL);
+    cJSON_Delete(line);
+    return line == NULL;
 }
 
 static void score_all(struct score_run *run)
@@ -290,10 +433,14 @@ static void score_all(struct score_run *run)
         }
         lineno++;
         if (s == READ_TOO_LONG) {
-            fprintf(stderr, "hret score: line %zu: longer than %zu bytes, skipped\n", lineno,
-                    LINE_CAP);
-            run->malformed++;
+            char msg[96];
+            snprintf(msg, sizeof msg, "longer than %zu bytes, skipped", LINE_CAP);
+            error_line(run, lineno, msg);
             continue;
+        }
+        if (lineno == 1 && opens_document(&b)) {
+            score_document(run, &b);
+            break;
         }
         handle_line(run, lineno, hret_buf_str(&b), b.len);
     }
@@ -316,6 +463,10 @@ static void summary(const struct score_run *run)
     }
     fprintf(stderr, "scored %zu lines: accuracy %.4f (%zu/%zu), %zu malformed\n", run->lines,
             ratio(run->correct, run->lines), run->correct, run->lines, run->malformed);
+    if (run->run_errors > 0) {
+        fprintf(stderr, "  %zu samples were endpoint errors in the run (error lines, not scored)\n",
+                run->run_errors);
+    }
     for (size_t i = 0; i < MAX_METHODS && hret_eval_at(i) != NULL; i++) {
         const struct method_count *c = &run->per_method[i];
         if (c->lines > 0) {
@@ -354,6 +505,7 @@ static int parse_args(int argc, char **argv, struct score_run *run, const char *
             break;
         case 'm':
             run->method = optarg;
+            run->method_given = true;
             break;
         case 'p':
             if (!hret_cli_add_param(run->params, optarg, "hret score")) {
