@@ -56,7 +56,9 @@ n=$(requests "$good")
 run off --temperature 0
 run off --temperature 0
 asked "response_cache: off at temperature 0" 60 "$n"
-"$hret" help run | grep -q -- "--no-cache" || fail "--no-cache is not in hret help run"
-"$hret" config reference | grep -q "response_cache" || fail "response_cache is not in the reference"
+"$hret" help run >"$work/help.txt"
+grep -q -- "--no-cache" "$work/help.txt" || fail "--no-cache is not in hret help run"
+"$hret" config reference >"$work/reference.txt"
+grep -q "response_cache" "$work/reference.txt" || fail "response_cache is not in the reference"
 
 echo "pg newcomer: ok"

@@ -624,6 +624,8 @@ static int execute(struct run_args *a, struct run_state *st)
     } else {
         hret_store_new_run_id(st->run_id);
     }
+    params.cache_policy = (int)st->cfg.response_cache;
+    params.cache_scope = st->run_id;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     enum hret_result run_result =

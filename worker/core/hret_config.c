@@ -51,6 +51,7 @@ static bool check_env_name(const char *v, char *msg, size_t cap)
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", "trace", NULL};
 static const char *const log_formats[] = {"logfmt", "json", NULL};
+static const char *const cache_policies[] = {"deterministic", "always", "off", NULL};
 static const char *const backends[] = {"openai_chat", "openai_completions", "anthropic",
                                        "azure_openai", NULL};
 static const char *const rule_ops[] = {"<", "<=", ">", ">=", NULL};
@@ -351,6 +352,11 @@ static const struct hret_cfg_field config_fields[] = {
      .desc = "Where results JSON files are written."},
     {AT(C, auto_save_results), .type = HRET_CFG_BOOL, .def = "true",
      .desc = "Write a results JSON file for every `hret run`."},
+    {AT(C, response_cache), .type = HRET_CFG_ENUM, .def = "deterministic", .enums = cache_policies,
+     .desc = "Responses reused from other runs' cache: `deterministic` (requests at temperature 0 "
+             "or with a seed), `always` (sampled answers too) or `off`. A run always reuses its "
+             "own responses (a redelivered shard never pays twice); `hret run --no-cache` uses "
+             "no cache at all."},
     {AT(C, log_level), .type = HRET_CFG_ENUM, .def = "info", .enums = log_levels,
      .desc = "Least severe log level printed (case-insensitive)."},
     {AT(C, log_format), .type = HRET_CFG_ENUM, .def = "logfmt", .enums = log_formats,

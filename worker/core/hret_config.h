@@ -156,6 +156,14 @@ struct hret_http_config {
     long long stats_interval_s;
 };
 
+/* Which cached responses a run may reuse from other runs (response_cache); a run always reuses
+ * its own (a redelivered or re-claimed shard never pays twice). */
+enum hret_cache_policy {
+    HRET_CACHE_DETERMINISTIC, /* requests at temperature 0 or with a seed */
+    HRET_CACHE_ALWAYS,        /* every request, sampled ones too */
+    HRET_CACHE_OFF,           /* none */
+};
+
 struct hret_config {
     /* the seed's keys */
     char *default_dataset;
@@ -167,8 +175,9 @@ struct hret_config {
     bool tensorboard_tracking;
     char *output_dir;
     bool auto_save_results;
-    int log_level;  /* enum hret_log_level */
-    int log_format; /* enum hret_log_format */
+    int response_cache; /* enum hret_cache_policy */
+    int log_level;      /* enum hret_log_level */
+    int log_format;     /* enum hret_log_format */
     long long batch_size;
     long long max_workers;
     /* service sections */

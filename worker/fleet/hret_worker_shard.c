@@ -310,6 +310,8 @@ static enum hret_result run_samples(struct shard *s, struct hret_err *err)
     struct hret_run_cache hooks;
     hret_store_cache_hooks(cache, &hooks);
     p.cache = &hooks;
+    p.cache_policy = (int)s->w->cfg->response_cache;
+    p.cache_scope = s->run_id; /* a re-claimed shard reuses its run's sampled answers */
     struct hret_run_report rep = {0};
     s->halt = s->w->stop != NULL && *s->w->stop;
     enum hret_result r = hret_run_samples(&p, s->todo, s->n_todo, s->outcomes, &rep, err);

@@ -360,6 +360,22 @@ static enum hret_result on_answer(void *user, const struct hret_http_result *r)
     return HRET_OK;
 }
 
+/* The salt of a request's cache key: the request's own, plus the run's scope when the policy
+ * does not share it with other runs (a sampled answer is reused only by its own run). Caller
+ * owns result. */
+static char *scoped_salt(const struct hret_run_params *p, const struct hret_model_config *model,
+                         const struct hret_gen_params *g, const char *salt)
+{
+    double t = isnan(g->temperature) ? model->temperature : g->temperature;
+    bool deterministic = t <= 0 || g->has_seed;
+    bool shared = p->cache_policy == HRET_CACHE_ALWAYS ||
+                  (p->cache_policy == HRET_CACHE_DETERMINISTIC && deterministic);
+    if (shared || p->cache_scope == NULL) {
+        return hret_xstrdup(salt);
+    }
+    return hret_xasprintf("%s\nrun=%s", salt, p->cache_scope);
+}
+
 /* Prepares and sends one request of a sample (answered from the cache when it can be). */
 static void send(struct run *run, size_t idx, enum stage stage, unsigned part, const char *prompt,
                  const struct hret_gen_params *g, const char *salt)
@@ -391,7 +407,9 @@ static void send(struct run *run, size_t idx, enum stage stage, unsigned part, c
     }
     const struct hret_run_cache *c = p->cache;
     if (c != NULL) {
-        cache_key(q->backend, model, run->body.data, run->body.len, salt, q->key);
+        char *scoped = scoped_salt(p, model, g, salt);
+        cache_key(q->backend, model, run->body.data, run->body.len, scoped, q->key);
+        free(scoped);
         size_t len = 0;
         char *body = c->lookup(c->user, q->key, &len);
         enum accept a = body != NULL ? accept_body(run, q, body, len) : ACCEPT_MALFORMED;

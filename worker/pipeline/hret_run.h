@@ -64,6 +64,10 @@ struct hret_run_params {
     void *progress_user;
     const volatile sig_atomic_t *stop;  /* nullable; when set, stop and keep what finished */
     const struct hret_run_cache *cache; /* nullable */
+    /* Which responses are shared with other runs (enum hret_cache_policy); the others are
+     * keyed to cache_scope (the run id, borrowed; NULL: shared as the policy says). */
+    int cache_policy;
+    const char *cache_scope;
     enum hret_run_mode mode;
     unsigned paths;                              /* self-consistency: >= 2 answers a sample */
     const struct hret_model_config *judge_model; /* borrowed; non-NULL: judge every answer */
