@@ -85,7 +85,7 @@ set +e
 wait $run_pid
 rc=$?
 set -e
-[ $rc -eq 1 ] || fail "interrupted run exits $rc, want 1"
+[ $rc -eq 130 ] || fail "interrupted run exits $rc, want 130 (SIGINT, after saving)"
 python3 - "$work/partial.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))

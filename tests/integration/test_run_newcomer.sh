@@ -130,4 +130,47 @@ assert len(ids) == len(set(ids)) == rows, (len(ids), len(set(ids)), rows)
 PY
 [ $? -eq 0 ] || fail "repeated subset loaded more than once"
 
+# friction: the per-subset table shows n and says it is sorted worst first
+run --output "$work/table.json" >"$work/table.txt" || fail "table run"
+grep -q "per subset, worst first" "$work/table.txt" || fail "table heading: $(cat "$work/table.txt")"
+python3 - "$work/table.json" "$work/table.txt" <<'PY'
+import json, re, sys, collections
+d = json.load(open(sys.argv[1]))
+n = collections.Counter(s["_subset_name"] for s in d["results"][0]["samples"])
+rows = [l.split() for l in open(sys.argv[2]) if re.match(r"^    \S+ +[0-9.]+ +n=\d+$", l)]
+assert rows, open(sys.argv[2]).read()
+for name, acc, cnt in rows:
+    assert int(cnt[2:]) == n[name], (name, cnt, n[name])
+accs = [float(r[1]) for r in rows]
+assert accs == sorted(accs), accs
+PY
+[ $? -eq 0 ] || fail "per-subset table"
+
+# friction: --max-error-rate R exits 1 when more than R of the samples were errors; a high
+# error rate is marked in the summary headline
+expect_exit 1 "--max-error-rate exceeded" "$work/maxerr.txt" "$hret" run --config "$work/empty.yaml" \
+  --dataset kmmlu --data-dir "$work/synth" --model mixed --quiet --output "$work/maxerr.json" --max-error-rate 0.2
+grep -q "error rate 50.0% is above --max-error-rate 20.0%" "$work/maxerr.txt" || fail "max-error-rate message: $(cat "$work/maxerr.txt")"
+head -1 "$work/maxerr.txt" | grep -q "HIGH ERROR RATE 50.0%" || fail "headline: $(head -1 "$work/maxerr.txt")"
+expect_exit 0 "--max-error-rate not exceeded" "$work/maxerr2.txt" "$hret" run --config "$work/empty.yaml" \
+  --dataset kmmlu --data-dir "$work/synth" --model mixed --quiet --output "$work/maxerr2.json" --max-error-rate 0.6
+"$hret" help run >"$work/help_run.txt"
+grep -q -- "--max-error-rate" "$work/help_run.txt" || fail "--max-error-rate not in hret help run"
+
+# friction: "every request failed" names the top error reasons with counts; a base_url without
+# /v1 that 404s gets a hint
+cat >"$work/nov1.yaml" <<YAML
+log_level: warn
+models:
+  nov1: {base_url: "http://127.0.0.1:$good", model: fake-model, max_retries: 0}
+  refused: {base_url: "http://127.0.0.1:1/v1", model: fake-model, max_retries: 0}
+YAML
+expect_exit 1 "base_url without /v1" "$work/nov1.txt" "$hret" run --config "$work/nov1.yaml" \
+  --dataset kmmlu --data-dir "$work/synth" --model nov1 --quiet --output "$work/nov1.json"
+grep -q "top errors: 20 × HTTP 404" "$work/nov1.txt" || fail "top errors: $(cat "$work/nov1.txt")"
+grep -q "base_url .* has no /v1" "$work/nov1.txt" || fail "no /v1 hint: $(cat "$work/nov1.txt")"
+expect_exit 1 "connection refused" "$work/refused.txt" "$hret" run --config "$work/nov1.yaml" \
+  --dataset kmmlu --data-dir "$work/synth" --model refused --quiet --output "$work/refused.json"
+grep -qi "top errors: 20 × .*connect" "$work/refused.txt" || fail "refused: $(cat "$work/refused.txt")"
+
 echo "newcomer: ok"
