@@ -151,7 +151,7 @@ PY
 expect_exit 1 "--max-error-rate exceeded" "$work/maxerr.txt" "$hret" run --config "$work/empty.yaml" \
   --dataset kmmlu --data-dir "$work/synth" --model mixed --quiet --output "$work/maxerr.json" --max-error-rate 0.2
 grep -q "error rate 50.0% is above --max-error-rate 20.0%" "$work/maxerr.txt" || fail "max-error-rate message: $(cat "$work/maxerr.txt")"
-head -1 "$work/maxerr.txt" | grep -q "HIGH ERROR RATE 50.0%" || fail "headline: $(head -1 "$work/maxerr.txt")"
+grep -q "^HIGH ERROR RATE 50.0%: run " "$work/maxerr.txt" || fail "headline: $(cat "$work/maxerr.txt")"
 expect_exit 0 "--max-error-rate not exceeded" "$work/maxerr2.txt" "$hret" run --config "$work/empty.yaml" \
   --dataset kmmlu --data-dir "$work/synth" --model mixed --quiet --output "$work/maxerr2.json" --max-error-rate 0.6
 "$hret" help run >"$work/help_run.txt"

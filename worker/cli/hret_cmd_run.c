@@ -22,14 +22,14 @@
 #include "hret_probe.h"
 #include "hret_results.h"
 #include "hret_run.h"
+#include "hret_run_summary.h"
 #include "hret_store_runlog.h"
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested; /* the signal that stopped the run, 0 = none */
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    stop_requested = sig;
     signal(SIGINT, SIG_DFL); /* a second Ctrl-C exits at once */
     signal(SIGTERM, SIG_DFL);
 }
@@ -50,6 +50,7 @@ struct run_args {
     const char *db; /* PostgreSQL: --db, --no-cache, --meta */
     bool no_cache;
     cJSON *meta;
+    double max_error_rate; /* --max-error-rate; < 0 = none */
 };
 
 static const struct option long_options[] = {
@@ -78,6 +79,7 @@ static const struct option long_options[] = {
     {"db", required_argument, NULL, 0x100},
     {"no-cache", no_argument, NULL, 0x101},
     {"meta", required_argument, NULL, 0x102},
+    {"max-error-rate", required_argument, NULL, 0x103},
     {NULL, 0, NULL, 0},
 };
 
@@ -98,6 +100,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 {
     a->temperature = NAN;
     a->language_threshold = -1;
+    a->max_error_rate = -1;
     a->params = cJSON_CreateObject();
     a->meta = cJSON_CreateObject();
     optind = 0;
@@ -158,6 +161,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             break;
         case 0x102:
             ok = hret_store_meta_add(a->meta, optarg, "hret run");
+            break;
+        case 0x103:
+            ok = parse_number("max-error-rate", optarg, 0, 1, &a->max_error_rate);
             break;
         case 'l':
             ok = parse_number("limit", optarg, 0, 1e12, &v), a->limit = (long long)v;
@@ -259,99 +265,6 @@ static cJSON *pipeline_info(const struct run_args *a, const struct hret_dataset_
                                                      : cJSON_CreateNull());
     cJSON_AddStringToObject(i, "dataset_version", ds->version);
     return i;
-}
-
-static double metric(const cJSON *m, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = (*(const cJSON *const *)a)->valuedouble, y = (*(const cJSON *const *)b)->valuedouble;
-    return (x > y) - (x < y);
-}
-
-/* Per-subset accuracy: all of them when few, else the five lowest and the five highest. */
-static void print_subsets(FILE *out, const cJSON *m)
-{
-    const cJSON *rows[4096];
-    size_t n = 0;
-    for (const cJSON *it = m->child; it != NULL && n < 4096; it = it->next) {
-        const char *slash = strrchr(it->string, '/');
-        if (slash != NULL && strcmp(slash, "/accuracy") == 0) {
-            rows[n++] = it;
-        }
-    }
-    qsort(rows, n, sizeof rows[0], by_value);
-    for (size_t i = 0; i < n; i++) {
-        if (n > 12 && i == 5) {
-            fprintf(out, "    ... %zu more subsets (all of them are in the results JSON) ...\n",
-                    n - 10);
-            i = n - 5;
-        }
-        const char *name = rows[i]->string;
-        fprintf(out, "    %-44.*s %.4f\n", (int)(strrchr(name, '/') - name), name,
-                rows[i]->valuedouble);
-    }
-}
-
-/* The scoring modes' lines: judge metrics, the language gate. */
-static void print_modes(FILE *out, const cJSON *m)
-{
-    if (cJSON_GetObjectItemCaseSensitive(m, "judged") != NULL) {
-        fprintf(out, "  judge      %.0f judged, %.0f unparsable", metric(m, "judged"),
-                metric(m, "judge_parse_failures"));
-        if (cJSON_GetObjectItemCaseSensitive(m, "average_judge_score") != NULL) {
-            fprintf(out, ", average score %.4f", metric(m, "average_judge_score"));
-        }
-        if (cJSON_GetObjectItemCaseSensitive(m, "judge_accuracy") != NULL) {
-            fprintf(out, ", judge accuracy %.4f", metric(m, "judge_accuracy"));
-        }
-        fputc('\n', out);
-    }
-    if (cJSON_GetObjectItemCaseSensitive(m, "language_gate_failures") != NULL) {
-        fprintf(out,
-                "  language gate  %.0f non-Korean answers marked wrong (%.0f of them were "
-                "correct)\n",
-                metric(m, "language_gate_failures"), metric(m, "language_gate_flipped"));
-    }
-}
-
-static void print_summary(FILE *out, const struct run_args *a, const struct hret_dataset *ds,
-                          const struct hret_model_config *model, const cJSON *m,
-                          const struct hret_run_report *rep)
-{
-    fprintf(out, "%s%s on %s (%s, %zu samples, version %s) with model %s (%s)\n",
-            rep->partial ? "PARTIAL run " : "run ", a->run_name ? a->run_name : "", ds->name,
-            a->split ? a->split : "test", ds->count, ds->version, model->name,
-            rep->served_model ? rep->served_model : model->model);
-    const char *nothing = hret_metrics_nothing_scored(m);
-    if (nothing != NULL) {
-        fprintf(out, "  accuracy   -  nothing scored: %s\n", nothing);
-    } else {
-        fprintf(out, "  accuracy   %.4f  95%% CI [%.4f, %.4f]  (%.0f correct of %.0f answered)\n",
-                metric(m, "accuracy"), metric(m, "accuracy_ci_low"), metric(m, "accuracy_ci_high"),
-                metric(m, "correct"), metric(m, "answered"));
-    }
-    fprintf(out, "  errors     %.0f (%.2f%%)  parse failures %.0f  retries %llu  429s %llu\n",
-            metric(m, "errors"), 100 * metric(m, "error_rate"), metric(m, "parse_failures"),
-            rep->retries, rep->http_429);
-    print_subsets(out, m);
-    print_modes(out, m);
-    if (cJSON_GetObjectItemCaseSensitive(m, "macro_accuracy") != NULL) {
-        fprintf(out, "  macro accuracy over subsets %.4f\n", metric(m, "macro_accuracy"));
-    }
-    fprintf(out, "  latency    p50 %.1f ms  p90 %.1f ms  p99 %.1f ms\n",
-            metric(m, "latency_p50_ms"), metric(m, "latency_p90_ms"), metric(m, "latency_p99_ms"));
-    fprintf(out, "  tokens     in %.0f  out %.0f  cost %.4f\n", metric(m, "tokens_in"),
-            metric(m, "tokens_out"), metric(m, "cost"));
-    fprintf(out, "  throughput %.1f samples/s over %.2f s\n",
-            rep->elapsed_s > 0 ? (double)rep->done / rep->elapsed_s : 0, rep->elapsed_s);
-    if (rep->served_model_changed) {
-        fprintf(out, "  WARNING: the endpoint reported more than one model id during the run\n");
-    }
 }
 
 static const struct hret_model_config *resolve_model(const struct hret_config *cfg,
@@ -665,7 +578,17 @@ static int execute(struct run_args *a, struct run_state *st)
     }
     /* with --output - the results JSON is standard output: the summary goes to stderr */
     FILE *out = st->output != NULL && strcmp(st->output, "-") == 0 ? stderr : stdout;
-    print_summary(out, a, st->ds, model, metrics, &st->report);
+    struct hret_run_summary sum = {
+        .run_name = a->run_name,
+        .split = a->split,
+        .ds = st->ds,
+        .outcomes = st->outcomes,
+        .model = model,
+        .metrics = metrics,
+        .report = &st->report,
+        .high_error_rate = a->max_error_rate >= 0 ? a->max_error_rate : 0.05,
+    };
+    hret_run_summary_print(out, &sum);
     if (st->output != NULL && status == HRET_EXIT_OK && out == stdout) {
         fprintf(out, "  results    %s%s\n", st->output, st->report.partial ? " (partial)" : "");
     }
@@ -673,11 +596,16 @@ static int execute(struct run_args *a, struct run_state *st)
         status = HRET_EXIT_FAILURE;
     }
     const char *nothing = hret_metrics_nothing_scored(metrics);
+    double rate = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(metrics, "error_rate"));
     if (st->report.partial) {
         fprintf(stderr, "hret run: interrupted; partial results kept\n");
-        status = HRET_EXIT_FAILURE;
+        status = stop_requested ? 128 + stop_requested : HRET_EXIT_FAILURE; /* 130 on SIGINT */
     } else if (nothing != NULL) {
         fprintf(stderr, "hret run: nothing scored: %s\n", nothing);
+        status = HRET_EXIT_FAILURE;
+    } else if (a->max_error_rate >= 0 && rate > a->max_error_rate) {
+        fprintf(stderr, "hret run: error rate %.1f%% is above --max-error-rate %.1f%%\n",
+                100 * rate, 100 * a->max_error_rate);
         status = HRET_EXIT_FAILURE;
     }
     cJSON_Delete(metrics);
