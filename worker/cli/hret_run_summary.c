@@ -27,6 +27,24 @@ static int by_text(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The message without curl's " after N ms", so one cause counts as one reason. Caller owns. */
+static char *without_timing(const char *error)
+{
+    char *out = hret_xstrdup(error);
+    char *p = strstr(out, " after ");
+    while (p != NULL) {
+        char *q = p + 7;
+        size_t digits = strspn(q, "0123456789");
+        if (digits > 0 && strncmp(q + digits, " ms", 3) == 0) {
+            memmove(p, q + digits + 3, strlen(q + digits + 3) + 1);
+        } else {
+            p++;
+        }
+        p = strstr(p, " after ");
+    }
+    return out;
+}
+
 struct tally {
     const char *error;
     size_t n;
@@ -46,12 +64,12 @@ static void rank(struct tally *top, struct tally t)
 static void print_top_errors(FILE *out, const struct hret_run_summary *s)
 {
     struct tally top[TOP_ERRORS + 1] = {{0}};
-    const char **errors = hret_xcalloc(s->ds->count + 1, sizeof *errors);
+    char **errors = hret_xcalloc(s->ds->count + 1, sizeof *errors);
     size_t n = 0;
     for (size_t i = 0; i < s->ds->count; i++) {
         const struct hret_outcome *o = &s->outcomes[i];
         if (o->done && o->error_code != HRET_OK && o->error != NULL) {
-            errors[n++] = o->error;
+            errors[n++] = without_timing(o->error);
         }
     }
     qsort(errors, n, sizeof *errors, by_text);
@@ -67,6 +85,9 @@ static void print_top_errors(FILE *out, const struct hret_run_summary *s)
     }
     if (n > 0) {
         fputc('\n', out);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(errors[i]);
     }
     free(errors);
     const char *base = s->model->base_url;
