@@ -3,7 +3,8 @@
  * scored items for pairing, the run facts; and the alert transaction: a raise writes the alert,
  * its outbox event and one notice per channel; the same (key, run) again changes nothing; a
  * repeat while open is suppressed by the cooldown; a healthy run resolves with its own event
- * and notices; delivery marks. */
+ * and notices; delivery marks; a regression alert resolves only when a run is back within
+ * max_drop of the baseline value the alert recorded, for every baseline kind. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -262,12 +263,115 @@ static void test_record(void **state)
     hret_config_fini(&cfg);
 }
 
+/* Model d on one dataset per baseline kind: five completed runs an hour apart of 200 items
+ * each, the first round(200 * acc) right: 0.70, then 0.45 (a significant 25-point drop), 0.45
+ * again (holds against the previous run, still degraded), 0.55 (better than the previous run,
+ * still more than max_drop below 0.70), 0.68 (back within max_drop 0.05 of 0.70). */
+static const double degraded_acc[] = {0.70, 0.45, 0.45, 0.55, 0.68};
+#define DEGRADED_RUNS (sizeof degraded_acc / sizeof degraded_acc[0])
+
+static void degraded_fixture(const char *dataset)
+{
+    for (size_t i = 0; i < DEGRADED_RUNS; i++) {
+        char *sql = hret_xasprintf(
+            "INSERT INTO runs (run_id, status, model_name, dataset_name, metrics, finished_at)"
+            " VALUES ('%s-%zu', 'completed', 'd', '%s', '{\"accuracy\": %.2f}',"
+            " now() - interval '%zu h');"
+            "INSERT INTO samples (run_id, sample_idx, item_id, subset, input_hash, correct)"
+            " SELECT '%s-%zu', i, 'i' || i, 'S', 'h', i < %d FROM generate_series(0, 199) i",
+            dataset, i, dataset, degraded_acc[i], DEGRADED_RUNS - i, dataset, i,
+            (int)lround(200 * degraded_acc[i]));
+        struct hret_err err = HRET_ERR_INIT;
+        if (hret_pg_exec_static(hret_store_pg(store), "fixture", sql, &err) != HRET_OK) {
+            fail_msg("fixture: %s", err.msg);
+        }
+        free(sql);
+    }
+}
+
+/* Judges run i of the degraded series as the monitor does (baseline, evaluate, record). */
+static void judge_degraded(const struct hret_config *cfg, const struct hret_monitor_rule_config *r,
+                           const char *dataset, size_t i, struct hret_monitor_record *rec)
+{
+    char run_id[64];
+    snprintf(run_id, sizeof run_id, "%s-%zu", dataset, i);
+    cJSON *metrics = cJSON_CreateObject();
+    cJSON_AddNumberToObject(metrics, "accuracy", degraded_acc[i]);
+    struct hret_monitor_run run = {
+        .run_id = run_id, .request_id = "q", .model = "d", .dataset = dataset, .metrics = metrics};
+    struct hret_monitor_fetched base;
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_monitor_store_baseline(hret_store_pg(store), r, &run, &base, &err) != HRET_OK) {
+        fail_msg("baseline: %s", err.msg);
+    }
+    struct hret_monitor_finding f;
+    hret_monitor_evaluate(r, &run, &base.b, 0.05, &f);
+    struct hret_monitor_eval e = {.rule = r, .finding = &f};
+    *rec = (struct hret_monitor_record){
+        .cfg = cfg, .run = &run, .evals = &e, .count = 1, .now = 10000 + 10 * (double)i};
+    if (hret_monitor_record_apply(hret_store_pg(store), rec, &err) != HRET_OK) {
+        fail_msg("record: %s", err.msg);
+    }
+    hret_monitor_finding_fini(&f);
+    hret_monitor_fetched_fini(&base);
+    cJSON_Delete(metrics);
+}
+
+/* A regression alert resolves only when a run is back within max_drop of the baseline value the
+ * raised alert recorded, whatever the baseline kind: runs that merely hold against a degraded
+ * previous run (or a mean of degraded runs) keep it open. */
+static void test_regression_resolves_only_near_the_alert_baseline(void **state)
+{
+    (void)state;
+    static const char *const kinds[] = {"previous", "best", "mean_last_k", "pinned"};
+    struct hret_config cfg = {0};
+    static const char yaml[] = "kafka: {alerts_topic: alerts}\nmonitor: {cooldown_s: 3600}\n";
+    struct hret_err err = HRET_ERR_INIT;
+    assert_int_equal(
+        hret_cfg_load_text(&hret_config_table, &cfg, "t", yaml, strlen(yaml), NULL, &err), HRET_OK);
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        char dataset[32], pinned[40];
+        snprintf(dataset, sizeof dataset, "deg_%s", kinds[k]);
+        snprintf(pinned, sizeof pinned, "%s-0", dataset);
+        degraded_fixture(dataset);
+        struct hret_monitor_rule_config r =
+            rule(HRET_MONITOR_REGRESSION, strcmp(kinds[k], "pinned") == 0 ? pinned : kinds[k]);
+        r.k = 1;
+        struct hret_monitor_record rec;
+        judge_degraded(&cfg, &r, dataset, 0, &rec); /* no baseline yet */
+        assert_int_equal(rec.raised + rec.resolved, 0);
+        judge_degraded(&cfg, &r, dataset, 1, &rec); /* 0.70 -> 0.45 */
+        if (rec.raised != 1) {
+            fail_msg("%s: the 25-point drop did not raise", kinds[k]);
+        }
+        for (size_t i = 2; i <= 3; i++) { /* 0.45, 0.55: still more than 0.05 below 0.70 */
+            judge_degraded(&cfg, &r, dataset, i, &rec);
+            if (rec.resolved != 0) {
+                fail_msg("%s: run %zu at %.2f resolved the alert raised against 0.70", kinds[k], i,
+                         degraded_acc[i]);
+            }
+        }
+        judge_degraded(&cfg, &r, dataset, 4, &rec); /* 0.68: back within max_drop */
+        if (rec.resolved != 1) {
+            fail_msg("%s: run 4 at 0.68 did not resolve the alert", kinds[k]);
+        }
+        char *sql = hret_xasprintf("SELECT count(*) FROM alerts WHERE dataset_name = '%s'"
+                                   " AND resolved_by_run = '%s-4'",
+                                   dataset, dataset);
+        assert_true(count(sql) >= 1);
+        free(sql);
+        hret_monitor_rule_fini(&r);
+    }
+    hret_config_fini(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_baselines),
         cmocka_unit_test(test_facts),
         cmocka_unit_test(test_record),
+        cmocka_unit_test(test_regression_resolves_only_near_the_alert_baseline),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
