@@ -373,6 +373,30 @@ void hret_monitor_finding_fini(struct hret_monitor_finding *f)
     f->details = NULL;
 }
 
+void hret_monitor_hold_open(const struct hret_monitor_rule_config *rule, const cJSON *open_alert,
+                            struct hret_monitor_finding *f)
+{
+    const cJSON *base = cJSON_GetObjectItemCaseSensitive(open_alert, "baseline");
+    double at_raise = number(base, "value");
+    if (rule->kind != HRET_MONITOR_REGRESSION || f->verdict != HRET_MONITOR_OK ||
+        !isfinite(at_raise) || (isfinite(f->value) && f->value >= at_raise - rule->max_drop)) {
+        return;
+    }
+    const char *base_run = str(base, "run_id");
+    f->verdict = HRET_MONITOR_FIRING;
+    f->baseline_value = at_raise;
+    snprintf(f->baseline_run, sizeof f->baseline_run, "%s", base_run ? base_run : "");
+    f->effect = f->value - at_raise;
+    f->test = NULL; /* the statistics were against this run's own baseline, not the alert's */
+    f->significant = false;
+    snprintf(f->message, sizeof f->message,
+             "%s still degraded: %.4g is %.1f points below %.4g, the baseline of the open alert "
+             "(%s%s), more than max_drop %.1f points; the alert resolves when a run is back "
+             "within max_drop",
+             rule->metric, f->value, -100 * f->effect, at_raise, base_run ? "run " : "",
+             base_run ? base_run : "mean of earlier runs", 100 * rule->max_drop);
+}
+
 /* ---- dedupe, cooldown, resolve -------------------------------------------------------------- */
 
 enum hret_monitor_action hret_monitor_decide(const struct hret_monitor_key_state *st,

@@ -6,7 +6,8 @@
  * A rule's verdict on a run is OK, FIRING or UNKNOWN (no baseline yet, metric not reported).
  * Alerts are deduplicated per (rule, model, dataset): a key that fires raises when it is not
  * open, repeats (re-notifies) while open at most once per cooldown, and resolves when it is open
- * and a later run is OK again.
+ * and a later run is OK again (a regression alert: back within max_drop of the baseline value
+ * the alert recorded, hret_monitor_hold_open).
  *
  * Regression significance uses hret_compare (McNemar exact on the items both runs share, the
  * pooled two-proportion z-test when they share none, Holm across subsets) and, against the
@@ -101,6 +102,16 @@ void hret_monitor_evaluate(const struct hret_monitor_rule_config *rule,
                            const struct hret_monitor_baseline *baseline, double alpha,
                            struct hret_monitor_finding *out);
 void hret_monitor_finding_fini(struct hret_monitor_finding *f);
+
+/* A regression alert resolves only when a run is back within max_drop of the baseline value
+ * the raised alert recorded (open_alert: its hret.alert.raised.v1 data, borrowed), whatever the
+ * baseline kind: a run that merely holds against a baseline that is itself degraded (the
+ * previous run, the mean of degraded runs) leaves it open. When f is an OK verdict of a
+ * regression rule on a run still more than max_drop below that value (or without the metric),
+ * f becomes FIRING against the alert's baseline, with a message saying so; else f is left as
+ * it is. */
+void hret_monitor_hold_open(const struct hret_monitor_rule_config *rule, const cJSON *open_alert,
+                            struct hret_monitor_finding *f);
 
 /* ---- dedupe, cooldown and resolve ----------------------------------------------------------- */
 

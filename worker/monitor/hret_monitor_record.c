@@ -113,10 +113,10 @@ static enum hret_result add_notices(struct hret_pg *pg, const struct hret_config
 }
 
 static enum hret_result raise_alert(struct hret_pg *pg, struct hret_monitor_record *rec,
-                                    const struct hret_monitor_eval *e, const char *key,
+                                    const struct hret_monitor_eval *e,
+                                    const struct hret_monitor_finding *f, const char *key,
                                     struct hret_err *err)
 {
-    const struct hret_monitor_finding *f = e->finding;
     char alert_id[33], at[40];
     hret_monitor_id(key, rec->run->run_id, alert_id);
     hret_cloudevent_now(at);
@@ -157,20 +157,30 @@ static enum hret_result raise_alert(struct hret_pg *pg, struct hret_monitor_reco
     return r;
 }
 
-static enum hret_result resolve_alert(struct hret_pg *pg, struct hret_monitor_record *rec,
-                                      const struct hret_monitor_eval *e, const char *key,
-                                      const char *open_id, struct hret_err *err)
+/* The raised event data of the open alert open_id; caller owns result (NULL when unreadable). */
+static enum hret_result open_alert(struct hret_pg *pg, const char *open_id, cJSON **out,
+                                   struct hret_err *err)
 {
     const char *p[] = {open_id};
     PGresult *res = NULL;
+    *out = NULL;
     if (hret_pg_query(pg, "open alert", open_alert_sql, 1, p, false, &res, err) != HRET_OK) {
         return err->code;
     }
-    cJSON *alert = PQntuples(res) == 1
-                       ? hret_json_parse(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0),
-                                         MAX_PAYLOAD_BYTES, NULL)
-                       : NULL;
+    if (PQntuples(res) == 1) {
+        *out = hret_json_parse(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0),
+                               MAX_PAYLOAD_BYTES, NULL);
+    }
     PQclear(res);
+    return HRET_OK;
+}
+
+static enum hret_result resolve_alert(struct hret_pg *pg, struct hret_monitor_record *rec,
+                                      const struct hret_monitor_eval *e, const char *key,
+                                      const char *open_id, const cJSON *raised,
+                                      struct hret_err *err)
+{
+    cJSON *alert = raised ? cJSON_Duplicate(raised, 1) : NULL;
     if (alert == NULL) {
         alert = cJSON_CreateObject();
         cJSON_AddStringToObject(alert, "alert_id", open_id);
@@ -234,29 +244,41 @@ static enum hret_result one(struct hret_pg *pg, struct hret_monitor_record *rec,
     char open_id[64] = "";
     snprintf(open_id, sizeof open_id, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
-    enum hret_monitor_action a = hret_monitor_decide(&st, e->finding->verdict, rec->now,
-                                                     (double)rec->cfg->monitor.cooldown_s);
-    const char *ev[] = {key, run->run_id, outcome(a, e->finding->verdict)};
-    if (hret_pg_query(pg, "evaluation", evaluated_sql, 3, ev, false, &res, err) != HRET_OK) {
+    /* An open alert is judged against what it was raised for: a regression resolves only back
+     * within max_drop of the alert's baseline value. f is this transaction's copy. */
+    struct hret_monitor_finding f = *e->finding;
+    f.details = NULL;
+    cJSON *raised = NULL;
+    if (st.open && open_alert(pg, open_id, &raised, err) != HRET_OK) {
         return err->code;
     }
-    bool first = strcmp(PQcmdTuples(res), "0") != 0;
+    hret_monitor_hold_open(e->rule, raised, &f);
+    const struct hret_monitor_finding *use = f.verdict == e->finding->verdict ? e->finding : &f;
+    enum hret_monitor_action a =
+        hret_monitor_decide(&st, use->verdict, rec->now, (double)rec->cfg->monitor.cooldown_s);
+    const char *ev[] = {key, run->run_id, outcome(a, use->verdict)};
+    enum hret_result r = hret_pg_query(pg, "evaluation", evaluated_sql, 3, ev, false, &res, err);
+    bool first = r == HRET_OK && strcmp(PQcmdTuples(res), "0") != 0;
     PQclear(res);
-    if (!first) {
-        return HRET_OK; /* decided when the event came the first time */
+    if (first) { /* else decided when the event came the first time */
+        e->action = a;
+        switch (a) {
+        case HRET_MONITOR_RAISE:
+            r = raise_alert(pg, rec, e, use, key, err);
+            break;
+        case HRET_MONITOR_RESOLVE:
+            r = resolve_alert(pg, rec, e, key, open_id, raised, err);
+            break;
+        case HRET_MONITOR_SUPPRESS:
+            rec->suppressed++;
+            r = hret_pg_query(pg, "alert state", suppressed_sql, 1, ins, false, NULL, err);
+            break;
+        default:
+            break;
+        }
     }
-    e->action = a;
-    switch (a) {
-    case HRET_MONITOR_RAISE:
-        return raise_alert(pg, rec, e, key, err);
-    case HRET_MONITOR_RESOLVE:
-        return resolve_alert(pg, rec, e, key, open_id, err);
-    case HRET_MONITOR_SUPPRESS:
-        rec->suppressed++;
-        return hret_pg_query(pg, "alert state", suppressed_sql, 1, ins, false, NULL, err);
-    default:
-        return HRET_OK;
-    }
+    cJSON_Delete(raised);
+    return r;
 }
 
 static enum hret_result apply_txn(struct hret_pg *pg, void *user, struct hret_err *err)
