@@ -46,5 +46,19 @@ grep -q "^wrong_type.yaml:5:17: models.gpt4.timeout_ms: expected an integer" /tm
 "$hret" config check /tmp/hret_cli_show.$$.yaml >/dev/null || fail "config show output does not validate"
 env_out=$(HRET_LOG_LEVEL=loud "$hret" config check "$src/examples/hret_config.yaml" 2>&1 || true)
 grep -q "^environment HRET_LOG_LEVEL: log_level: expected one of" <<<"$env_out" || fail "env override error"
-rm -f /tmp/hret_cli_err.$$ /tmp/hret_cli_show.$$.yaml
+
+# every command takes --config F; config check/show too, the same as a positional FILE
+"$hret" config show --config "$src/examples/hret_config.yaml" >/tmp/hret_cli_show2.$$.yaml ||
+  fail "config show --config F"
+cmp -s /tmp/hret_cli_show.$$.yaml /tmp/hret_cli_show2.$$.yaml || fail "config show --config F differs from config show F"
+"$hret" config check --config "$src/examples/hret_config.yaml" | grep -q ': ok$' || fail "config check --config F"
+set +e
+"$hret" config show --config "$src/examples/hret_config.yaml" "$src/examples/hret_config.yaml" 2>/tmp/hret_cli_err.$$; rc=$?
+set -e
+[ $rc -eq 2 ] || fail "config show with both --config and FILE exits $rc, want 2"
+# -V and --version as well as version
+for v in -V --version version; do
+  "$hret" $v | grep -qE '^hret [0-9]' || fail "hret $v does not print the version"
+done
+rm -f /tmp/hret_cli_err.$$ /tmp/hret_cli_show.$$.yaml /tmp/hret_cli_show2.$$.yaml
 echo "cli: ok"
