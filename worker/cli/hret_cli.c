@@ -358,7 +358,8 @@ static const struct hret_cli_command commands[] = {
      "                                   # environment HRET_..., # default)\n"
      "       hret config reference       print the reference of every key (Markdown)\n"
      "\n"
-     "FILE defaults to $HRET_CONFIG, then ./hret_config.yaml, then built-in defaults.\n"
+     "FILE may also be given as --config FILE, as every other command takes it. It\n"
+     "defaults to $HRET_CONFIG, then ./hret_config.yaml, then built-in defaults.\n"
      "HRET_<SECTION>_<KEY> environment variables override keys, e.g. HRET_LOG_LEVEL=debug,\n"
      "HRET_KAFKA_BROKERS=host:9092; HRET_PG and HRET_KAFKA are short forms for\n"
      "postgres.conninfo and kafka.brokers. Secrets are never read from the file: name an\n"
@@ -367,7 +368,7 @@ static const struct hret_cli_command commands[] = {
      "Exit status: 0 valid, 2 problems found.\n",
      hret_cmd_config},
     {"help", "show help for a command", "usage: hret help [COMMAND]\n", NULL},
-    {"version", "print the version", "usage: hret version\n", NULL},
+    {"version", "print the version", "usage: hret version (or hret --version, hret -V)\n", NULL},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -447,7 +448,7 @@ int hret_cli_main(int argc, char **argv)
         return argc < 2 ? HRET_EXIT_USAGE : HRET_EXIT_OK;
     }
     const char *name = argv[1];
-    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+    if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0 || strcmp(name, "version") == 0) {
         printf("hret %s\n", HRET_VERSION);
         return HRET_EXIT_OK;
     }

@@ -1,4 +1,5 @@
 /* hret config check|show|reference */
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +51,32 @@ static int check_or_show(const char *path, bool show)
     return status;
 }
 
+/* FILE as --config FILE or a positional argument (one of them); false on a usage error. */
+static bool config_file(int argc, char **argv, const char **file)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
+    };
+    *file = NULL;
+    optind = 2; /* after "config SUB" */
+    for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+        if (c != 'c') {
+            return false;
+        }
+        *file = optarg;
+    }
+    if (optind < argc && *file == NULL && optind + 1 == argc) {
+        *file = argv[optind++];
+    }
+    if (optind < argc) {
+        fprintf(stderr, "hret config %s: give one FILE, or --config FILE (see hret help config)\n",
+                argv[1]);
+        return false;
+    }
+    return true;
+}
+
 int hret_cmd_config(int argc, char **argv)
 {
     if (argc < 2) {
@@ -57,9 +84,8 @@ int hret_cmd_config(int argc, char **argv)
         return HRET_EXIT_USAGE;
     }
     const char *sub = argv[1];
-    const char *file = argc > 2 ? argv[2] : NULL;
-    if (argc > 3) {
-        fprintf(stderr, "hret config %s: too many arguments (see hret help config)\n", sub);
+    const char *file = NULL;
+    if (!config_file(argc, argv, &file)) {
         return HRET_EXIT_USAGE;
     }
     if (strcmp(sub, "check") == 0) {
