@@ -35,4 +35,12 @@ grep -q "^hret runs list: --since 'garbage' is neither a time" "$work/err" ||
   fail "--since garbage: $(cat "$work/err")"
 "$hret" runs list --since 2d >/dev/null || fail "--since 2d"
 "$hret" runs list --since 2025-01-31 >/dev/null || fail "--since 2025-01-31"
+
+# 2. a metric no stored run has: did-you-mean from the stored names
+usage_error "metrics history --metric accurcy" "$hret" metrics history --metric accurcy
+grep -q "no stored run has metric 'accurcy' (did you mean 'accuracy'?)" "$work/err" ||
+  fail "metrics history did-you-mean: $(cat "$work/err")"
+usage_error "metrics compare acc" "$hret" metrics compare acc
+grep -q "did you mean 'accuracy'" "$work/err" || fail "metrics compare did-you-mean: $(cat "$work/err")"
+"$hret" metrics history --metric accuracy | grep -q "over 1 run" || fail "metrics history accuracy"
 echo "store_cli_errors: ok"
