@@ -222,6 +222,23 @@ static const char list_sql[] =
     " AND ($5::interval IS NULL OR created_at >= now() - $5::interval)"
     " ORDER BY created_at DESC, run_id LIMIT $6::integer";
 
+/* A --since that is not an age must be a time PostgreSQL reads: asked first, so a bad one gets
+ * our words instead of the server's SQLSTATE. */
+static enum hret_result check_since(struct hret_store *s, const char *since, struct hret_err *err)
+{
+    const char *params[] = {since};
+    if (hret_pg_query(hret_store_pg(s), "check --since", "SELECT $1::timestamptz", 1, params, false,
+                      NULL, err) == HRET_OK ||
+        err->code != HRET_E_INVAL) {
+        return err->code;
+    }
+    hret_err_clear(err);
+    return hret_err_set(err, HRET_E_INVAL,
+                        "--since '%s' is neither a time (2025-01-31, '2025-01-31 12:00+09') nor "
+                        "an age (30m, 12h, 7d, 2w)",
+                        since);
+}
+
 enum hret_result hret_store_runs_list(struct hret_store *s, const struct hret_store_run_filter *f,
                                       struct hret_store_run_row **rows, size_t *n,
                                       struct hret_err *err)
@@ -230,6 +247,9 @@ enum hret_result hret_store_runs_list(struct hret_store *s, const struct hret_st
     *n = 0;
     char age[64], limit[32];
     bool is_age = f->since != NULL && hret_store_parse_age(f->since, age, sizeof age);
+    if (f->since != NULL && !is_age && check_since(s, f->since, err) != HRET_OK) {
+        return err->code;
+    }
     snprintf(limit, sizeof limit, "%ld", f->limit > 0 ? f->limit : 1000);
     const char *params[] = {
         f->model, f->dataset, f->status, f->since && !is_age ? f->since : NULL, is_age ? age : NULL,
