@@ -294,6 +294,22 @@ static size_t edit_distance(const char *a, const char *b)
     return row[lb];
 }
 
+const char *hret_cfg_suggest(const char *word, const char *const *names, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = 3, len = strlen(word);
+    for (size_t i = 0; i < n; i++) {
+        /* the start of the name: timeout for timeout_ms, acc for accuracy */
+        size_t d =
+            len >= 3 && strncmp(names[i], word, len) == 0 ? 1 : edit_distance(word, names[i]);
+        if (d < best_d) {
+            best = names[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
+
 static const struct hret_cfg_field *find_field(const struct hret_cfg_table *t, const char *key)
 {
     for (const struct hret_cfg_field *f = t->fields; f->key; f++) {
@@ -319,20 +335,18 @@ static void unknown_key(struct load *ld, const struct hret_cfg_table *t, const y
                 key, key, key);
         return;
     }
-    const struct hret_cfg_field *best = NULL;
-    size_t best_d = 3;
-    for (const struct hret_cfg_field *f = t->fields; f->key; f++) {
-        size_t n = strlen(key);
-        /* the key without its unit or kind suffix: timeout for timeout_ms, api_key for ... */
-        size_t d =
-            strncmp(f->key, key, n) == 0 && f->key[n] == '_' ? 1 : edit_distance(key, f->key);
-        if (d < best_d) {
-            best = f;
-            best_d = d;
-        }
+    size_t n = 0;
+    while (t->fields[n].key != NULL) {
+        n++;
     }
+    const char **names = hret_xcalloc(n ? n : 1, sizeof *names);
+    for (size_t i = 0; i < n; i++) {
+        names[i] = t->fields[i].key;
+    }
+    const char *best = hret_cfg_suggest(key, names, n);
+    free(names);
     if (best != NULL) {
-        problem(ld, where, path, "unknown key '%s' (did you mean '%s'?)", key, best->key);
+        problem(ld, where, path, "unknown key '%s' (did you mean '%s'?)", key, best);
     } else {
         problem(ld, where, path, "unknown key '%s'", key);
     }

@@ -71,6 +71,12 @@ void hret_strlist_fini(struct hret_strlist *l);
 /* Appends the non-empty comma-separated items of text (borrowed): "a,,b" -> "a", "b". */
 void hret_strlist_split(struct hret_strlist *l, const char *text);
 
+/* The name among n names (borrowed) a user most likely meant by word: one that starts with word
+ * (3+ characters: "timeout" -> "timeout_ms", "acc" -> "accuracy") or is within two edits of it;
+ * the first of the closest; NULL when none is close. The did-you-mean of config keys and of
+ * metric names. */
+const char *hret_cfg_suggest(const char *word, const char *const *names, size_t n);
+
 /* Fills obj (a zeroed struct described by table) with defaults, then the YAML file at path
  * (NULL: defaults only), then HRET_* environment overrides. Every problem found is appended to
  * problems (nullable) as "file:line:col: key.path: message"; err gets the first. On failure obj

@@ -157,7 +157,8 @@ static const struct hret_cli_command commands[] = {
      "errors, error_rate, parse_failures, parse_failure_rate and accuracy_stderr. --group-by\n"
      "metadata.hyperparameters.lr (or model, dataset, method, split, status) compares the mean\n"
      "of each group instead, e.g. the runs of a sweep. --subset S reads S/NAME; metrics of the\n"
-     "whole run are the default.\n",
+     "whole run are the default. A metric no stored run has is an error naming the nearest\n"
+     "stored metric name.\n",
      hret_cmd_metrics},
     {"compare", "paired significance test between two runs (is B really better than A?)",
      "usage: hret compare RUN_A RUN_B [--json] [--bootstrap N] [--seed S] [--db CONNINFO]\n"

@@ -244,6 +244,33 @@ static enum hret_result resolve_runs(struct hret_store *s, const char *list,
     return HRET_OK;
 }
 
+/* No values: when no stored run has the metric at all, say so (exit 2) with the nearest stored
+ * name; else (the filters left nothing) the empty result stands. */
+static int unknown_metric(struct hret_store *s, const struct metrics_args *a, const char *who)
+{
+    struct hret_strlist names = {0};
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_store_metric_names(s, a->q.subset, &names, &err) != HRET_OK) {
+        hret_strlist_fini(&names);
+        return hret_store_cli_fail(who, &err);
+    }
+    bool known = false;
+    for (size_t i = 0; i < names.count && !known; i++) {
+        known = strcmp(names.items[i], a->q.metric) == 0;
+    }
+    int rc = HRET_EXIT_OK;
+    if (!known) {
+        const char *near =
+            hret_cfg_suggest(a->q.metric, (const char *const *)names.items, names.count);
+        fprintf(stderr, "%s: no stored run has metric '%s'%s%s%s%s%s\n", who, a->q.metric,
+                a->q.subset ? " for subset " : "", a->q.subset ? a->q.subset : "",
+                near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+        rc = HRET_EXIT_USAGE;
+    }
+    hret_strlist_fini(&names);
+    return rc;
+}
+
 static int run_query(struct hret_store *s, struct metrics_args *a, bool compare)
 {
     const char *who = compare ? "hret metrics compare" : "hret metrics history";
@@ -260,9 +287,10 @@ static int run_query(struct hret_store *s, struct metrics_args *a, bool compare)
         hret_strlist_fini(&ids);
         return hret_store_cli_fail(who, &err);
     }
-    if (!compare) {
+    int rc = n == 0 ? unknown_metric(s, a, who) : HRET_EXIT_OK;
+    if (rc == HRET_EXIT_OK && !compare) {
         history_out(a, p, n);
-    } else {
+    } else if (rc == HRET_EXIT_OK) {
         double *values = hret_xcalloc(n ? n : 1, sizeof *values);
         for (size_t i = 0; i < n; i++) {
             values[i] = p[i].value;
@@ -277,7 +305,7 @@ static int run_query(struct hret_store *s, struct metrics_args *a, bool compare)
     }
     hret_store_metric_points_free(p, n);
     hret_strlist_fini(&ids);
-    return HRET_EXIT_OK;
+    return rc;
 }
 
 int hret_cmd_metrics(int argc, char **argv)

@@ -391,6 +391,25 @@ static const char points_sql[] =
     " AND ($5::text[] IS NULL OR r.run_id = ANY ($5::text[]))"
     " ORDER BY r.created_at, r.run_id";
 
+static const char names_sql[] =
+    "SELECT DISTINCT name FROM metrics WHERE subset = $1 ORDER BY name LIMIT 10000";
+
+enum hret_result hret_store_metric_names(struct hret_store *s, const char *subset,
+                                         struct hret_strlist *names, struct hret_err *err)
+{
+    const char *params[] = {subset ? subset : ""};
+    PGresult *res = NULL;
+    if (hret_pg_query(hret_store_pg(s), "metric names", names_sql, 1, params, false, &res, err) !=
+        HRET_OK) {
+        return err->code;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        hret_strlist_push(names, hret_xstrdup(PQgetvalue(res, i, 0)));
+    }
+    PQclear(res);
+    return HRET_OK;
+}
+
 /* Splits group_by into the column selector and metadata path; false when unknown. */
 static bool group_parts(const char *g, const char **column, const char **path)
 {

@@ -81,6 +81,11 @@ enum hret_result hret_store_metric_points(struct hret_store *s,
                                           struct hret_err *err);
 void hret_store_metric_points_free(struct hret_store_metric_point *p, size_t n);
 
+/* The distinct metric names stored for subset (NULL = "", the whole run), alphabetical, appended
+ * to names (caller-owned): what a mistyped metric name is matched against. */
+enum hret_result hret_store_metric_names(struct hret_store *s, const char *subset,
+                                         struct hret_strlist *names, struct hret_err *err);
+
 /* Turns an age ("30m", "12h", "7d", "2w") into a PostgreSQL interval ("30 minutes") in out;
  * false when text is not an age (then it is taken as a timestamp). Pure. */
 bool hret_store_parse_age(const char *text, char *out, size_t cap);
