@@ -120,6 +120,9 @@ static const struct hret_cli_command commands[] = {
      "instead of sending it. --wait follows kafka.results_topic from before the send and prints\n"
      "one line per run of the request.\n"
      "\n"
+     "The brokers are asked for metadata first: when none answers within 8 s, submit says\n"
+     "so in one line and exits 1 without sending.\n"
+     "\n"
      "Exit status: 0 sent (all runs completed with --wait), 1 broker error or a failed run,\n"
      "2 bad arguments or an invalid request, 3 --wait timed out (default 600 s).\n",
      hret_cmd_submit},

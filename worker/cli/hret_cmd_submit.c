@@ -21,6 +21,7 @@
 
 #define WHO "hret submit"
 #define PRODUCE_TIMEOUT_MS 30000
+#define BROKER_CHECK_MS 8000 /* a broker that has not answered by then is not there */
 #define MAX_RESULT_BYTES (4 << 20)
 
 struct submit_args {
@@ -442,6 +443,32 @@ static int follow(struct hret_kafka_consumer *c, const struct hret_request *req,
     return HRET_EXIT_OK;
 }
 
+/* Asks the brokers for metadata before anything is sent: a broker nobody listens on is one
+ * clear line after BROKER_CHECK_MS instead of a send that waits out PRODUCE_TIMEOUT_MS amid
+ * librdkafka's connection warnings (kept quiet meanwhile unless the log level is debug). */
+static enum hret_result check_brokers(struct hret_kafka_producer *p, const struct hret_config *cfg,
+                                      struct hret_err *err)
+{
+    bool quiet = cfg->log_level < HRET_LOG_DEBUG;
+    if (quiet) {
+        hret_log_setup(HRET_LOG_ERROR, (enum hret_log_format)cfg->log_format);
+    }
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e =
+        rd_kafka_metadata(hret_kafka_producer_handle(p), 0, NULL, &md, BROKER_CHECK_MS);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return hret_err_set(err, HRET_E_UNAVAILABLE,
+                            "cannot reach the Kafka broker %s within %d s (%s); is Kafka "
+                            "running? (kafka.brokers, HRET_KAFKA or --kafka)",
+                            cfg->kafka.brokers, BROKER_CHECK_MS / 1000, rd_kafka_err2str(e));
+    }
+    rd_kafka_metadata_destroy(md);
+    if (quiet) {
+        hret_log_setup((enum hret_log_level)cfg->log_level, (enum hret_log_format)cfg->log_format);
+    }
+    return HRET_OK;
+}
+
 static int send_request(const struct hret_config *cfg, const struct hret_request *req,
                         const char *json, const struct submit_args *a)
 {
@@ -451,15 +478,25 @@ static int send_request(const struct hret_config *cfg, const struct hret_request
     struct hret_err err = HRET_ERR_INIT;
     int rc = HRET_EXIT_FAILURE;
     long long end = now_ms() + a->timeout_s * 1000;
+    struct hret_cloudevent ev;
+    /* librdkafka's connection warnings stay quiet until a broker answered (unless debugging):
+     * an unreachable broker is the one line check_brokers writes */
+    bool quiet = cfg->log_level < HRET_LOG_DEBUG;
+    if (quiet) {
+        hret_log_setup(HRET_LOG_ERROR, (enum hret_log_format)cfg->log_format);
+    }
+    if (hret_kafka_producer_new(&kc, &p, &err) != HRET_OK ||
+        check_brokers(p, cfg, &err) != HRET_OK ||
+        hret_cloudevent_init(&ev, HRET_REQUEST_EVENT_TYPE, "/hret/submit", &err) != HRET_OK) {
+        goto cleanup;
+    }
+    if (quiet) {
+        hret_log_setup((enum hret_log_level)cfg->log_level, (enum hret_log_format)cfg->log_format);
+    }
     /* the results' end offsets are taken before producing, so no result can be missed */
     if (a->wait && (hret_kafka_consumer_new(&kc, HRET_KAFKA_START_LATEST, &c, &err) != HRET_OK ||
                     hret_kafka_consumer_assign_latest(c, cfg->kafka.results_topic,
                                                       PRODUCE_TIMEOUT_MS, &err) != HRET_OK)) {
-        goto cleanup;
-    }
-    struct hret_cloudevent ev;
-    if (hret_kafka_producer_new(&kc, &p, &err) != HRET_OK ||
-        hret_cloudevent_init(&ev, HRET_REQUEST_EVENT_TYPE, "/hret/submit", &err) != HRET_OK) {
         goto cleanup;
     }
     struct hret_kafka_message m = {
