@@ -39,4 +39,20 @@ assert c["a"]["accuracy"] == 0.8 and c["a"]["answered"] == 10, c["a"]
 assert c["b"]["accuracy"] == 0.625 and c["b"]["answered"] == 8, c["b"]
 assert c["overall"]["accuracy_a"] == 1.0 and c["overall"]["pairs"] == 8, c["overall"]
 PY
+
+# When the bootstrap interval of B-A excludes 0 but McNemar's p is above 0.05 (5 discordant
+# items, all for B: p = 2 * 0.5^5 = 0.0625), the report explains the disagreement.
+results "$work/c.json" mc 100 $(seq 1 50)
+results "$work/d.json" md 100 $(seq 1 55)
+"$hret" compare "$work/c.json" "$work/d.json" >"$work/cd.txt" || fail "compare c d"
+grep -qE '^overall .*\[ *\+[0-9.]+, *\+[0-9.]+\] .* 0\.06' "$work/cd.txt" ||
+  fail "the case is not the one meant (interval above 0, p 0.0625): $(cat "$work/cd.txt")"
+grep -qE "^note: the bootstrap interval excludes 0 but McNemar's exact p = 0\.06[0-9]* is above 0\.05" \
+  "$work/cd.txt" || fail "no explanation of interval vs p-value: $(cat "$work/cd.txt")"
+"$hret" compare "$work/c.json" "$work/d.json" --json | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+assert "McNemar" in c["note"], c.get("note")' || fail "--json has no note"
+# and no such note when they agree
+! grep -q "^note:" "$work/out" || fail "a note where interval and test agree: $(cat "$work/out")"
 echo "compare_cli: own and shared-items accuracies shown and labelled"
