@@ -252,6 +252,9 @@ static void print_human(const struct hret_compare *c)
         free(order);
     }
     printf("\nverdict: %s\n", c->verdict);
+    if (c->note[0] != '\0') {
+        printf("note: %s\n", c->note);
+    }
 }
 
 /* ---- command ---- */

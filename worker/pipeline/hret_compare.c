@@ -1,5 +1,6 @@
 #include "hret_compare.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,6 +283,41 @@ void hret_compare_format_p(double p, char *out, size_t cap)
     }
 }
 
+/* The bootstrap interval of the difference and the test answer different questions and can
+ * disagree near the threshold, most often with few discordant items: say which one the verdict
+ * follows and why, instead of leaving a reader with an interval that excludes 0 next to "no
+ * significant difference". */
+static void write_note(struct hret_compare *c)
+{
+    const struct hret_compare_group *g = &c->overall;
+    bool excludes0 = g->diff_lo > 0 || g->diff_hi < 0;
+    if (excludes0 == c->significant || isnan(g->diff_lo) || isnan(g->p_value)) {
+        return;
+    }
+    char p[32];
+    hret_compare_format_p(g->p_value, p, sizeof p);
+    const char *test = c->paired ? "McNemar's exact p" : "the two-proportion test's p";
+    char few[64];
+    if (c->paired) {
+        snprintf(few, sizeof few, "only %" PRIu64 " discordant items",
+                 g->cells.a_only + g->cells.b_only);
+    } else {
+        snprintf(few, sizeof few, "%zu and %zu items", g->n_a, g->n_b);
+    }
+    if (excludes0) {
+        snprintf(c->note, sizeof c->note,
+                 "the bootstrap interval excludes 0 but %s %s is above %g: the verdict follows "
+                 "the test; with %s the percentile bootstrap is too narrow to rely on (it cannot "
+                 "draw what the sample never showed), and more items would settle it",
+                 test, p, c->options.alpha, few);
+    } else {
+        snprintf(c->note, sizeof c->note,
+                 "%s %s is below %g but the bootstrap interval includes 0: the verdict follows "
+                 "the test; the interval is an approximation that is wide at this sample size",
+                 test, p, c->options.alpha);
+    }
+}
+
 static void write_verdict(struct hret_compare *c)
 {
     const struct hret_compare_group *g = &c->overall;
@@ -357,6 +393,7 @@ enum hret_result hret_compare_runs(const struct hret_compare_run *a,
     double *draws = hret_xmalloc(opt->bootstrap * sizeof *draws);
     build_groups(c, use, draws);
     write_verdict(c);
+    write_note(c);
     free(draws);
     free(pairs.v);
     free(singles.v);
@@ -469,5 +506,8 @@ cJSON *hret_compare_json(const struct hret_compare *c)
         cJSON_AddNullToObject(o, "better");
     }
     cJSON_AddStringToObject(o, "verdict", c->verdict);
+    if (c->note[0] != '\0') {
+        cJSON_AddStringToObject(o, "note", c->note);
+    }
     return o;
 }

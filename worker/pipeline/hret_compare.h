@@ -92,6 +92,7 @@ struct hret_compare {
     bool significant; /* overall p < alpha */
     int direction;    /* +1 B better, -1 B worse, 0 no significant difference */
     char verdict[512];
+    char note[512]; /* "" or why the bootstrap interval and the test seem to disagree */
 };
 
 /* Compares a (borrowed) with b (borrowed). *out is caller-owned (hret_compare_destroy).
