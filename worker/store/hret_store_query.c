@@ -227,10 +227,10 @@ static const char list_sql[] =
 static enum hret_result check_since(struct hret_store *s, const char *since, struct hret_err *err)
 {
     const char *params[] = {since};
-    if (hret_pg_query(hret_store_pg(s), "check --since", "SELECT $1::timestamptz", 1, params, false,
-                      NULL, err) == HRET_OK ||
-        err->code != HRET_E_INVAL) {
-        return err->code;
+    enum hret_result r = hret_pg_query(hret_store_pg(s), "check --since", "SELECT $1::timestamptz",
+                                       1, params, false, NULL, err);
+    if (r != HRET_E_INVAL) {
+        return r;
     }
     hret_err_clear(err);
     return hret_err_set(err, HRET_E_INVAL,
