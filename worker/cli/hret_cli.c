@@ -194,7 +194,8 @@ static const struct hret_cli_command commands[] = {
      "Exit status: 0 compared (whatever the verdict), 1 database unreachable, 2 usage error,\n"
      "missing or non-results file, unknown run, or nothing to compare.\n",
      hret_cmd_compare},
-    {"report", "a self-contained HTML report of one or more runs (where the model is weak, is B better)",
+    {"report",
+     "a self-contained HTML report of one or more runs (where the model is weak, is B better)",
      "usage: hret report RUN_OR_FILE [RUN_OR_FILE ...] --html FILE [--db CONNINFO]\n"
      "                   [--config FILE] [--title TEXT] [--metric NAME] [--samples N]\n"
      "\n"

@@ -23,7 +23,7 @@
 #include "hret_store_cli.h"
 #include "hret_store_query.h"
 
-#define SUBSET_ROWS 20                /* subsets shown before "N more" */
+#define SUBSET_ROWS 20 /* subsets shown before "N more" */
 
 /* ---- sources ---- */
 
