@@ -10,22 +10,7 @@
 #include "hret_buf.h"
 #include "hret_json.h"
 #include "hret_mem.h"
-#include "hret_parquet.h"
-
-/* Cells and column names are offsets into data plus one, so 0 can mean NULL and the data
- * buffer may still move while a JSON table is being built. */
-struct hret_table {
-    char *name;
-    char *data; /* CSV/TSV: the file, unescaped in place; JSON: an arena of NUL-ended values */
-    size_t data_len;
-    size_t ncols;
-    size_t *colnames; /* ncols offsets */
-    size_t nrows;
-    size_t *cells;        /* nrows * ncols offsets, 0 = NULL */
-    unsigned long *lines; /* nrows */
-    size_t cells_alloc;   /* in cells */
-    size_t rows_alloc;    /* in rows (lines) */
-};
+#include "hret_table_impl.h"
 
 /* ---- growth helpers ---------------------------------------------------------------------- */
 
@@ -382,65 +367,6 @@ static enum hret_result json_parse(struct hret_table *t, bool lines, struct hret
     return r;
 }
 
-/* ---- Parquet ------------------------------------------------------------------------------ */
-
-struct pq_build {
-    struct hret_table *t;
-    struct hret_buf arena; /* becomes t->data */
-};
-
-static enum hret_result pq_begin(void *ctx, const char *const *names, size_t ncols, size_t nrows,
-                                 struct hret_err *err)
-{
-    struct pq_build *b = ctx;
-    struct hret_table *t = b->t;
-    enum hret_result r = hret_buf_append(&b->arena, "", 0, err); /* never-NULL data */
-    t->ncols = ncols;
-    t->colnames = hret_xcalloc(ncols ? ncols : 1, sizeof *t->colnames);
-    for (size_t c = 0; c < ncols && r == HRET_OK; c++) {
-        t->colnames[c] = b->arena.len + 1;
-        r = hret_buf_append(&b->arena, names[c], strlen(names[c]) + 1, err);
-    }
-    t->nrows = t->rows_alloc = nrows;
-    t->cells = hret_xcalloc(nrows * ncols + 1, sizeof *t->cells);
-    t->lines = hret_xcalloc(nrows ? nrows : 1, sizeof *t->lines);
-    for (size_t i = 0; i < nrows; i++) {
-        t->lines[i] = (unsigned long)i + 1;
-    }
-    return r;
-}
-
-static enum hret_result pq_cell(void *ctx, size_t row, size_t col, const char *text, size_t len,
-                                struct hret_err *err)
-{
-    struct pq_build *b = ctx;
-    size_t off = b->arena.len + 1;
-    enum hret_result r = hret_buf_append(&b->arena, text, len, err);
-    if (r == HRET_OK) {
-        r = hret_buf_append(&b->arena, "", 1, err);
-    }
-    b->t->cells[row * b->t->ncols + col] = off;
-    return r;
-}
-
-/* Reads path (or, when path is NULL, len bytes at data) into t. */
-static enum hret_result pq_parse(struct hret_table *t, const char *path, const char *data,
-                                 size_t len, struct hret_err *err)
-{
-    struct pq_build b = {.t = t};
-    hret_buf_init(&b.arena, HRET_TABLE_MAX_BYTES);
-    struct hret_parquet_sink sink = {&b, pq_begin, pq_cell};
-    enum hret_result r = path ? hret_parquet_read(path, &sink, err)
-                              : hret_parquet_parse(t->name, (const uint8_t *)data, len, &sink, err);
-    if (r == HRET_OK) {
-        free(t->data);
-        t->data_len = b.arena.len;
-        t->data = hret_buf_take(&b.arena);
-    }
-    hret_buf_fini(&b.arena);
-    return r;
-}
-
 /* ---- public ------------------------------------------------------------------------------ */
 
 enum hret_table_format hret_table_format_of(const char *path)
@@ -496,9 +422,12 @@ static enum hret_result table_build(const char *name, char *data, size_t len,
     case HRET_TABLE_JSONL:
         r = json_parse(t, fmt == HRET_TABLE_JSONL, err);
         break;
-    case HRET_TABLE_PARQUET:
-        r = pq_parse(t, NULL, data, len, err);
-        break;
+    case HRET_TABLE_PARQUET: /* built by its own reader from the bytes, which stay ours */
+        t->data = NULL;
+        hret_table_destroy(t);
+        r = hret_table_parquet(name, NULL, data, len, out, err);
+        free(data);
+        return r;
     default:
         r = hret_err_set(err, HRET_E_INVAL,
                          "%s: unknown file type (expected .csv, .tsv, .json, .jsonl or .parquet)",
@@ -518,15 +447,7 @@ enum hret_result hret_table_read(const char *path, enum hret_table_format fmt,
 {
     if (fmt == HRET_TABLE_PARQUET ||
         (fmt == HRET_TABLE_AUTO && hret_table_format_of(path) == HRET_TABLE_PARQUET)) {
-        struct hret_table *t = hret_xcalloc(1, sizeof *t); /* read a row group at a time */
-        t->name = hret_xstrdup(path);
-        enum hret_result r = pq_parse(t, path, NULL, 0, err);
-        if (r != HRET_OK) {
-            hret_table_destroy(t);
-            return r;
-        }
-        *out = t;
-        return HRET_OK;
+        return hret_table_parquet(path, path, NULL, 0, out, err); /* a column chunk at a time */
     }
     struct hret_buf b;
     hret_buf_init(&b, HRET_TABLE_MAX_BYTES);
@@ -591,6 +512,12 @@ bool hret_table_find(const struct hret_table *t, const char *name, size_t *col)
         }
     }
     return false;
+}
+
+size_t hret_table_bytes(const struct hret_table *t)
+{
+    return sizeof *t + strlen(t->name) + t->data_len + t->ncols * sizeof *t->colnames +
+           t->nrows * t->ncols * sizeof *t->cells + t->nrows * sizeof *t->lines;
 }
 
 const char *hret_table_cell(const struct hret_table *t, size_t row, size_t col)

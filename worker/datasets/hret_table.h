@@ -47,6 +47,19 @@ enum hret_result hret_table_parse(const char *name, const char *text, size_t len
                                   struct hret_err *err);
 void hret_table_destroy(struct hret_table *t);
 
+/* A table built cell by cell (the Parquet reader, tables read back from the dataset store):
+ * begin once with the columns (names borrowed, copied) and the row count, then set each non-NULL
+ * cell (text borrowed, copied; NUL-free) at most once; finish hands over the table (caller owns)
+ * and frees the builder. destroy(NULL) is a no-op. */
+struct hret_table_builder;
+struct hret_table_builder *hret_table_builder_new(const char *name);
+enum hret_result hret_table_builder_begin(struct hret_table_builder *b, const char *const *names,
+                                          size_t ncols, size_t nrows, struct hret_err *err);
+enum hret_result hret_table_builder_cell(struct hret_table_builder *b, size_t row, size_t col,
+                                         const char *text, size_t len, struct hret_err *err);
+struct hret_table *hret_table_builder_finish(struct hret_table_builder *b);
+void hret_table_builder_destroy(struct hret_table_builder *b);
+
 /* HRET_TABLE_AUTO when the extension is none of the five. */
 enum hret_table_format hret_table_format_of(const char *path);
 /* "csv", "tsv", "json", "jsonl", "parquet" -> the format; false otherwise. */
@@ -58,6 +71,8 @@ const char *hret_table_name(const struct hret_table *t);                 /* borr
 const char *hret_table_col_name(const struct hret_table *t, size_t col); /* borrowed */
 /* Index of the first column called name. */
 bool hret_table_find(const struct hret_table *t, const char *name, size_t *col);
+/* Bytes the table holds (data, offsets, names): for caches that bound their memory. */
+size_t hret_table_bytes(const struct hret_table *t);
 /* Borrowed, valid until destroy; NULL for JSON null, an absent key or a short CSV row. */
 const char *hret_table_cell(const struct hret_table *t, size_t row, size_t col);
 /* Where the row starts: the 1-based line (CSV, TSV, JSONL) or element position (JSON). */
