@@ -233,19 +233,27 @@ static const struct hret_cli_command commands[] = {
      "Exit status: 0 written, 1 database unreachable or the file not writable, 2 usage error,\n"
      "missing or non-results file, unknown run.\n",
      hret_cmd_report},
-    {"dataset", "import benchmark datasets into PostgreSQL and list them",
-     "usage: hret dataset import NAME --from DIR|URL [--subset A,B] [--split S]\n"
+    {"dataset", "import benchmark datasets into PostgreSQL, list, show and remove versions",
+     "usage: hret dataset import NAME --from DIR|URL|hub:OWNER/NAME [--subset A,B] [--split S]\n"
      "       hret dataset list [NAME] [--json]\n"
+     "       hret dataset show NAME [--version V] [--json]\n"
+     "       hret dataset rm NAME (--version V | --all)\n"
      "       (each also takes --db CONNINFO and --config FILE)\n"
      "\n"
      "import stores a dataset as a content-hashed version: importing the same content again\n"
-     "does nothing, changed content becomes a new version beside the old one.\n"
-     "--from DIR reads a download directory with hret's loader for NAME (the prompts as hret\n"
-     "run renders them). --from URL reads the Hugging Face datasets-server rows API, e.g.\n"
-     "https://datasets-server.huggingface.co/rows?dataset=HAERAE-HUB/KMMLU, page by page;\n"
-     "--subset names the configs (default: every config with the split), --split defaults\n"
-     "to test; HF_TOKEN is sent when set. A row whose cells the server truncated fails the\n"
-     "import (import the files instead).\n",
+     "does nothing, changed content becomes a new version beside the old one. Workers (and\n"
+     "hret submit requests) then read NAME from the latest version, or the one a request\n"
+     "names, without dataset files of their own (datasets.source).\n"
+     "--from DIR keeps every data file under a download directory as it is (.csv .tsv .json\n"
+     ".jsonl .parquet, hidden folders skipped). --from URL pages through the Hugging Face\n"
+     "datasets-server rows API, e.g. https://datasets-server.huggingface.co/rows?dataset=\n"
+     "HAERAE-HUB/KMMLU; hub:OWNER/NAME is the same at datasets.hub_rows_url. --subset names\n"
+     "the configs (default: all), --split the split (default: every split); each (config,\n"
+     "split) becomes <config>/<split>.jsonl. Pages are retried on 429/5xx; HF_TOKEN is sent\n"
+     "when set. A row whose cells the server truncated fails the import.\n"
+     "show lists a version's files, rows and columns (default: the latest); --version takes\n"
+     "the 64 hex digits or a prefix of 8+. rm removes one version or, with --all, every\n"
+     "version; a run still reading a removed version fails saying so.\n",
      hret_cmd_dataset},
     {"migrate", "apply the database migrations in schemas/sql",
      "usage: hret migrate [--status] [--db CONNINFO] [--config FILE]\n"

@@ -1,5 +1,6 @@
-/* hret dataset import|list: benchmark versions in PostgreSQL, from a download directory (through
- * hret's loaders) or from the Hugging Face datasets-server rows API. */
+/* hret dataset import|list|show|rm: dataset versions in PostgreSQL, the fleet's source of data.
+ * import keeps the data files of a download directory (any format the loaders read) or the
+ * rows API's pages as they are (hret_store_dsfiles.h); workers rebuild the tables from them. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <getopt.h>
 #include <stdio.h>
@@ -7,17 +8,18 @@
 #include <string.h>
 
 #include "hret_cli.h"
-#include "hret_dataset.h"
+#include "hret_dataset_fileset.h"
 #include "hret_json.h"
 #include "hret_mem.h"
 #include "hret_store_cli.h"
 #include "hret_store_dataset.h"
+#include "hret_store_dsfiles.h"
 #include "hret_store_hf.h"
 
 struct dataset_args {
-    const char *config, *db, *from, *split;
+    const char *config, *db, *from, *split, *version;
     struct hret_strlist subsets;
-    bool json;
+    bool json, all;
 };
 
 static const struct option long_options[] = {
@@ -26,6 +28,8 @@ static const struct option long_options[] = {
     {"from", required_argument, NULL, 'f'},
     {"subset", required_argument, NULL, 's'},
     {"split", required_argument, NULL, 'S'},
+    {"version", required_argument, NULL, 'V'},
+    {"all", no_argument, NULL, 'a'},
     {"json", no_argument, NULL, 'j'},
     {NULL, 0, NULL, 0},
 };
@@ -47,17 +51,17 @@ static int parse_args(int argc, char **argv, struct dataset_args *a)
         case 'S':
             a->split = optarg;
             break;
+        case 'V':
+            a->version = optarg;
+            break;
+        case 'a':
+            a->all = true;
+            break;
         case 'j':
             a->json = true;
             break;
         case 's':
-            for (const char *p = optarg; *p;) {
-                size_t n = strcspn(p, ",");
-                if (n > 0) {
-                    hret_strlist_push(&a->subsets, hret_xstrndup(p, n));
-                }
-                p += n + (p[n] == ',');
-            }
+            hret_strlist_split(&a->subsets, optarg);
             break;
         default:
             return HRET_EXIT_USAGE;
@@ -66,13 +70,34 @@ static int parse_args(int argc, char **argv, struct dataset_args *a)
     return HRET_EXIT_OK;
 }
 
-static int report(const char *name, const char *version, bool created, size_t n, const char *source)
+static size_t total_rows(const struct hret_dataset_fileset *set)
 {
+    size_t n = 0;
+    for (size_t i = 0; i < set->count; i++) {
+        n += hret_table_rows(set->tables[i]);
+    }
+    return n;
+}
+
+/* Stores set as a version of name and says what happened. */
+static int store(struct hret_store *s, const char *name, const char *source,
+                 const struct hret_strlist *subsets, const char *split,
+                 const struct hret_dataset_fileset *set)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    struct hret_store_dsfiles_info info = {name, source, subsets, split};
+    char version[65];
+    bool created = false;
+    if (hret_store_dsfiles_import(s, &info, &set->view, version, &created, &err) != HRET_OK) {
+        return hret_store_cli_fail("hret dataset import", &err);
+    }
+    size_t rows = total_rows(set);
     if (created) {
-        printf("imported %s version %.12s: %zu items from %s\n", name, version, n, source);
+        printf("imported %s version %.12s: %zu rows in %zu files from %s\n", name, version, rows,
+               set->count, source);
     } else {
-        printf("%s version %.12s (%zu items) is already imported: nothing to do\n", name, version,
-               n);
+        printf("%s version %.12s (%zu rows) is already imported: nothing to do\n", name, version,
+               rows);
     }
     return HRET_EXIT_OK;
 }
@@ -80,74 +105,110 @@ static int report(const char *name, const char *version, bool created, size_t n,
 static int import_dir(struct hret_store *s, const char *name, const struct dataset_args *a)
 {
     struct hret_err err = HRET_ERR_INIT;
-    struct hret_dataset_spec spec = {
-        .name = name, .data_dir = a->from, .subsets = &a->subsets, .split = a->split};
-    struct hret_dataset *ds = NULL;
-    if (hret_dataset_load(&spec, &ds, &err) != HRET_OK) {
-        return hret_store_cli_fail("hret dataset import", &err);
+    struct hret_dataset_fileset set = {0};
+    int status = HRET_EXIT_OK;
+    if (hret_dataset_fileset_scan(&set, a->from, &err) != HRET_OK) {
+        status = hret_store_cli_fail("hret dataset import", &err);
+    } else {
+        char *source = realpath(a->from, NULL); /* where it came from, from anywhere */
+        status = store(s, name, source ? source : a->from, NULL, NULL, &set);
+        free(source);
     }
-    struct hret_store_item *items = hret_xcalloc(ds->count ? ds->count : 1, sizeof *items);
-    cJSON **options = hret_xcalloc(ds->count ? ds->count : 1, sizeof *options);
-    const char *split = a->split ? a->split : "test";
-    for (size_t i = 0; i < ds->count; i++) {
-        const struct hret_sample *smp = &ds->samples[i];
-        options[i] = cJSON_CreateStringArray((const char *const *)smp->options.items,
-                                             (int)smp->options.count);
-        items[i] = (struct hret_store_item){smp->id,        smp->subset, split,        smp->input,
-                                            smp->reference, options[i],  smp->metadata};
-    }
-    char *source = realpath(a->from, NULL); /* where it came from, from anywhere */
-    struct hret_store_dataset_info info = {name, "samples", source ? source : a->from, &a->subsets,
-                                           split};
-    char version[65];
-    bool created = false;
-    int status =
-        hret_store_dataset_import(s, &info, items, ds->count, version, &created, &err) == HRET_OK
-            ? report(name, version, created, ds->count, info.source)
-            : hret_store_cli_fail("hret dataset import", &err);
-    free(source);
-    for (size_t i = 0; i < ds->count; i++) {
-        cJSON_Delete(options[i]);
-    }
-    free(options);
-    free(items);
-    hret_dataset_destroy(ds);
+    hret_dataset_fileset_fini(&set);
     return status;
 }
 
-static int import_url(struct hret_store *s, const char *name, const struct dataset_args *a)
+/* One column per key in order of first appearance, as the JSON reader makes them. */
+static size_t column_of(struct hret_strlist *cols, const char *key)
+{
+    for (size_t i = 0; i < cols->count; i++) {
+        if (strcmp(cols->items[i], key) == 0) {
+            return i;
+        }
+    }
+    hret_strlist_push(cols, hret_xstrdup(key));
+    return cols->count - 1;
+}
+
+/* The rows of one (config, split), items [first, end) of rows, as the table <config>/<split>. */
+static enum hret_result rows_table(const cJSON *rows, int first, int end, const char *path,
+                                   struct hret_table **out, struct hret_err *err)
+{
+    struct hret_strlist cols = {0};
+    for (int i = first; i < end; i++) {
+        const cJSON *v;
+        cJSON_ArrayForEach(v, cJSON_GetObjectItem(cJSON_GetArrayItem(rows, i), "row"))
+        {
+            column_of(&cols, v->string);
+        }
+    }
+    struct hret_table_builder *b = hret_table_builder_new(path);
+    enum hret_result r = hret_table_builder_begin(b, (const char *const *)cols.items, cols.count,
+                                                  (size_t)(end - first), err);
+    for (int i = first; i < end && r == HRET_OK; i++) {
+        const cJSON *v;
+        cJSON_ArrayForEach(v, cJSON_GetObjectItem(cJSON_GetArrayItem(rows, i), "row"))
+        {
+            if (r != HRET_OK || cJSON_IsNull(v)) {
+                continue;
+            }
+            char *text = cJSON_IsString(v) ? hret_xstrdup(v->valuestring) : hret_json_print(v);
+            r = hret_table_builder_cell(b, (size_t)(i - first), column_of(&cols, v->string), text,
+                                        strlen(text), err);
+            free(text);
+        }
+    }
+    hret_strlist_fini(&cols);
+    if (r != HRET_OK) {
+        hret_table_builder_destroy(b);
+        return r;
+    }
+    *out = hret_table_builder_finish(b);
+    return HRET_OK;
+}
+
+/* hub:OWNER/NAME -> {datasets.hub_rows_url}/rows?dataset=OWNER/NAME (caller owns). */
+static char *rows_api_url(const struct hret_config *cfg, const char *from)
+{
+    if (strncmp(from, "hub:", 4) == 0) {
+        return hret_xasprintf("%s/rows?dataset=%s", cfg->datasets.hub_rows_url, from + 4);
+    }
+    return hret_xstrdup(from);
+}
+
+static int import_url(struct hret_store *s, const struct hret_config *cfg, const char *name,
+                      const struct dataset_args *a)
 {
     struct hret_err err = HRET_ERR_INIT;
-    struct hret_store_hf_request req = {a->from, &a->subsets, a->split};
+    char *url = rows_api_url(cfg, a->from);
+    struct hret_store_hf_request req = {url, &a->subsets, a->split};
     struct hret_store_hf_rows rows;
-    if (hret_store_hf_fetch(&req, &rows, &err) != HRET_OK) {
-        hret_store_hf_rows_fini(&rows);
-        return hret_store_cli_fail("hret dataset import", &err);
+    struct hret_dataset_fileset set = {0};
+    enum hret_result r = hret_store_hf_fetch(&req, &rows, &err);
+    int n = r == HRET_OK ? cJSON_GetArraySize(rows.rows) : 0, first = 0;
+    for (int i = 1; r == HRET_OK && i <= n; i++) { /* rows come grouped by (config, split) */
+        const cJSON *a0 = cJSON_GetArrayItem(rows.rows, first);
+        const cJSON *ai = i < n ? cJSON_GetArrayItem(rows.rows, i) : NULL;
+        const char *c0 = cJSON_GetObjectItem(a0, "config")->valuestring;
+        const char *s0 = cJSON_GetObjectItem(a0, "split")->valuestring;
+        if (ai != NULL && strcmp(c0, cJSON_GetObjectItem(ai, "config")->valuestring) == 0 &&
+            strcmp(s0, cJSON_GetObjectItem(ai, "split")->valuestring) == 0) {
+            continue;
+        }
+        char *path = hret_xasprintf("%s/%s.jsonl", c0, s0);
+        struct hret_table *t = NULL;
+        r = rows_table(rows.rows, first, i, path, &t, &err);
+        if (r == HRET_OK) {
+            hret_dataset_fileset_add(&set, path, t);
+        }
+        free(path);
+        first = i;
     }
-    size_t n = (size_t)cJSON_GetArraySize(rows.rows), i = 0;
-    struct hret_store_item *items = hret_xcalloc(n ? n : 1, sizeof *items);
-    char **ids = hret_xcalloc(n ? n : 1, sizeof *ids);
-    for (const cJSON *it = rows.rows->child; it != NULL; it = it->next, i++) {
-        const char *config = cJSON_GetObjectItemCaseSensitive(it, "config")->valuestring;
-        double idx = cJSON_GetObjectItemCaseSensitive(it, "row_idx")->valuedouble;
-        ids[i] = hret_xasprintf("%s/%s/%.0f", config, rows.split, idx);
-        items[i] = (struct hret_store_item){.item_id = ids[i],
-                                            .subset = config,
-                                            .split = rows.split,
-                                            .data = cJSON_GetObjectItemCaseSensitive(it, "row")};
-    }
-    struct hret_store_dataset_info info = {name, "rows", a->from, &rows.configs, rows.split};
-    char version[65];
-    bool created = false;
-    int status = hret_store_dataset_import(s, &info, items, n, version, &created, &err) == HRET_OK
-                     ? report(name, version, created, n, a->from)
-                     : hret_store_cli_fail("hret dataset import", &err);
-    for (i = 0; i < n; i++) {
-        free(ids[i]);
-    }
-    free(ids);
-    free(items);
+    int status = r == HRET_OK ? store(s, name, url, &rows.configs, rows.split, &set)
+                              : hret_store_cli_fail("hret dataset import", &err);
+    hret_dataset_fileset_fini(&set);
     hret_store_hf_rows_fini(&rows);
+    free(url);
     return status;
 }
 
@@ -194,22 +255,101 @@ static int list(struct hret_store *s, const char *name, bool json)
     return HRET_EXIT_OK;
 }
 
-int hret_cmd_dataset(int argc, char **argv)
+static int show(struct hret_store *s, const char *name, const struct dataset_args *a)
 {
-    const char *sub = argc > 1 ? argv[1] : "";
-    bool import = strcmp(sub, "import") == 0;
-    if (!import && strcmp(sub, "list") != 0) {
-        fprintf(stderr, "hret dataset: expected import or list (see hret help dataset)\n");
+    struct hret_err err = HRET_ERR_INIT;
+    cJSON *files = NULL;
+    char version[65];
+    if (hret_store_dsfiles_manifest(s, name, a->version, &files, version, &err) != HRET_OK) {
+        return hret_store_cli_fail("hret dataset show", &err);
+    }
+    if (version[0] == '\0') {
+        fprintf(stderr, "hret dataset show: no version of %s%s%s is imported\n", name,
+                a->version ? " matches " : "", a->version ? a->version : "");
+        return HRET_EXIT_FAILURE;
+    }
+    if (a->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", name);
+        cJSON_AddStringToObject(o, "version", version);
+        cJSON_AddItemToObject(o, "files", files ? files : cJSON_CreateArray());
+        char *text = hret_json_print(o);
+        puts(text);
+        free(text);
+        cJSON_Delete(o);
+        return HRET_EXIT_OK;
+    }
+    printf("%s version %s\n", name, version);
+    const cJSON *f;
+    cJSON_ArrayForEach(f, files)
+    {
+        char *cols = hret_json_print(cJSON_GetObjectItem(f, "columns"));
+        printf("  %-48s %8.0f rows  %s\n", cJSON_GetObjectItem(f, "path")->valuestring,
+               cJSON_GetObjectItem(f, "rows")->valuedouble, cols);
+        free(cols);
+    }
+    if (files == NULL) {
+        printf("  (an older import of rendered samples or rows: not readable by runs)\n");
+    }
+    cJSON_Delete(files);
+    return HRET_EXIT_OK;
+}
+
+static int rm(struct hret_store *s, const char *name, const struct dataset_args *a)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    size_t removed = 0;
+    if (hret_store_dsfiles_rm(s, name, a->version, &removed, &err) != HRET_OK) {
+        return hret_store_cli_fail("hret dataset rm", &err);
+    }
+    if (removed == 0) {
+        fprintf(stderr, "hret dataset rm: no version of %s%s%s is imported\n", name,
+                a->version ? " matches " : "", a->version ? a->version : "");
+        return HRET_EXIT_FAILURE;
+    }
+    printf("removed %zu version%s of %s\n", removed, removed == 1 ? "" : "s", name);
+    return HRET_EXIT_OK;
+}
+
+static int usage_error(const char *sub, const struct dataset_args *a, int rest)
+{
+    const char *msg = NULL;
+    if (strcmp(sub, "import") == 0 && (rest != 1 || a->from == NULL)) {
+        msg = "expected NAME --from DIR|URL|hub:OWNER/NAME";
+    } else if (strcmp(sub, "list") == 0 && rest > 1) {
+        msg = "expected at most one NAME";
+    } else if (strcmp(sub, "show") == 0 && rest != 1) {
+        msg = "expected NAME [--version V]";
+    } else if (strcmp(sub, "rm") == 0 && (rest != 1 || (a->version == NULL) == !a->all)) {
+        msg = "expected NAME and either --version V or --all";
+    }
+    if (msg != NULL) {
+        fprintf(stderr, "hret dataset %s: %s\n", sub, msg);
         return HRET_EXIT_USAGE;
     }
+    return HRET_EXIT_OK;
+}
+
+int hret_cmd_dataset(int argc, char **argv)
+{
+    static const char *const subs[] = {"import", "list", "show", "rm", NULL};
+    const char *sub = argc > 1 ? argv[1] : "";
+    bool known = false;
+    for (size_t i = 0; subs[i] != NULL; i++) {
+        known = known || strcmp(sub, subs[i]) == 0;
+    }
+    if (!known) {
+        fprintf(stderr, "hret dataset: expected import, list, show or rm (see hret help "
+                        "dataset)\n");
+        return HRET_EXIT_USAGE;
+    }
+    bool import = strcmp(sub, "import") == 0;
     struct dataset_args a = {0};
     int status = parse_args(argc - 1, argv + 1, &a);
     int rest = argc - 1 - optind;
     const char *name = rest == 1 ? argv[1 + optind] : NULL;
-    if (status == HRET_EXIT_OK && (import ? rest != 1 || a.from == NULL : rest > 1)) {
-        fprintf(stderr, "hret dataset %s: %s\n", sub,
-                import ? "expected NAME --from DIR|URL" : "expected at most one NAME");
-        status = HRET_EXIT_USAGE;
+    if (status == HRET_EXIT_OK) {
+        status = usage_error(sub, &a, rest);
     }
     struct hret_store_cli cli = {0};
     if (status == HRET_EXIT_OK) {
@@ -217,10 +357,13 @@ int hret_cmd_dataset(int argc, char **argv)
     }
     if (status == HRET_EXIT_OK) {
         bool url =
-            import && (strncmp(a.from, "http://", 7) == 0 || strncmp(a.from, "https://", 8) == 0);
-        status = !import ? list(cli.store, name, a.json)
-                 : url   ? import_url(cli.store, name, &a)
-                         : import_dir(cli.store, name, &a);
+            import && (strncmp(a.from, "http://", 7) == 0 || strncmp(a.from, "https://", 8) == 0 ||
+                       strncmp(a.from, "hub:", 4) == 0);
+        status = strcmp(sub, "list") == 0   ? list(cli.store, name, a.json)
+                 : strcmp(sub, "show") == 0 ? show(cli.store, name, &a)
+                 : strcmp(sub, "rm") == 0   ? rm(cli.store, name, &a)
+                 : url                      ? import_url(cli.store, &cli.cfg, name, &a)
+                                            : import_dir(cli.store, name, &a);
     }
     hret_store_cli_close(&cli);
     hret_strlist_fini(&a.subsets);

@@ -163,10 +163,24 @@ static const struct hret_cfg_field endpoints_fields[] = {
 static const struct hret_cfg_table endpoints_table = {sizeof(struct hret_endpoints_config),
                                                       endpoints_fields};
 
+static const char *const dataset_sources[] = {"auto", "postgres", "files", NULL};
+
 #define D struct hret_datasets_config
 static const struct hret_cfg_field datasets_fields[] = {
     {AT(D, root), .type = HRET_CFG_STR, .def = "./data",
      .desc = "Directory holding downloaded benchmark files."},
+    {AT(D, source), .type = HRET_CFG_ENUM, .def = "auto", .enums = dataset_sources,
+     .desc = "Where runs read datasets: `auto` (an explicit `--data-dir` or request `data_dir` "
+             "reads files; else the latest version imported with `hret dataset import` when a "
+             "database is configured; else `datasets.root`), `postgres` (imported versions "
+             "only) or `files` (`datasets.root` only)."},
+    {AT(D, cache_mb), .type = HRET_CFG_INT, .def = "512", .min = 0, .max = 1048576,
+     .desc = "Memory a worker keeps imported dataset versions in, least recently used first "
+             "out (0: no cache, every run reads its version from PostgreSQL)."},
+    {AT(D, hub_rows_url), .type = HRET_CFG_STR, .def = "https://datasets-server.huggingface.co",
+     .check = check_http_url,
+     .desc = "The Hugging Face rows API that `hret dataset import NAME --from hub:OWNER/NAME` "
+             "pages through."},
     {AT(D, follow_symlinks), .type = HRET_CFG_BOOL, .def = "false",
      .desc = "Read data files through symbolic links that lead out of `datasets.root` (or "
              "`--data-dir`); off, such a file is refused."},

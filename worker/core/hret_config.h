@@ -63,8 +63,18 @@ struct hret_endpoints_config {
     struct hret_strlist allowlist;
 };
 
+/* Where datasets are read from (datasets.source). */
+enum hret_datasets_source {
+    HRET_DATASETS_AUTO,     /* an explicit data_dir: files; else an imported version; else root */
+    HRET_DATASETS_POSTGRES, /* imported versions only */
+    HRET_DATASETS_FILES,    /* datasets.root only */
+};
+
 struct hret_datasets_config {
     char *root;
+    int source; /* enum hret_datasets_source */
+    long long cache_mb;
+    char *hub_rows_url;
     bool follow_symlinks;
     long long shard_size;
     long long shard_lease_s;

@@ -28,22 +28,37 @@
 #include "hret_err.h"
 #include "hret_sample.h"
 
-struct hret_dataset_spec {              /* all borrowed */
-    const char *name;                   /* a registry name, see hret_dataset_names() */
-    const char *data_dir;               /* HF download directory; generic: the file */
-    const char *root;                   /* every file read resolves below it; NULL = data_dir */
-    bool follow_symlinks;               /* links inside root may lead out of it */
-    const struct hret_strlist *subsets; /* NULL/empty = the dataset's default list */
-    const char *split;                  /* NULL = "test" */
-    long long limit;                    /* 0 = all, else the first `limit` scored rows */
-    long long sample_size;              /* 0 = all, else a seeded sample of that many */
-    unsigned long long seed;            /* for sample_size */
-    int num_few_shot;                   /* 0 = zero-shot; negative is taken as 0 */
-    const char *few_shot_split;         /* NULL = split (examples not scored) */
-    const char *few_shot_instruction;   /* NULL = HRET's default, "" = none */
-    const char *few_shot_template;      /* NULL = "{input}\n정답: {reference}\n\n" */
-    const char *prompt_template;        /* NULL = the dataset's HRET default */
-    const cJSON *params;                /* loader-specific object; unknown keys are errors */
+struct hret_table;
+
+/* A dataset's files held in memory (tables read back from the dataset store): loaders look
+ * them up by their path relative to data_dir exactly as they find files on disk. Borrowed. */
+struct hret_dataset_file {
+    const char *path; /* "general_knowledge/test-00000-of-00002.parquet" */
+    const struct hret_table *table;
+};
+struct hret_dataset_files {
+    const struct hret_dataset_file *items;
+    size_t count;
+};
+
+struct hret_dataset_spec {                  /* all borrowed */
+    const char *name;                       /* a registry name, see hret_dataset_names() */
+    const char *data_dir;                   /* HF download directory; generic: the file */
+    const char *root;                       /* every file read resolves below it; NULL = data_dir */
+    bool follow_symlinks;                   /* links inside root may lead out of it */
+    const struct hret_strlist *subsets;     /* NULL/empty = the dataset's default list */
+    const char *split;                      /* NULL = "test" */
+    long long limit;                        /* 0 = all, else the first `limit` scored rows */
+    long long sample_size;                  /* 0 = all, else a seeded sample of that many */
+    unsigned long long seed;                /* for sample_size */
+    int num_few_shot;                       /* 0 = zero-shot; negative is taken as 0 */
+    const char *few_shot_split;             /* NULL = split (examples not scored) */
+    const char *few_shot_instruction;       /* NULL = HRET's default, "" = none */
+    const char *few_shot_template;          /* NULL = "{input}\n정답: {reference}\n\n" */
+    const char *prompt_template;            /* NULL = the dataset's HRET default */
+    const cJSON *params;                    /* loader-specific object; unknown keys are errors */
+    const struct hret_dataset_files *files; /* NULL: data_dir on disk; else these (data_dir is
+                                               then only a label in messages) */
 };
 
 struct hret_dataset {

@@ -31,6 +31,26 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The in-memory file at path (data_dir + "/" + relative path), NULL if none. */
+static const struct hret_table *mem_file(const struct hret_dataset_spec *spec, const char *path)
+{
+    size_t n = strlen(spec->data_dir);
+    if (spec->files == NULL || strncmp(path, spec->data_dir, n) != 0 || path[n] != '/') {
+        return NULL;
+    }
+    for (size_t i = 0; i < spec->files->count; i++) {
+        if (strcmp(spec->files->items[i].path, path + n + 1) == 0) {
+            return spec->files->items[i].table;
+        }
+    }
+    return NULL;
+}
+
+static bool has_file(const struct hret_dataset_spec *spec, const char *path)
+{
+    return spec->files != NULL ? mem_file(spec, path) != NULL : is_file(path);
+}
+
 /* pattern with {subset} {lower} {split} {key} substituted; caller owns result. */
 static char *expand(const char *pattern, const char *subset, const char *split, const char *key)
 {
@@ -73,16 +93,39 @@ static bool has_ext(const char *name, const char *ext)
     return n > e + 1 && name[n - e - 1] == '.' && strcmp(name + n - e, ext) == 0;
 }
 
+/* In-memory shards: paths "<dirname(stem)>/<basename(stem)>...<.ext>" without a further '/'. */
+static void find_mem_shards(const struct hret_dataset_spec *spec, const char *stem, const char *ext,
+                            struct hret_strlist *out)
+{
+    size_t n = strlen(stem);
+    const char *slash = strrchr(stem, '/');
+    size_t base = slash ? (size_t)(slash - stem) + 1 : 0;
+    for (size_t i = 0; i < spec->files->count; i++) {
+        const char *p = spec->files->items[i].path;
+        if (strncmp(p, stem, n) == 0 && strchr(p + base, '/') == NULL && has_ext(p, ext)) {
+            hret_strlist_push(out, hret_xasprintf("%s/%s", spec->data_dir, p));
+        }
+    }
+}
+
 /* Shards: files in dirname(stem) whose name starts with basename(stem) and ends in .ext. */
-static void find_shards(const char *dir, const char *stem, const char *ext,
+static void find_shards(const struct hret_dataset_spec *spec, const char *stem, const char *ext,
                         struct hret_strlist *out)
 {
+    const char *dir = spec->data_dir;
+    size_t first = out->count;
+    if (spec->files != NULL) {
+        find_mem_shards(spec, stem, ext, out);
+        if (out->count > first) {
+            qsort(out->items + first, out->count - first, sizeof *out->items, cmp_str);
+        }
+        return;
+    }
     const char *slash = strrchr(stem, '/');
     char *sdir =
         slash ? hret_xasprintf("%s/%.*s", dir, (int)(slash - stem), stem) : hret_xstrdup(dir);
     const char *prefix = slash ? slash + 1 : stem;
     DIR *d = opendir(sdir);
-    size_t first = out->count;
     struct dirent *e;
     while (d != NULL && (e = readdir(d)) != NULL) {
         if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && has_ext(e->d_name, ext)) {
@@ -104,17 +147,18 @@ static void find_shards(const char *dir, const char *stem, const char *ext,
 }
 
 /* The files for one expanded stem with one extension. */
-static void find_stem(const char *dir, const char *stem, const char *ext, struct hret_strlist *out)
+static void find_stem(const struct hret_dataset_spec *spec, const char *stem, const char *ext,
+                      struct hret_strlist *out)
 {
     size_t n = strlen(stem);
     if (n > 0 && stem[n - 1] == '*') {
         char *prefix = hret_xstrndup(stem, n - 1);
-        find_shards(dir, prefix, ext, out);
+        find_shards(spec, prefix, ext, out);
         free(prefix);
         return;
     }
-    char *path = hret_xasprintf("%s/%s.%s", dir, stem, ext);
-    if (is_file(path)) {
+    char *path = hret_xasprintf("%s/%s.%s", spec->data_dir, stem, ext);
+    if (has_file(spec, path)) {
         hret_strlist_push(out, path);
     } else {
         free(path);
@@ -152,7 +196,7 @@ static enum hret_result find_files(const struct hret_ds_load *ld, const char *su
                                    struct hret_strlist *out, struct hret_err *err)
 {
     const char *dir = ld->spec->data_dir;
-    if (!is_dir(dir)) {
+    if (ld->spec->files == NULL && !is_dir(dir)) {
         return hret_err_set(err, HRET_E_INVAL,
                             "%s: data directory '%s' does not exist (expected `huggingface-cli "
                             "download --repo-type dataset %s --local-dir %s`)",
@@ -161,14 +205,14 @@ static enum hret_result find_files(const struct hret_ds_load *ld, const char *su
     for (const char *const *s = stems; *s != NULL && out->count == 0; s++) {
         char *stem = expand(*s, subset, ld->split, key);
         for (const char *const *e = data_exts; *e != NULL && out->count == 0; e++) {
-            find_stem(dir, stem, *e, out);
+            find_stem(ld->spec, stem, *e, out);
         }
         free(stem);
     }
     if (out->count == 0) {
         return not_found(ld, stems, subset, key, err);
     }
-    for (size_t i = 0; i < out->count; i++) {
+    for (size_t i = 0; ld->spec->files == NULL && i < out->count; i++) { /* disk files only */
         enum hret_result r = hret_ds_path_check(ld, out->items[i], err);
         if (r != HRET_OK) {
             return r;
@@ -188,7 +232,7 @@ enum hret_result hret_ds_path_check(const struct hret_ds_load *ld, const char *p
 bool hret_ds_files_missing(const struct hret_ds_load *ld, const char *subset, const char *key,
                            const char *const *stems)
 {
-    if (!is_dir(ld->spec->data_dir)) {
+    if (ld->spec->files == NULL && !is_dir(ld->spec->data_dir)) {
         return false;
     }
     struct hret_strlist found = {0};
@@ -245,10 +289,11 @@ enum hret_result hret_ds_read_rows(struct hret_ds_load *ld, const char *subset, 
     enum hret_result r = find_files(ld, subset, key, stems, &paths, err);
     size_t rowno = 0;
     for (size_t f = 0; r == HRET_OK && f < paths.count; f++) {
+        const struct hret_table *held = mem_file(ld->spec, paths.items[f]);
         struct hret_table *t = NULL;
-        r = hret_table_read(paths.items[f], HRET_TABLE_AUTO, &t, err);
+        r = held ? HRET_OK : hret_table_read(paths.items[f], HRET_TABLE_AUTO, &t, err);
         if (r == HRET_OK) {
-            r = read_table_rows(ld, t, subset, required, &rowno, fn, err);
+            r = read_table_rows(ld, held ? held : t, subset, required, &rowno, fn, err);
         }
         hret_table_destroy(t);
     }

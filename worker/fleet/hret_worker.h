@@ -57,6 +57,7 @@ struct hret_worker_run {
     const struct hret_request_model *model;
     const struct hret_request_dataset *ds;
     const char *version;
+    const char *data_version; /* the imported version read, "" for files */
 };
 
 /* Inside the caller's transaction on pg, which holds the request row's lock: when run has no

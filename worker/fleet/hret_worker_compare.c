@@ -67,7 +67,7 @@ static cJSON *event_data(const char *id, const struct hret_request *q,
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "request_id", q->request_id);
     cJSON_AddStringToObject(o, "comparison_id", id);
-    cJSON_AddItemToObject(o, "dataset", hret_worker_dataset_json(ds, NULL));
+    cJSON_AddItemToObject(o, "dataset", hret_worker_dataset_json(ds, NULL, NULL));
     cJSON_AddStringToObject(o, "metric", "accuracy");
     cJSON_AddItemToObject(o, "baseline", side(runs[0], models[0], g->acc_a));
     cJSON_AddItemToObject(o, "candidate", side(runs[1], models[1], g->acc_b));

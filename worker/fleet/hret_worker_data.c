@@ -7,14 +7,32 @@
 
 #include "hret_cloudevents.h"
 #include "hret_mem.h"
+#include "hret_store_dscache.h"
+#include "hret_store_dsfiles.h"
 #include "hret_worker.h"
 
-enum hret_result hret_worker_dataset_load(const struct hret_config *cfg,
+enum hret_result hret_worker_dataset_load(const struct hret_config *cfg, struct hret_store *store,
                                           const struct hret_request *req,
-                                          const struct hret_request_dataset *d,
-                                          struct hret_dataset **out, struct hret_err *err)
+                                          const struct hret_request_dataset *d, const char *pinned,
+                                          char data_version[65], struct hret_dataset **out,
+                                          struct hret_err *err)
 {
-    char *dir = hret_xasprintf("%s/%s", cfg->datasets.root, d->data_dir ? d->data_dir : d->name);
+    data_version[0] = '\0';
+    bool files = d->data_dir != NULL || (pinned != NULL && pinned[0] == '\0');
+    struct hret_store_dsopen src;
+    enum hret_result r =
+        hret_store_dataset_open(store, &cfg->datasets, d->name,
+                                pinned && pinned[0] ? pinned : d->version, files, &src, err);
+    if (r != HRET_OK && !hret_result_is_retriable(r)) {
+        err->code = HRET_E_INVAL; /* a dataset problem; the message names the dataset */
+        return HRET_E_INVAL;
+    }
+    if (r != HRET_OK) {
+        return r;
+    }
+    char *dir = src.from_store ? hret_xasprintf("postgres:%s@%.12s", d->name, src.version)
+                               : hret_xasprintf("%s/%s", cfg->datasets.root,
+                                                d->data_dir ? d->data_dir : d->name);
     struct hret_dataset_spec spec = {
         .name = d->name,
         .data_dir = dir,
@@ -28,8 +46,13 @@ enum hret_result hret_worker_dataset_load(const struct hret_config *cfg,
         .num_few_shot = (int)req->num_few_shot,
         .few_shot_split = d->few_shot_split,
         .params = d->params,
+        .files = src.files,
     };
-    enum hret_result r = hret_dataset_load(&spec, out, err);
+    r = hret_dataset_load(&spec, out, err);
+    if (src.from_store) {
+        snprintf(data_version, 65, "%s", src.version);
+    }
+    hret_store_dataset_close(&src);
     free(dir);
     if (r != HRET_OK) {
         struct hret_err inner = *err;
@@ -37,6 +60,22 @@ enum hret_result hret_worker_dataset_load(const struct hret_config *cfg,
         return hret_err_set(err, HRET_E_INVAL, "dataset %s: %s", d->name, inner.msg);
     }
     return HRET_OK;
+}
+
+enum hret_result hret_worker_dataset_still_stored(struct hret_store *store, const char *name,
+                                                  const char *version, struct hret_err *err)
+{
+    long long id;
+    char found_version[65];
+    bool found = false;
+    if (hret_store_dsfiles_find(store, name, version, &id, found_version, &found, err) != HRET_OK) {
+        return err->code;
+    }
+    return found ? HRET_OK
+                 : hret_err_set(err, HRET_E_INVAL,
+                                "dataset %s: version %.12s the run reads is no longer in the "
+                                "store (removed with hret dataset rm); the run cannot go on",
+                                name, version);
 }
 
 cJSON *hret_worker_model_json(const struct hret_request_model *m)
@@ -50,7 +89,8 @@ cJSON *hret_worker_model_json(const struct hret_request_model *m)
     return o;
 }
 
-cJSON *hret_worker_dataset_json(const struct hret_request_dataset *d, const char *version)
+cJSON *hret_worker_dataset_json(const struct hret_request_dataset *d, const char *version,
+                                const char *data_version)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", d->name);
@@ -61,6 +101,9 @@ cJSON *hret_worker_dataset_json(const struct hret_request_dataset *d, const char
     }
     if (version != NULL) {
         cJSON_AddStringToObject(o, "version", version);
+    }
+    if (data_version != NULL && data_version[0] != '\0') {
+        cJSON_AddStringToObject(o, "data_version", data_version);
     }
     return o;
 }

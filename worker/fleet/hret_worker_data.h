@@ -9,17 +9,31 @@
 #include "hret_dataset.h"
 #include "hret_err.h"
 #include "hret_request.h"
+#include "hret_store.h"
 
-/* Loads d (borrowed, one of req's datasets) from datasets.root/(d->data_dir or d->name) with
- * req's few-shot settings. Caller owns *out. Errors are HRET_E_INVAL naming the dataset. */
-enum hret_result hret_worker_dataset_load(const struct hret_config *cfg,
+/* Loads d (borrowed, one of req's datasets) with req's few-shot settings from where
+ * datasets.source says (hret_store_dataset_open): an imported version in store, else
+ * datasets.root/(d->data_dir or d->name). pinned: NULL when planning (d->version, else the
+ * latest import, else files); "" for a run planned on files; else the run's imported version,
+ * which must still be stored. data_version (65 bytes) receives the imported version read, ""
+ * for files. Caller owns *out. Errors are HRET_E_INVAL naming the dataset, except a retriable
+ * store failure, which keeps its code. */
+enum hret_result hret_worker_dataset_load(const struct hret_config *cfg, struct hret_store *store,
                                           const struct hret_request *req,
-                                          const struct hret_request_dataset *d,
-                                          struct hret_dataset **out, struct hret_err *err);
+                                          const struct hret_request_dataset *d, const char *pinned,
+                                          char data_version[65], struct hret_dataset **out,
+                                          struct hret_err *err);
+
+/* HRET_OK when the imported version (the run's data_version) of dataset name is still stored;
+ * HRET_E_INVAL saying it was removed when not (a retriable store failure keeps its code). */
+enum hret_result hret_worker_dataset_still_stored(struct hret_store *store, const char *name,
+                                                  const char *version, struct hret_err *err);
 
 /* The events' model object {name, model_id}; caller owns. */
 cJSON *hret_worker_model_json(const struct hret_request_model *m);
-/* The events' dataset object {name, split, subsets, version}; version nullable. Caller owns. */
-cJSON *hret_worker_dataset_json(const struct hret_request_dataset *d, const char *version);
+/* The events' dataset object {name, split, subsets, version, data_version}; version and
+ * data_version nullable ("" counts as absent). Caller owns. */
+cJSON *hret_worker_dataset_json(const struct hret_request_dataset *d, const char *version,
+                                const char *data_version);
 
 #endif

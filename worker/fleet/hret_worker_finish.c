@@ -88,7 +88,8 @@ static cJSON *completed_data(const struct hret_worker_run *run, const PGresult *
     }
     cJSON_AddStringToObject(o, "status", "completed");
     cJSON_AddItemToObject(o, "model", hret_worker_model_json(run->model));
-    cJSON_AddItemToObject(o, "dataset", hret_worker_dataset_json(run->ds, run->version));
+    cJSON_AddItemToObject(o, "dataset",
+                          hret_worker_dataset_json(run->ds, run->version, run->data_version));
     cJSON *ev = cJSON_AddObjectToObject(o, "evaluation");
     cJSON_AddStringToObject(ev, "method", q->method);
     if (q->method_params != NULL) {

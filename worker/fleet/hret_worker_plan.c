@@ -29,9 +29,9 @@ static const char known_sql[] = "SELECT 1 FROM requests WHERE request_id = $1";
 
 static const char run_sql[] =
     "INSERT INTO runs (run_id, request_id, run_name, status, model_name, model_id, endpoint,"
-    " dataset_name, dataset_version, split, method, planned_samples, metadata)"
+    " dataset_name, dataset_version, split, method, planned_samples, metadata, data_version)"
     " VALUES ($1, $2, $3, 'planned', $4, $5, $6, $7, $8, $9, $10, $11::integer,"
-    " COALESCE($12::jsonb, '{}'))";
+    " COALESCE($12::jsonb, '{}'), NULLIF($13, ''))";
 
 static const char shards_sql[] =
     "INSERT INTO shards (run_id, shard_idx, first_idx, end_idx)"
@@ -43,6 +43,7 @@ struct plan_run {
     const struct hret_request_model *model; /* borrowed from req */
     const struct hret_request_dataset *ds;  /* borrowed from req */
     const struct hret_dataset *loaded;      /* borrowed from the plan */
+    const char *data_version;               /* borrowed from the plan: "" for files */
 };
 
 struct plan {
@@ -50,6 +51,7 @@ struct plan {
     const struct hret_request *req;
     const char *event_id, *source, *spec; /* borrowed */
     struct hret_dataset **datasets;       /* n_datasets, owned */
+    char (*data_versions)[65];            /* n_datasets, owned */
     struct plan_run *runs;                /* n_models * n_datasets, owned */
     size_t n_runs;
     bool duplicate; /* out: the request was already planned */
@@ -66,7 +68,8 @@ static cJSON *task_data(const struct plan *p, const struct plan_run *r, long lon
     cJSON_AddNumberToObject(o, "sample_start", (double)first);
     cJSON_AddNumberToObject(o, "sample_end", (double)end);
     cJSON_AddItemToObject(o, "model", hret_worker_model_json(r->model));
-    cJSON_AddItemToObject(o, "dataset", hret_worker_dataset_json(r->ds, r->loaded->version));
+    cJSON_AddItemToObject(o, "dataset",
+                          hret_worker_dataset_json(r->ds, r->loaded->version, r->data_version));
     cJSON_AddNumberToObject(o, "attempt", 1);
     char now[40];
     hret_cloudevent_now(now);
@@ -109,10 +112,11 @@ static enum hret_result plan_run_row(struct hret_pg *pg, const struct plan *p,
     char planned[32];
     snprintf(planned, sizeof planned, "%zu", r->loaded->count);
     char *meta = q->metadata ? hret_json_print(q->metadata) : NULL;
-    const char *params[] = {r->run_id,    q->request_id, q->run_name, r->model->name,
-                            mc->model,    mc->base_url,  r->ds->name, r->loaded->version,
-                            r->ds->split, q->method,     planned,     meta};
-    enum hret_result res = hret_pg_query(pg, "plan run", run_sql, 12, params, false, NULL, err);
+    const char *params[] = {r->run_id,      q->request_id, q->run_name, r->model->name,
+                            mc->model,      mc->base_url,  r->ds->name, r->loaded->version,
+                            r->ds->split,   q->method,     planned,     meta,
+                            r->data_version};
+    enum hret_result res = hret_pg_query(pg, "plan run", run_sql, 13, params, false, NULL, err);
     free(meta);
     return res == HRET_OK ? plan_shards(pg, p, r, err) : res;
 }
@@ -137,6 +141,7 @@ static enum hret_result plan_prepare(struct plan *p, char *path, struct hret_err
 {
     const struct hret_request *q = p->req;
     p->datasets = hret_xcalloc(q->n_datasets, sizeof *p->datasets);
+    p->data_versions = hret_xcalloc(q->n_datasets, sizeof *p->data_versions);
     p->runs = hret_xcalloc(q->n_datasets * q->n_models, sizeof *p->runs);
     for (size_t d = 0; d < q->n_datasets; d++) {
         snprintf(path, HRET_REQUEST_PATH_MAX, "datasets[%zu]", d);
@@ -146,8 +151,8 @@ static enum hret_result plan_prepare(struct plan *p, char *path, struct hret_err
                                     path, q->datasets[d].name);
             }
         }
-        if (hret_worker_dataset_load(p->w->cfg, q, &q->datasets[d], &p->datasets[d], err) !=
-            HRET_OK) {
+        if (hret_worker_dataset_load(p->w->cfg, p->w->store, q, &q->datasets[d], NULL,
+                                     p->data_versions[d], &p->datasets[d], err) != HRET_OK) {
             return err->code;
         }
         if (p->datasets[d]->count == 0) {
@@ -166,6 +171,7 @@ static enum hret_result plan_prepare(struct plan *p, char *path, struct hret_err
             r->model = &q->models[m];
             r->ds = &q->datasets[d];
             r->loaded = p->datasets[d];
+            r->data_version = p->data_versions[d];
         }
     }
     path[0] = '\0';
@@ -178,6 +184,7 @@ static void plan_fini(struct plan *p)
         hret_dataset_destroy(p->datasets[d]);
     }
     free(p->datasets);
+    free(p->data_versions);
     free(p->runs);
 }
 
@@ -245,7 +252,7 @@ static enum hret_worker_outcome plan_request(struct hret_worker *w, const rd_kaf
     cJSON *canonical = hret_request_to_json(req);
     char *spec = hret_json_print(canonical);
     cJSON_Delete(canonical);
-    struct plan p = {w, req, ce_id[0] ? ce_id : NULL, source, spec, NULL, NULL, 0, false};
+    struct plan p = {w, req, ce_id[0] ? ce_id : NULL, source, spec, NULL, NULL, NULL, 0, false};
     enum hret_worker_outcome out = HRET_WORKER_DONE;
     const char *id[] = {req->request_id};
     PGresult *known = NULL;

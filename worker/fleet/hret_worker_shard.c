@@ -50,7 +50,8 @@ static const char start_run_sql[] =
     " WHERE run_id = $1 AND status = 'planned'";
 
 static const char context_sql[] =
-    "SELECT r.model_name, r.dataset_name, r.dataset_version, q.spec::text, r.request_id"
+    "SELECT r.model_name, r.dataset_name, r.dataset_version, q.spec::text, r.request_id,"
+    " COALESCE(r.data_version, '')"
     " FROM runs r JOIN requests q USING (request_id) WHERE r.run_id = $1";
 
 static const char stored_sql[] =
@@ -97,6 +98,7 @@ struct shard {
     volatile sig_atomic_t halt;
     double renewed_ms;          /* when the lease was last renewed */
     char *request_id, *version; /* owned */
+    char data_version[65];      /* the imported version the run reads, "" for files */
     struct hret_request *req;
     struct hret_worker_run run;
     struct hret_dataset *ds;
@@ -165,6 +167,7 @@ static enum hret_result load_context(struct shard *s, struct hret_err *err)
     }
     s->request_id = hret_xstrdup(PQgetvalue(res, 0, 4));
     s->version = hret_xstrdup(PQgetvalue(res, 0, 2));
+    snprintf(s->data_version, sizeof s->data_version, "%s", PQgetvalue(res, 0, 5));
     const char *spec = PQgetvalue(res, 0, 3);
     if (hret_request_parse(spec, strlen(spec), s->w->cfg, &s->req, NULL, err) != HRET_OK) {
         goto cleanup; /* the config changed under the stored request */
@@ -184,7 +187,8 @@ static enum hret_result load_context(struct shard *s, struct hret_err *err)
                          s->run_id);
         goto cleanup;
     }
-    s->run = (struct hret_worker_run){s->run_id, s->req, s->run.model, s->run.ds, s->version};
+    s->run = (struct hret_worker_run){s->run_id, s->req,     s->run.model,
+                                      s->run.ds, s->version, s->data_version};
 cleanup:
     PQclear(res);
     return err->code != HRET_OK ? err->code : r;
@@ -193,9 +197,15 @@ cleanup:
 /* The dataset, checked against the planned version, and the shard's samples not stored yet. */
 static enum hret_result select_samples(struct shard *s, struct hret_err *err)
 {
-    if (s->ds == NULL &&
-        hret_worker_dataset_load(s->w->cfg, s->req, s->run.ds, &s->ds, err) != HRET_OK) {
+    char read[65];
+    if (s->ds == NULL && hret_worker_dataset_load(s->w->cfg, s->w->store, s->req, s->run.ds,
+                                                  s->data_version, read, &s->ds, err) != HRET_OK) {
         return err->code;
+    }
+    if (s->data_version[0] != '\0' &&
+        hret_worker_dataset_still_stored(s->w->store, s->run.ds->name, s->data_version, err) !=
+            HRET_OK) {
+        return err->code; /* removed while the run went on: the run fails saying so */
     }
     if (strcmp(s->ds->version, s->version) != 0 || (size_t)s->hi > s->ds->count) {
         return hret_err_set(err, HRET_E_INVAL,

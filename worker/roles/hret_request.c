@@ -132,6 +132,7 @@ static const struct hret_request_field dataset_fields[] = {
     {AT(D, seed), .type = HRET_REQUEST_F_INT, .max = HRET_REQUEST_BIG},
     {AT(D, few_shot_split), .type = HRET_REQUEST_F_PART},
     {AT(D, data_dir), .type = HRET_REQUEST_F_DIR},
+    {AT(D, version), .type = HRET_REQUEST_F_PART},
     {AT(D, params), .type = HRET_REQUEST_F_OBJECT},
     {0},
 };
@@ -297,6 +298,7 @@ static void free_dataset(struct hret_request_dataset *d)
     free(d->split);
     free(d->few_shot_split);
     free(d->data_dir);
+    free(d->version);
 }
 
 /* model_backend_params: generation parameters and maybe an inline endpoint. */

@@ -38,6 +38,7 @@ struct hret_request_dataset {
     long long seed;              /* -1 = not given */
     char *few_shot_split;        /* NULL = split */
     char *data_dir;              /* relative to datasets.root; NULL = the default layout */
+    char *version;               /* an imported version (or 8+ digit prefix); NULL = latest */
     const cJSON *params;         /* loader parameters (an object) or NULL; borrowed from doc */
 };
 

@@ -46,6 +46,7 @@ static cJSON *dataset_json(const struct hret_request_dataset *d)
     }
     add_str(o, "few_shot_split", d->few_shot_split);
     add_str(o, "data_dir", d->data_dir);
+    add_str(o, "version", d->version);
     add_copy(o, "params", d->params);
     return o;
 }

@@ -145,10 +145,10 @@ static char *escape(const char *s)
     return copy;
 }
 
-/* The configs that have the split, from /splits. */
+/* The (config, split) pairs from /splits: those of split, or every one when split is NULL. */
 static enum hret_result list_configs(struct fetch *f, const char *base, const char *dataset,
                                      const char *split, struct hret_strlist *out,
-                                     struct hret_err *err)
+                                     struct hret_strlist *pair_splits, struct hret_err *err)
 {
     char *ds = escape(dataset);
     char *url = hret_xasprintf("%s/splits?dataset=%s", base, ds);
@@ -162,12 +162,14 @@ static enum hret_result list_configs(struct fetch *f, const char *base, const ch
         const char *config = NULL, *s = NULL;
         hret_json_get_string(it, "config", false, &config, NULL);
         hret_json_get_string(it, "split", false, &s, NULL);
-        if (config != NULL && s != NULL && strcmp(s, split) == 0) {
+        if (config != NULL && s != NULL && (split == NULL || strcmp(s, split) == 0)) {
             hret_strlist_push(out, hret_xstrdup(config));
+            hret_strlist_push(pair_splits, hret_xstrdup(s));
         }
     }
     if (r == HRET_OK && out->count == 0) {
-        r = hret_err_set(err, HRET_E_INVAL, "%s has no config with a '%s' split", dataset, split);
+        r = hret_err_set(err, HRET_E_INVAL, "%s has no config with a '%s' split", dataset,
+                         split ? split : "any");
     }
     cJSON_Delete(p.doc);
     free(url);
@@ -175,8 +177,9 @@ static enum hret_result list_configs(struct fetch *f, const char *base, const ch
     return r;
 }
 
-/* Appends a page's rows to out as {"config", "row_idx", "row"}. */
-static enum hret_result take_rows(cJSON *doc, const char *config, cJSON *out, struct hret_err *err)
+/* Appends a page's rows to out as {"config", "split", "row_idx", "row"}. */
+static enum hret_result take_rows(cJSON *doc, const char *config, const char *split, cJSON *out,
+                                  struct hret_err *err)
 {
     const cJSON *rows = NULL;
     if (hret_json_get_array(doc, "rows", true, &rows, err) != HRET_OK) {
@@ -198,6 +201,7 @@ static enum hret_result take_rows(cJSON *doc, const char *config, cJSON *out, st
         }
         cJSON *item = cJSON_CreateObject();
         cJSON_AddStringToObject(item, "config", config);
+        cJSON_AddStringToObject(item, "split", split);
         cJSON_AddNumberToObject(item, "row_idx", (double)idx);
         cJSON_AddItemToObject(item, "row", cJSON_Duplicate(row, true));
         cJSON_AddItemToArray(out, item);
@@ -234,7 +238,7 @@ static enum hret_result fetch_config(struct fetch *f, const char *base, const ch
                          total);
     }
     if (r == HRET_OK) {
-        r = take_rows(p0.doc, config, out, err);
+        r = take_rows(p0.doc, config, split, out, err);
     }
     cJSON_Delete(p0.doc);
     size_t npages = total > PAGE_ROWS ? (size_t)((total - 1) / PAGE_ROWS) : 0;
@@ -249,7 +253,7 @@ static enum hret_result fetch_config(struct fetch *f, const char *base, const ch
     r = get_all(f, urls, npages, pages, err);
     for (size_t i = 0; i < npages; i++) {
         if (r == HRET_OK) {
-            r = take_rows(pages[i].doc, config, out, err);
+            r = take_rows(pages[i].doc, config, split, out, err);
         }
         cJSON_Delete(pages[i].doc);
         free(urls[i]);
@@ -287,22 +291,42 @@ enum hret_result hret_store_hf_fetch(const struct hret_store_hf_request *req,
     if (hret_store_hf_parse_url(req->url, &base, &out->dataset, &config, &split, err) != HRET_OK) {
         return err->code;
     }
-    out->split = hret_xstrdup(req->split ? req->split : split ? split : "test");
+    const char *want = req->split ? req->split : split; /* NULL: every split */
+    out->split = want ? hret_xstrdup(want) : NULL;
     out->rows = cJSON_CreateArray();
     struct fetch f = {NULL, -1};
     char *ds = escape(out->dataset);
     enum hret_result r = open_fetch(&f, err);
-    if (r == HRET_OK && req->subsets != NULL && req->subsets->count > 0) {
-        for (size_t i = 0; i < req->subsets->count; i++) {
-            hret_strlist_push(&out->configs, hret_xstrdup(req->subsets->items[i]));
-        }
-    } else if (r == HRET_OK && config != NULL) {
-        hret_strlist_push(&out->configs, hret_xstrdup(config));
-    } else if (r == HRET_OK) {
-        r = list_configs(&f, base, out->dataset, out->split, &out->configs, err);
+    struct hret_strlist listed = {0}, splits = {0};
+    if (r == HRET_OK) {
+        r = list_configs(&f, base, out->dataset, want, &listed, &splits, err);
     }
+    const struct hret_strlist *named = req->subsets && req->subsets->count ? req->subsets : NULL;
+    for (size_t i = 0; r == HRET_OK && i < listed.count; i++) { /* the named configs, or all */
+        bool keep = named == NULL && config == NULL;
+        for (size_t k = 0; named != NULL && k < named->count; k++) {
+            keep = keep || strcmp(named->items[k], listed.items[i]) == 0;
+        }
+        keep = keep || (named == NULL && config != NULL && strcmp(config, listed.items[i]) == 0);
+        if (keep) {
+            hret_strlist_push(&out->configs, hret_xstrdup(listed.items[i]));
+            hret_strlist_push(&out->splits, hret_xstrdup(splits.items[i]));
+        }
+    }
+    for (size_t k = 0; r == HRET_OK && named != NULL && k < named->count; k++) {
+        bool seen = false;
+        for (size_t i = 0; i < out->configs.count; i++) {
+            seen = seen || strcmp(out->configs.items[i], named->items[k]) == 0;
+        }
+        if (!seen) {
+            r = hret_err_set(err, HRET_E_INVAL, "%s has no config '%s' with a '%s' split",
+                             out->dataset, named->items[k], want ? want : "any");
+        }
+    }
+    hret_strlist_fini(&listed);
+    hret_strlist_fini(&splits);
     for (size_t i = 0; r == HRET_OK && i < out->configs.count; i++) {
-        r = fetch_config(&f, base, ds, out->configs.items[i], out->split, out->rows, err);
+        r = fetch_config(&f, base, ds, out->configs.items[i], out->splits.items[i], out->rows, err);
         hret_log_debug("hf", out->dataset, "%s: %d rows so far", out->configs.items[i],
                        cJSON_GetArraySize(out->rows));
     }
@@ -319,6 +343,7 @@ void hret_store_hf_rows_fini(struct hret_store_hf_rows *r)
     free(r->dataset);
     free(r->split);
     hret_strlist_fini(&r->configs);
+    hret_strlist_fini(&r->splits);
     cJSON_Delete(r->rows);
     memset(r, 0, sizeof *r);
 }

@@ -1,10 +1,11 @@
 /* Rows of a dataset from the Hugging Face datasets-server over HTTP, for `hret dataset import
- * NAME --from URL`: GET {base}/splits?dataset=D to find the configs (subsets) that have the
- * split when none are named, then GET {base}/rows?dataset=D&config=C&split=S&offset=O&length=100
- * page by page (the first page gives num_rows_total; the rest go 4 at a time through the
- * endpoint engine, with its retries on 429/5xx and its body cap). A row with truncated cells
- * fails the import: the server shortens big cells, and a silently shortened benchmark is worse
- * than none. HF_TOKEN, when set, is sent as the bearer token. */
+ * NAME --from URL`: GET {base}/splits?dataset=D for the (config, split) pairs (those of the split
+ * asked, else every split; the configs named, else all), then for each pair GET
+ * {base}/rows?dataset=D&config=C&split=S&offset=O&length=100 page by page (the first page gives
+ * num_rows_total; the rest go 4 at a time through the endpoint engine, with its retries on 429/5xx
+ * and its body cap). A row with truncated cells fails the import: the server shortens big cells,
+ * and a silently shortened benchmark is worse than none. HF_TOKEN, when set, is sent as the bearer
+ * token. */
 #ifndef HRET_STORE_HF_H
 #define HRET_STORE_HF_H
 
@@ -16,13 +17,14 @@
 struct hret_store_hf_request { /* all borrowed */
     const char *url;           /* {base}/rows?dataset=D[&config=C][&split=S] or {base}?dataset=D */
     const struct hret_strlist *subsets; /* nullable: configs to fetch (else URL's, else all) */
-    const char *split;                  /* nullable: URL's, else "test" */
+    const char *split;                  /* nullable: URL's, else every split */
 };
 
 struct hret_store_hf_rows {
-    char *dataset, *split;       /* owned */
-    struct hret_strlist configs; /* fetched, in order */
-    cJSON *rows;                 /* owned array of {"config", "row_idx", "row"} */
+    char *dataset, *split;       /* owned; split NULL when every split was fetched */
+    struct hret_strlist configs; /* fetched (config, split) pairs, in order */
+    struct hret_strlist splits;
+    cJSON *rows; /* owned array of {"config", "split", "row_idx", "row"} */
 };
 
 enum hret_result hret_store_hf_fetch(const struct hret_store_hf_request *req,
