@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Exit statuses: the README's exit-code table lists exactly the codes of core/hret_exit.h, and
 # every command follows it: 0 the work was done, 1 the work failed (an endpoint, the database),
-# 2 usage or configuration (bad flags, a missing input file, an unknown run, a bad config).
+# 2 usage or configuration (bad flags, a missing input file, an unknown run, a bad config), 3
+# hret submit --wait gave up waiting (a broker of its own, deploy/local/kafka.sh), 130 and 143 a
+# run stopped by SIGINT or SIGTERM after saving what finished.
 # Real fake-llm and a real PostgreSQL; a closed port stands for an unreachable service.
 source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 source "$src/tests/support/pg_env.sh"
-extra_cleanup() { pg_teardown; }
+kafka_dir=""
+extra_cleanup() {
+  [ -z "$kafka_dir" ] || "$src/deploy/local/kafka.sh" stop --dir "$kafka_dir" >/dev/null 2>&1
+  pg_teardown
+}
 
 # expect CODE WHAT CMD...: CMD exits CODE; its stderr is kept in $work/err.
 expect() {
@@ -76,4 +82,38 @@ expect 2 "runs show, unknown run" "$hret" runs show no-such-run --db "$HRET_PG"
 expect 2 "config check, bad file" "$hret" config check "$src/tests/data/config/bad/wrong_type.yaml"
 expect 2 "run, unknown model" "$hret" run "${cfg[@]}" --dataset generic --data-dir "$qa" \
   --model no-such-model
-echo "exit_codes: README table ($table) matches hret_exit.h; 0, 1 and 2 as documented"
+
+# 5. signals: SIGINT exits 130, SIGTERM 143, each after saving what finished (marked partial)
+start_fake slow --latency-ms 300
+cat >>"$work/hret_config.yaml" <<YAML
+  slow: {base_url: "http://127.0.0.1:$port/v1", model: fake-model, max_inflight: 2}
+YAML
+python3 "$src/tests/data/gen_kmmlu_synth.py" --out "$work/synth" --items 200 --seed 3 >/dev/null
+for sig in INT:130 TERM:143; do
+  "$hret" run "${cfg[@]}" --dataset kmmlu --data-dir "$work/synth" --model slow --quiet \
+    --output "$work/sig.json" >/dev/null 2>"$work/err" &
+  run_pid=$!
+  sleep 1.5
+  kill -"${sig%%:*}" $run_pid
+  set +e
+  wait $run_pid
+  rc=$?
+  set -e
+  [ $rc -eq "${sig##*:}" ] || fail "SIG${sig%%:*} exits $rc, want ${sig##*:}: $(cat "$work/err")"
+  python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["run_metadata"]["partial"]' \
+    "$work/sig.json" || fail "SIG${sig%%:*}: the partial results were not saved"
+  rm -f "$work/sig.json"
+done
+
+# 6. code 3: submit --wait with no worker to answer gives up after --timeout
+kafka_dir="$work/kafka"
+line=$(HRET_KAFKA_TOPICS="hret.eval.requests hret.eval.results" \
+  "$src/deploy/local/kafka.sh" start --dir "$kafka_dir" | grep '^HRET_KAFKA=')
+expect 3 "submit --wait, nobody answering" "$hret" submit "${cfg[@]}" --kafka "${line#HRET_KAFKA=}" \
+  --dataset kmmlu --model good --wait --timeout 2
+
+# 7. every status seen above is a row of the table
+for code in 0 1 2 3 130 143; do
+  grep -qw "$code" <<<"$table" || fail "exit status $code is not in the README's table ($table)"
+done
+echo "exit_codes: README table ($table) matches hret_exit.h; 0, 1, 2, 3, 130 and 143 as documented"
