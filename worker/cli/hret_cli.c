@@ -66,7 +66,8 @@ static const struct hret_cli_command commands[] = {
      "\n"
      "Endpoint failures (and replies without text) are per-sample errors, left out of the\n"
      "accuracy. Exit: 0 done, 1 nothing scored or --max-error-rate exceeded, 2 usage or\n"
-     "configuration error (an unset api_key_env too), 130 Ctrl-C (partial results kept).\n"
+     "configuration error (an unset api_key_env too), 130 Ctrl-C and 143 SIGTERM (partial\n"
+     "results kept).\n"
      "\n"
      "example:\n"
      "  hret run --dataset kmmlu --data-dir ./KMMLU --subset Accounting,Law --model local-vllm\n",

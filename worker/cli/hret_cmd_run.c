@@ -599,7 +599,9 @@ static int execute(struct run_args *a, struct run_state *st)
     double rate = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(metrics, "error_rate"));
     if (st->report.partial) {
         fprintf(stderr, "hret run: interrupted; partial results kept\n");
-        status = stop_requested ? 128 + stop_requested : HRET_EXIT_FAILURE; /* 130 on SIGINT */
+        status = stop_requested == SIGINT    ? HRET_EXIT_INTERRUPTED
+                 : stop_requested == SIGTERM ? HRET_EXIT_TERMINATED
+                                             : HRET_EXIT_FAILURE;
     } else if (nothing != NULL) {
         fprintf(stderr, "hret run: nothing scored: %s\n", nothing);
         status = HRET_EXIT_FAILURE;

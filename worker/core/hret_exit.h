@@ -9,6 +9,7 @@ enum {
     HRET_EXIT_USAGE = 2,         /* bad arguments, a missing input, an unknown run, bad config */
     HRET_EXIT_TIMEOUT = 3,       /* hret submit --wait gave up waiting */
     HRET_EXIT_INTERRUPTED = 130, /* SIGINT: what finished is kept, marked partial */
+    HRET_EXIT_TERMINATED = 143,  /* SIGTERM: the same */
 };
 
 #endif
