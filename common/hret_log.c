@@ -109,14 +109,12 @@ static void put_field(struct hret_buf *b, const char *key, const char *v, bool f
     put_value(b, v, json);
 }
 
-void hret_log_write(enum hret_log_level level, const char *comp, const char *id, const char *fmt,
-                    ...)
+/* Formats and writes one line; limited: subject to the repeat limit of (comp, fmt). */
+static void HRET_PRINTF(4, 0) write_line(enum hret_log_level level, const char *comp,
+                                         const char *id, const char *fmt, va_list ap, bool limited)
 {
     char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
 
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -127,7 +125,7 @@ void hret_log_write(enum hret_log_level level, const char *comp, const char *id,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
 
     pthread_mutex_lock(&logger.lock);
-    long dropped = rate_check(comp, fmt, now.tv_sec);
+    long dropped = limited ? rate_check(comp, fmt, now.tv_sec) : 0;
     if (dropped >= 0) {
         struct hret_buf b;
         hret_buf_init(&b, 8192);
@@ -149,4 +147,21 @@ void hret_log_write(enum hret_log_level level, const char *comp, const char *id,
         hret_buf_fini(&b);
     }
     pthread_mutex_unlock(&logger.lock);
+}
+
+void hret_log_write(enum hret_log_level level, const char *comp, const char *id, const char *fmt,
+                    ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    write_line(level, comp, id, fmt, ap, true);
+    va_end(ap);
+}
+
+void hret_log_audit(const char *comp, const char *id, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    write_line(HRET_LOG_INFO, comp, id, fmt, ap, false);
+    va_end(ap);
 }

@@ -26,6 +26,10 @@ bool hret_log_level_parse(const char *name, enum hret_log_level *out);
 void hret_log_write(enum hret_log_level level, const char *comp, const char *id, const char *fmt,
                     ...) HRET_PRINTF(4, 5);
 
+/* An audit line (who did what): info level, printed whatever the log level, never rate-limited,
+ * because every one must be kept. */
+void hret_log_audit(const char *comp, const char *id, const char *fmt, ...) HRET_PRINTF(3, 4);
+
 #define HRET_LOG_AT(level, comp, id, ...)                                                          \
     do {                                                                                           \
         if (hret_log_enabled(level)) {                                                             \

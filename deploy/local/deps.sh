@@ -47,3 +47,8 @@ if [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$want" ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps docker-compose==1.29.2
   echo "$want" >"$venv/.stamp"
 fi
+
+# hret api's tests: schemathesis (the OpenAPI property test) and pytest + httpx (clients/python),
+# each a pinned venv made once under deploy/local/.cache by pyvenv.sh (which holds the pins).
+"$(dirname "$0")/pyvenv.sh" schemathesis >/dev/null
+"$(dirname "$0")/pyvenv.sh" pyclient >/dev/null

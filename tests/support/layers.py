@@ -9,7 +9,7 @@ import re
 import sys
 
 # Top to bottom; folders in one tuple are peers that never include each other.
-RANKS = [("cli",), ("fleet", "sinks", "monitor"), ("roles",), ("store",), ("pipeline",),
+RANKS = [("cli",), ("fleet", "sinks", "monitor", "api"), ("roles",), ("store",), ("pipeline",),
          ("datasets", "eval"), ("core",), ("common",)]
 # Private headers of one module split over several files (README, design notes): the module's
 # public header and its private one include each other. Frozensets of module stems.

@@ -41,5 +41,6 @@ int hret_cmd_status(int argc, char **argv);
 int hret_cmd_bridge(int argc, char **argv);
 int hret_cmd_monitor(int argc, char **argv);
 int hret_cmd_report(int argc, char **argv);
+int hret_cmd_api(int argc, char **argv);
 
 #endif

@@ -73,30 +73,14 @@ static void print_json(cJSON *doc)
     cJSON_Delete(doc);
 }
 
-static cJSON *point_json(const struct hret_store_metric_point *p, const char *metric,
-                         const char *subset)
-{
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "run_id", p->run_id);
-    cJSON_AddItemToObject(j, "run_name",
-                          p->run_name ? cJSON_CreateString(p->run_name) : cJSON_CreateNull());
-    cJSON_AddStringToObject(j, "model", p->model_name);
-    cJSON_AddStringToObject(j, "dataset", p->dataset_name);
-    cJSON_AddStringToObject(j, "status", p->status);
-    cJSON_AddStringToObject(j, "created_at", p->created_at);
-    cJSON_AddStringToObject(j, "metric", metric);
-    cJSON_AddStringToObject(j, "subset", subset ? subset : "");
-    cJSON_AddNumberToObject(j, "value", p->value);
-    return j;
-}
-
 static void history_out(const struct metrics_args *a, const struct hret_store_metric_point *p,
                         size_t n)
 {
     if (a->json) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; i < n; i++) {
-            cJSON_AddItemToArray(arr, point_json(&p[i], a->q.metric, a->q.subset));
+            cJSON_AddItemToArray(arr,
+                                 hret_store_metric_point_json(&p[i], a->q.metric, a->q.subset));
         }
         print_json(arr);
         return;
@@ -145,7 +129,8 @@ static void compare_runs_out(const struct metrics_args *a, const struct hret_sto
         cJSON_AddStringToObject(doc, "direction", lower ? "lower_is_better" : "higher_is_better");
         cJSON *runs = cJSON_AddObjectToObject(doc, "runs");
         for (size_t i = 0; i < n; i++) {
-            cJSON_AddItemToObject(runs, p[i].run_id, point_json(&p[i], a->q.metric, a->q.subset));
+            cJSON_AddItemToObject(runs, p[i].run_id,
+                                  hret_store_metric_point_json(&p[i], a->q.metric, a->q.subset));
         }
         cJSON_AddItemToObject(doc, "_stats", stats_json(&st, "best_run", best, worst));
         print_json(doc);

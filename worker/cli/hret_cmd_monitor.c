@@ -33,15 +33,7 @@ struct monitor {
 
 static void relay(struct monitor *m)
 {
-    struct hret_err err = HRET_ERR_INIT;
-    size_t n = 0;
-    do {
-        hret_err_clear(&err);
-        if (hret_outbox_relay(hret_store_pg(m->r->store), m->r->producer, &n, &err) != HRET_OK) {
-            hret_log_warn("outbox", NULL, "relay: %s", err.msg);
-            return;
-        }
-    } while (n > 0 && !hret_role_stop);
+    hret_outbox_drain(hret_store_pg(m->r->store), m->r->producer);
 }
 
 /* Sends every pending notice once. false (err set) when one failed in a way worth retrying:

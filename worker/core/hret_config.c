@@ -347,6 +347,38 @@ static const struct hret_cfg_field http_fields[] = {
 };
 static const struct hret_cfg_table http_table = {sizeof(struct hret_http_config), http_fields};
 
+#define A struct hret_api_config
+static const struct hret_cfg_field api_fields[] = {
+    {AT(A, listen), .type = HRET_CFG_STR, .def = "127.0.0.1:8080", .check = hret_ops_listen_valid,
+     .desc = "Address of `hret api` (`HOST:PORT`, `[IPV6]:PORT`, `:PORT`; port 0 picks a free one "
+             "and the log says which). Its `/healthz`, `/readyz` and `/metrics` stay on "
+             "`http.listen`."},
+    {AT(A, tokens_file), .type = HRET_CFG_STR, .def = "./hret_api_tokens",
+     .desc = "File of the API's bearer tokens: name, scopes and SHA-256 hash per line, never the "
+             "token (`hret api token add|list|revoke`); re-read when it changes."},
+    {AT(A, max_body_bytes), .type = HRET_CFG_INT, .def = "1048576", .min = 1024, .max = 104857600,
+     .desc = "Largest request body accepted (413 above)."},
+    {AT(A, rate_per_minute), .type = HRET_CFG_INT, .def = "600", .min = 0, .max = 1000000,
+     .desc = "Requests per minute per token (429 with `Retry-After` above); 0 = unlimited."},
+    {AT(A, rate_burst), .type = HRET_CFG_INT, .def = "60", .min = 1, .max = 1000000,
+     .desc = "Requests a token may send at once before `rate_per_minute` paces it."},
+    {AT(A, cors_origins), .type = HRET_CFG_STRLIST,
+     .desc = "Origins allowed to call the API from a browser (`*` = any); empty = no CORS "
+             "headers."},
+    {AT(A, db_connections), .type = HRET_CFG_INT, .def = "4", .min = 1, .max = 256,
+     .desc = "PostgreSQL connections the API's request threads share."},
+    {AT(A, max_connections), .type = HRET_CFG_INT, .def = "64", .min = 1, .max = 10000,
+     .desc = "HTTP connections served at once (each has a thread; event streams hold one)."},
+    {AT(A, timeout_s), .type = HRET_CFG_INT, .def = "30", .min = 1, .max = 3600,
+     .desc = "Seconds an idle HTTP connection is kept, and the longest wait for a database "
+             "connection."},
+    {AT(A, events_max_s), .type = HRET_CFG_INT, .def = "3600", .min = 1, .max = 86400,
+     .desc = "Longest a `/v1/requests/{id}/events` stream stays open (the client reconnects)."},
+    {0},
+};
+#undef A
+static const struct hret_cfg_table api_table = {sizeof(struct hret_api_config), api_fields};
+
 #define C struct hret_config
 static const struct hret_cfg_field config_fields[] = {
     {AT(C, default_dataset), .type = HRET_CFG_STR, .def = "kmmlu",
@@ -394,6 +426,7 @@ static const struct hret_cfg_field config_fields[] = {
      .desc = "Webhook receivers of result events."},
     {AT(C, monitor), .type = HRET_CFG_SECTION, .sub = &monitor_table, .desc = "Monitor."},
     {AT(C, http), .type = HRET_CFG_SECTION, .sub = &http_table, .desc = "Metrics endpoint."},
+    {AT(C, api), .type = HRET_CFG_SECTION, .sub = &api_table, .desc = "`hret api`."},
     {0},
 };
 #undef C

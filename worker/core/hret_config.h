@@ -174,6 +174,19 @@ enum hret_cache_policy {
     HRET_CACHE_OFF,           /* none */
 };
 
+struct hret_api_config {
+    char *listen;
+    char *tokens_file;
+    long long max_body_bytes;
+    long long rate_per_minute;
+    long long rate_burst;
+    struct hret_strlist cors_origins;
+    long long db_connections;
+    long long max_connections;
+    long long timeout_s;
+    long long events_max_s;
+};
+
 struct hret_config {
     /* the seed's keys */
     char *default_dataset;
@@ -202,6 +215,7 @@ struct hret_config {
     struct hret_cfg_array webhooks; /* struct hret_webhook_config */
     struct hret_monitor_config monitor;
     struct hret_http_config http;
+    struct hret_api_config api;
 };
 
 extern const struct hret_cfg_table hret_config_table;

@@ -441,6 +441,24 @@ bool hret_ops_listen_valid(const char *v, char *msg, size_t cap)
     return true;
 }
 
+enum hret_result hret_ops_resolve_listen(const char *listen, const char *key, struct addrinfo **ai,
+                                         char *host, size_t hcap, struct hret_err *err)
+{
+    char port[8];
+    if (!split_listen(listen, host, hcap, port, sizeof port)) {
+        return hret_err_set(err, HRET_E_CONFIG,
+                            "%s '%.64s': expected HOST:PORT, [IPV6]:PORT or :PORT", key, listen);
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    int gai = getaddrinfo(*host ? host : NULL, port, &hints, ai);
+    if (gai != 0) {
+        return hret_err_set(err, HRET_E_CONFIG, "%s %s: %s", key, listen, gai_strerror(gai));
+    }
+    return HRET_OK;
+}
+
 enum hret_result hret_ops_start(const char *listen, long long stats_interval_s, const char *role,
                                 struct hret_err *err)
 {
@@ -453,19 +471,10 @@ enum hret_result hret_ops_start(const char *listen, long long stats_interval_s, 
     if (listen == NULL || *listen == '\0') {
         return HRET_OK;
     }
-    char host[256], port[8];
-    if (!split_listen(listen, host, sizeof host, port, sizeof port)) {
-        return hret_err_set(err, HRET_E_CONFIG,
-                            "http.listen '%.64s': expected HOST:PORT, [IPV6]:PORT or :PORT",
-                            listen);
-    }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    char host[256];
     struct addrinfo *ai = NULL;
-    int gai = getaddrinfo(*host ? host : NULL, port, &hints, &ai);
-    if (gai != 0) {
-        return hret_err_set(err, HRET_E_CONFIG, "http.listen %s: %s", listen, gai_strerror(gai));
+    if (hret_ops_resolve_listen(listen, "http.listen", &ai, host, sizeof host, err) != HRET_OK) {
+        return err->code;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
                      (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);

@@ -30,6 +30,11 @@ enum hret_result hret_ops_start(const char *listen, long long stats_interval_s, 
                                 struct hret_err *err);
 /* The config check of http.listen (hret_cfg's check signature): "" or an address as above. */
 bool hret_ops_listen_valid(const char *v, char *msg, size_t cap);
+/* Resolves a listen address as above for a server (host gets the host part, "" for every
+ * interface; key names the config key in messages). Caller frees *ai (freeaddrinfo). */
+struct addrinfo;
+enum hret_result hret_ops_resolve_listen(const char *listen, const char *key, struct addrinfo **ai,
+                                         char *host, size_t hcap, struct hret_err *err);
 /* Stops the server (it stops answering, then closes the port). A no-op when none runs. */
 void hret_ops_stop(void);
 /* The bound port, 0 when no server runs. */

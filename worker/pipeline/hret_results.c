@@ -104,7 +104,7 @@ static void put_json(FILE *f, const cJSON *item)
     free(text);
 }
 
-static cJSON *run_metadata(const struct hret_results_meta *m)
+cJSON *hret_results_run_metadata(const struct hret_results_meta *m)
 {
     char start[40], end[40];
     hret_results_iso_time(m->start_time, start, sizeof start);
@@ -141,7 +141,7 @@ enum hret_result hret_results_write(const char *path, unsigned flags,
         return err->code;
     }
     FILE *f = hret_outfile_stream(out);
-    cJSON *md = run_metadata(meta);
+    cJSON *md = hret_results_run_metadata(meta);
     fputs("{\n\"run_metadata\": ", f);
     put_json(f, md);
     fputs(",\n\"metrics\": ", f);

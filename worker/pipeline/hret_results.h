@@ -31,6 +31,9 @@ struct hret_results_meta { /* all borrowed */
  * finish_reason, evaluation) plus the raw output, latency, tokens and error. Caller owns result. */
 cJSON *hret_results_sample(const struct hret_sample *s, const struct hret_outcome *o);
 
+/* The document's run_metadata block. Caller owns result. */
+cJSON *hret_results_run_metadata(const struct hret_results_meta *m);
+
 /* Writes the document to path as hret_outfile does (a symlink's target, a device or FIFO
  * written into, "-" standard output, a regular file replaced atomically); flags are
  * hret_outfile's (HRET_OUTFILE_EXCLUSIVE for generated names). Samples that are not done are

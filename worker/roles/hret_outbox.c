@@ -13,6 +13,7 @@
 #include "hret_log.h"
 #include "hret_mem.h"
 #include "hret_ops.h"
+#include "hret_role.h"
 
 #define RELAY_BATCH 100
 #define RELAY_FLUSH_MS 30000
@@ -198,4 +199,17 @@ enum hret_result hret_outbox_relay(struct hret_pg *pg, struct hret_kafka_produce
         *published = r == HRET_OK ? j.published : 0;
     }
     return r;
+}
+
+void hret_outbox_drain(struct hret_pg *pg, struct hret_kafka_producer *p)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    size_t n = 0;
+    do {
+        hret_err_clear(&err);
+        if (hret_outbox_relay(pg, p, &n, &err) != HRET_OK) {
+            hret_log_warn("outbox", NULL, "relay: %s", err.msg);
+            return;
+        }
+    } while (n > 0 && !hret_role_stop);
 }

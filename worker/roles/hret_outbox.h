@@ -37,4 +37,7 @@ enum hret_result hret_outbox_add(struct hret_pg *pg, const struct hret_outbox_ev
 enum hret_result hret_outbox_relay(struct hret_pg *pg, struct hret_kafka_producer *p,
                                    size_t *published, struct hret_err *err);
 
+/* Relays batches until none is left, the role is asked to stop or a relay fails (logged). */
+void hret_outbox_drain(struct hret_pg *pg, struct hret_kafka_producer *p);
+
 #endif

@@ -20,19 +20,8 @@ enum hret_result hret_store_export_run(struct hret_store *s, const struct hret_s
     if (res != HRET_OK) {
         return res;
     }
-    struct hret_results_meta meta = {
-        .run_id = r->run_id,
-        .run_name = r->run_name,
-        .dataset = r->dataset_name,
-        .model = r->model_name,
-        .start_time = isnan(r->start_time) ? r->started_at : r->start_time,
-        .end_time = isnan(r->end_time) ? r->finished_at : r->end_time,
-        .partial = strcmp(r->status, "partial") == 0,
-        .planned = (size_t)r->planned,
-        .config = r->config,
-        .info = r->info,
-        .metadata = r->metadata,
-    };
+    struct hret_results_meta meta;
+    hret_store_run_results_meta(r, &meta);
     cJSON *empty = cJSON_CreateObject();
     res =
         hret_results_write(path, 0, &meta, r->metrics ? r->metrics : empty, rows, outcomes, n, err);

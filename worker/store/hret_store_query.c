@@ -270,7 +270,7 @@ enum hret_result hret_store_runs_list(struct hret_store *s, const struct hret_st
 
 /* ---- samples ---- */
 
-#define PAGE "2000"
+#define PAGE 2000L
 
 static const char samples_sql[] =
     "SELECT s.sample_idx, s.item_id, s.subset, COALESCE(i.input, ''), s.reference, s.options,"
@@ -278,7 +278,7 @@ static const char samples_sql[] =
     " s.parse_failure, s.score, s.language_penalizer, s.latency_ms, s.prompt_tokens,"
     " s.completion_tokens, s.attempts, s.error_class, s.error, s.metadata, s.extra"
     " FROM samples s LEFT JOIN sample_inputs i USING (input_hash)"
-    " WHERE s.run_id = $1 AND s.sample_idx > $2::integer ORDER BY s.sample_idx LIMIT " PAGE;
+    " WHERE s.run_id = $1 AND s.sample_idx > $2::integer ORDER BY s.sample_idx LIMIT $3::integer";
 
 static enum hret_result class_of(const char *name)
 {
@@ -330,38 +330,56 @@ static void read_sample(const PGresult *res, int i, struct hret_sample *s, struc
     cJSON_Delete(extra);
 }
 
-enum hret_result hret_store_samples_load(struct hret_store *s, const char *run_id,
-                                         struct hret_sample **samples,
-                                         struct hret_outcome **outcomes, size_t *count,
-                                         struct hret_err *err)
+/* Appends up to limit samples after sample index after to the arrays (grown as needed); *rows
+ * = how many, *last = the last one's index. */
+static enum hret_result load_page(struct hret_store *s, const char *run_id, long long after,
+                                  long limit, struct hret_sample **sv, struct hret_outcome **ov,
+                                  size_t *n, size_t *cap, int *rows, long long *last,
+                                  struct hret_err *err)
+{
+    char after_text[32], limit_text[32];
+    snprintf(after_text, sizeof after_text, "%lld", after);
+    snprintf(limit_text, sizeof limit_text, "%ld", limit);
+    const char *params[] = {run_id, after_text, limit_text};
+    PGresult *res = NULL;
+    if (hret_pg_query(hret_store_pg(s), "load samples", samples_sql, 3, params, false, &res, err) !=
+        HRET_OK) {
+        return err->code;
+    }
+    *rows = PQntuples(res);
+    if (*n + (size_t)*rows > *cap) {
+        *cap = (*n + (size_t)*rows) * 2;
+        *sv = hret_xrealloc(*sv, *cap * sizeof **sv);
+        *ov = hret_xrealloc(*ov, *cap * sizeof **ov);
+    }
+    for (int i = 0; i < *rows; i++, (*n)++) {
+        memset(&(*sv)[*n], 0, sizeof **sv);
+        memset(&(*ov)[*n], 0, sizeof **ov);
+        read_sample(res, i, &(*sv)[*n], &(*ov)[*n]);
+    }
+    if (*rows > 0) {
+        *last = atoll(PQgetvalue(res, *rows - 1, 0));
+    }
+    PQclear(res);
+    return HRET_OK;
+}
+
+static enum hret_result load_samples(struct hret_store *s, const char *run_id, long long first,
+                                     long max, struct hret_sample **samples,
+                                     struct hret_outcome **outcomes, size_t *count,
+                                     struct hret_err *err)
 {
     size_t n = 0, cap = 0;
     struct hret_sample *sv = NULL;
     struct hret_outcome *ov = NULL;
-    char after[32] = "-1";
+    long long after = first - 1;
     for (;;) {
-        const char *params[] = {run_id, after};
-        PGresult *res = NULL;
-        if (hret_pg_query(hret_store_pg(s), "load samples", samples_sql, 2, params, false, &res,
-                          err) != HRET_OK) {
+        long want = max > 0 && max - (long)n < PAGE ? max - (long)n : PAGE;
+        int rows = 0;
+        if (load_page(s, run_id, after, want, &sv, &ov, &n, &cap, &rows, &after, err) != HRET_OK) {
             break;
         }
-        int rows = PQntuples(res);
-        if (n + (size_t)rows > cap) {
-            cap = (n + (size_t)rows) * 2;
-            sv = hret_xrealloc(sv, cap * sizeof *sv);
-            ov = hret_xrealloc(ov, cap * sizeof *ov);
-        }
-        for (int i = 0; i < rows; i++, n++) {
-            memset(&sv[n], 0, sizeof sv[n]);
-            memset(&ov[n], 0, sizeof ov[n]);
-            read_sample(res, i, &sv[n], &ov[n]);
-        }
-        if (rows > 0) {
-            snprintf(after, sizeof after, "%s", PQgetvalue(res, rows - 1, 0));
-        }
-        PQclear(res);
-        if (rows < atoi(PAGE)) {
+        if (rows < want || (max > 0 && (long)n >= max)) {
             *samples = sv ? sv : hret_xcalloc(1, sizeof *sv);
             *outcomes = ov ? ov : hret_xcalloc(1, sizeof *ov);
             *count = n;
@@ -375,6 +393,22 @@ enum hret_result hret_store_samples_load(struct hret_store *s, const char *run_i
     free(sv);
     free(ov);
     return err->code;
+}
+
+enum hret_result hret_store_samples_load(struct hret_store *s, const char *run_id,
+                                         struct hret_sample **samples,
+                                         struct hret_outcome **outcomes, size_t *count,
+                                         struct hret_err *err)
+{
+    return load_samples(s, run_id, 0, 0, samples, outcomes, count, err);
+}
+
+enum hret_result hret_store_samples_page(struct hret_store *s, const char *run_id, long long first,
+                                         long limit, struct hret_sample **samples,
+                                         struct hret_outcome **outcomes, size_t *count,
+                                         struct hret_err *err)
+{
+    return load_samples(s, run_id, first, limit > 0 ? limit : 1, samples, outcomes, count, err);
 }
 
 /* ---- metric points ---- */
@@ -512,4 +546,38 @@ enum hret_result hret_store_samples_compare_run(struct hret_store *s, const char
     free(samples);
     free(outcomes);
     return HRET_OK;
+}
+
+cJSON *hret_store_metric_point_json(const struct hret_store_metric_point *p, const char *metric,
+                                    const char *subset)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "run_id", p->run_id);
+    cJSON_AddItemToObject(j, "run_name",
+                          p->run_name ? cJSON_CreateString(p->run_name) : cJSON_CreateNull());
+    cJSON_AddStringToObject(j, "model", p->model_name);
+    cJSON_AddStringToObject(j, "dataset", p->dataset_name);
+    cJSON_AddStringToObject(j, "status", p->status);
+    cJSON_AddStringToObject(j, "created_at", p->created_at);
+    cJSON_AddStringToObject(j, "metric", metric);
+    cJSON_AddStringToObject(j, "subset", subset ? subset : "");
+    cJSON_AddNumberToObject(j, "value", p->value);
+    return j;
+}
+
+void hret_store_run_results_meta(const struct hret_store_run_row *r, struct hret_results_meta *out)
+{
+    *out = (struct hret_results_meta){
+        .run_id = r->run_id,
+        .run_name = r->run_name,
+        .dataset = r->dataset_name,
+        .model = r->model_name,
+        .start_time = isnan(r->start_time) ? r->started_at : r->start_time,
+        .end_time = isnan(r->end_time) ? r->finished_at : r->end_time,
+        .partial = strcmp(r->status, "partial") == 0,
+        .planned = (size_t)r->planned,
+        .config = r->config,
+        .info = r->info,
+        .metadata = r->metadata,
+    };
 }

@@ -13,6 +13,7 @@
 #include "hret_compare.h"
 #include "hret_err.h"
 #include "hret_outcome.h"
+#include "hret_results.h"
 #include "hret_sample.h"
 #include "hret_store.h"
 
@@ -30,6 +31,8 @@ void hret_store_run_row_fini(struct hret_store_run_row *r);
 /* The row as a JSON object (times as ISO 8601 strings). Caller owns result. */
 cJSON *hret_store_run_row_json(const struct hret_store_run_row *r);
 void hret_store_run_rows_free(struct hret_store_run_row *rows, size_t n);
+/* The results JSON's run metadata of a stored run (out borrows from r). */
+void hret_store_run_results_meta(const struct hret_store_run_row *r, struct hret_results_meta *out);
 
 /* The run a user means by ref: a run id, a unique prefix of one (8+ characters) or a run name
  * (the latest run of that name). HRET_E_INVAL naming the candidates when there is none or the
@@ -52,6 +55,12 @@ enum hret_result hret_store_runs_list(struct hret_store *s, const struct hret_st
  * owns the arrays (hret_sample_fini / hret_outcome_fini each, then free). */
 enum hret_result hret_store_samples_load(struct hret_store *s, const char *run_id,
                                          struct hret_sample **samples,
+                                         struct hret_outcome **outcomes, size_t *count,
+                                         struct hret_err *err);
+
+/* The same for at most limit (>= 1) samples from sample index first on: a page. */
+enum hret_result hret_store_samples_page(struct hret_store *s, const char *run_id, long long first,
+                                         long limit, struct hret_sample **samples,
                                          struct hret_outcome **outcomes, size_t *count,
                                          struct hret_err *err);
 
@@ -80,6 +89,10 @@ enum hret_result hret_store_metric_points(struct hret_store *s,
                                           struct hret_store_metric_point **points, size_t *n,
                                           struct hret_err *err);
 void hret_store_metric_points_free(struct hret_store_metric_point *p, size_t n);
+/* One point as JSON (run_id, run_name, model, dataset, status, created_at, metric, subset,
+ * value): `hret metrics --json` and GET /v1/metrics/history. All borrowed; caller owns result. */
+cJSON *hret_store_metric_point_json(const struct hret_store_metric_point *p, const char *metric,
+                                    const char *subset);
 
 /* The distinct metric names stored for subset (NULL = "", the whole run), alphabetical, appended
  * to names (caller-owned): what a mistyped metric name is matched against. */

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A pinned Python tool venv under deploy/local/.cache/NAME-venv (git-ignored), installed once
+# from PyPI; a lock makes concurrent users wait for the one install instead of racing it (the
+# way mlflow.sh does for MLflow). Prints the venv's path.
+#
+#   deploy/local/pyvenv.sh schemathesis     schemathesis for the OpenAPI property test
+#   deploy/local/pyvenv.sh pyclient         pytest and httpx for clients/python's tests
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+die() { echo "pyvenv.sh: $*" >&2; exit 1; }
+
+case ${1:-} in
+  schemathesis) want="schemathesis==4.32.5" ;;
+  pyclient) want="pytest==8.3.4 httpx==0.28.1" ;;
+  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac
+venv=$here/.cache/$1-venv
+
+mkdir -p "$(dirname "$venv")"
+exec 9>"$venv.lock"
+flock -w 900 9 || die "waited 15 min for $venv.lock (another install still running?)"
+if [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$want" ]; then
+  echo "pyvenv.sh: installing $want into $venv (first run only)" >&2
+  rm -rf "$venv"
+  log=$(mktemp)
+  # shellcheck disable=SC2086 # $want is a list of requirements
+  if ! { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check \
+    $want; } >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    rm -f "$log"
+    die "pip install $want failed (needs python3-venv and access to PyPI; log above)"
+  fi
+  rm -f "$log"
+  echo "$want" >"$venv/.stamp"
+fi
+exec 9>&-
+echo "$venv"
