@@ -29,6 +29,8 @@
 #define CONNECTION_MEMORY (64 * 1024)
 #define STREAM_BLOCK 4096
 
+static char log_comp[] = WHO; /* libmicrohttpd's messages go to the log under this */
+
 struct hret_api {
     const struct hret_config *cfg;
     struct MHD_Daemon *d;
@@ -320,15 +322,6 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
 }
 
-static void HRET_PRINTF(2, 0) mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    char line[512];
-    vsnprintf(line, sizeof line, fmt, ap);
-    line[strcspn(line, "\n")] = '\0';
-    hret_log_warn(WHO, NULL, "libmicrohttpd: %s", line);
-}
-
 /* ---- start and stop ------------------------------------------------------------------------ */
 
 static struct MHD_Daemon *listen_on(struct hret_api *api, const struct addrinfo *ai)
@@ -337,14 +330,10 @@ static struct MHD_Daemon *listen_on(struct hret_api *api, const struct addrinfo 
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_ERROR_LOG | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     /* the threads inherit a mask blocking the shutdown signals, so they reach the main loop */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGALRM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
+    sigset_t old;
+    hret_ops_block_signals(&old);
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, answer, api, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        flags, 0, NULL, NULL, answer, api, MHD_OPTION_EXTERNAL_LOGGER, hret_ops_mhd_log, log_comp,
         MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)c->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,

@@ -395,13 +395,22 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
                  MHD_RESPMEM_MUST_FREE);
 }
 
-static void HRET_PRINTF(2, 0) mhd_log(void *cls, const char *fmt, va_list ap)
+void hret_ops_mhd_log(void *comp, const char *fmt, va_list ap)
 {
-    (void)cls;
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
-    hret_log_warn("http", NULL, "libmicrohttpd: %s", line);
+    hret_log_warn(comp ? (const char *)comp : "http", NULL, "libmicrohttpd: %s", line);
+}
+
+void hret_ops_block_signals(sigset_t *old)
+{
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &block, old);
 }
 
 /* Splits "HOST:PORT", "[V6]:PORT" or ":PORT" into host (NULL: every interface) and port. */
@@ -479,14 +488,10 @@ enum hret_result hret_ops_start(const char *listen, long long stats_interval_s, 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
                      (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     /* MHD's thread inherits a mask blocking the shutdown signals, so they reach the main loop */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGALRM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
+    sigset_t old;
+    hret_ops_block_signals(&old);
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, answer, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        flags, 0, NULL, NULL, answer, NULL, MHD_OPTION_EXTERNAL_LOGGER, hret_ops_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,

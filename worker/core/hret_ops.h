@@ -11,6 +11,8 @@
 #ifndef HRET_OPS_H
 #define HRET_OPS_H
 
+#include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +37,12 @@ bool hret_ops_listen_valid(const char *v, char *msg, size_t cap);
 struct addrinfo;
 enum hret_result hret_ops_resolve_listen(const char *listen, const char *key, struct addrinfo **ai,
                                          char *host, size_t hcap, struct hret_err *err);
+/* For every libmicrohttpd server: MHD_OPTION_EXTERNAL_LOGGER's function (comp: the log component,
+ * a string, NULL = "http"), and the signal mask to start one under: SIGINT, SIGTERM and SIGALRM
+ * blocked in the calling thread (old gets the mask to restore), so the server's threads leave
+ * the shutdown signals to the main loop. */
+void hret_ops_mhd_log(void *comp, const char *fmt, va_list ap) HRET_PRINTF(2, 0);
+void hret_ops_block_signals(sigset_t *old);
 /* Stops the server (it stops answering, then closes the port). A no-op when none runs. */
 void hret_ops_stop(void);
 /* The bound port, 0 when no server runs. */
