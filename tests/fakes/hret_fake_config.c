@@ -92,6 +92,9 @@ static const struct field server_fields[] = {
     {"api-key", FIELD_STRING, SERVER(api_key), 0, 0, NULL, "KEY",
      "model calls must carry KEY (Authorization: Bearer, x-api-key or api-key by route), else "
      "401"},
+    {"rpm", FIELD_LONG, SERVER(rpm), 0, 100000000, "0", "N",
+     "server-side rate limit: past N model calls in a wall-clock minute, 429 rate_limit_exceeded "
+     "with Retry-After until the next minute (0: none); GET /fake/stats has per_minute counts"},
     {"require-header", FIELD_HEADER, 0, 0, 0, NULL, "NAME=VALUE",
      "model calls must carry header NAME with VALUE, else 403 (repeatable, up to 8)"},
     {"log-level", FIELD_STRING, SERVER(log_level), 0, 0, "info", "LEVEL",

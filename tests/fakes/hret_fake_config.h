@@ -62,6 +62,7 @@ struct hret_fake_config {
     const char *fingerprint;
     const char *log_level;
     const char *api_key; /* nullable: every model call must carry this key */
+    long rpm;            /* 0: unlimited; else model calls per wall-clock minute, then 429 */
     bool help;
     struct hret_fake_header headers[HRET_FAKE_MAX_HEADERS];
     size_t n_headers;

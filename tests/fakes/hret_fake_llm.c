@@ -203,7 +203,11 @@ static long model_call(struct server *srv, struct MHD_Connection *conn, struct r
     uint64_t request_no = atomic_fetch_add(&srv->next_request, 1);
     double u[DRAW_COUNT];
     draw_all(k.seed, request_no, u);
-    if (!fault_reply(&k, u, &rq->reply)) {
+    time_t now = time(NULL);
+    unsigned long long this_minute = hret_fake_stats_minute(&srv->stats, (long long)now / 60);
+    if (srv->cfg->rpm > 0 && this_minute > (unsigned long long)srv->cfg->rpm) {
+        hret_fake_reply_rate_limited(&rq->reply, false, 60 - (long)(now % 60));
+    } else if (!fault_reply(&k, u, &rq->reply)) {
         answer(srv, rq, &call, &k, scan.accuracy_set, request_no);
     }
     hret_fake_dialect_reply(call.dialect, &rq->reply);

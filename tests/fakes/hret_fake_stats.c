@@ -1,6 +1,7 @@
 #include "hret_fake_stats.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const char *const endpoint_names[HRET_FAKE_EP_COUNT] = {
     "chat_completions",
@@ -31,6 +32,7 @@ static void zero(atomic_ullong *counters, size_t n)
 
 void hret_fake_stats_init(struct hret_fake_stats *s)
 {
+    pthread_mutex_init(&s->minute_lock, NULL);
     atomic_init(&s->in_flight, 0);
     atomic_init(&s->max_in_flight, 0);
     hret_fake_stats_reset(s);
@@ -66,8 +68,25 @@ void hret_fake_stats_event(struct hret_fake_stats *s, enum hret_fake_event ev)
     atomic_fetch_add(&s->events[ev], 1);
 }
 
+unsigned long long hret_fake_stats_minute(struct hret_fake_stats *s, long long minute)
+{
+    size_t slot = (size_t)(minute % HRET_FAKE_MINUTES);
+    pthread_mutex_lock(&s->minute_lock);
+    if (s->minute_of[slot] != minute) {
+        s->minute_of[slot] = minute;
+        s->per_minute[slot] = 0;
+    }
+    unsigned long long n = ++s->per_minute[slot];
+    pthread_mutex_unlock(&s->minute_lock);
+    return n;
+}
+
 void hret_fake_stats_reset(struct hret_fake_stats *s)
 {
+    pthread_mutex_lock(&s->minute_lock);
+    memset(s->minute_of, 0, sizeof s->minute_of);
+    memset(s->per_minute, 0, sizeof s->per_minute);
+    pthread_mutex_unlock(&s->minute_lock);
     atomic_store(&s->requests, 0);
     zero(s->endpoints, HRET_FAKE_EP_COUNT);
     zero(s->status, HRET_FAKE_MAX_STATUS);
@@ -95,6 +114,16 @@ cJSON *hret_fake_stats_json(struct hret_fake_stats *s)
     for (int i = 0; i < HRET_FAKE_EV_COUNT; i++) {
         cJSON_AddNumberToObject(doc, event_names[i], (double)atomic_load(&s->events[i]));
     }
+    cJSON *minutes = cJSON_AddObjectToObject(doc, "per_minute");
+    pthread_mutex_lock(&s->minute_lock);
+    for (size_t i = 0; i < HRET_FAKE_MINUTES; i++) {
+        if (s->per_minute[i] > 0) {
+            char key[24];
+            snprintf(key, sizeof key, "%lld", s->minute_of[i]);
+            cJSON_AddNumberToObject(minutes, key, (double)s->per_minute[i]);
+        }
+    }
+    pthread_mutex_unlock(&s->minute_lock);
     cJSON_AddNumberToObject(doc, "in_flight", (double)atomic_load(&s->in_flight));
     cJSON_AddNumberToObject(doc, "max_in_flight", (double)atomic_load(&s->max_in_flight));
     return doc;

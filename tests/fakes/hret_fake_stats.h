@@ -4,6 +4,7 @@
 #ifndef HRET_FAKE_STATS_H
 #define HRET_FAKE_STATS_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include <cjson/cJSON.h>
@@ -31,6 +32,7 @@ enum hret_fake_event {
 };
 
 #define HRET_FAKE_MAX_STATUS 600
+#define HRET_FAKE_MINUTES 64 /* model calls per wall-clock minute, the last this many minutes */
 
 struct hret_fake_stats {
     atomic_ullong requests;
@@ -39,6 +41,9 @@ struct hret_fake_stats {
     atomic_ullong events[HRET_FAKE_EV_COUNT];
     atomic_llong in_flight;
     atomic_llong max_in_flight;
+    pthread_mutex_t minute_lock;
+    long long minute_of[HRET_FAKE_MINUTES]; /* unix minute of each ring slot */
+    unsigned long long per_minute[HRET_FAKE_MINUTES];
 };
 
 void hret_fake_stats_init(struct hret_fake_stats *s);
@@ -47,6 +52,9 @@ void hret_fake_stats_begin(struct hret_fake_stats *s, enum hret_fake_endpoint ep
 void hret_fake_stats_end(struct hret_fake_stats *s);
 void hret_fake_stats_status(struct hret_fake_stats *s, unsigned status);
 void hret_fake_stats_event(struct hret_fake_stats *s, enum hret_fake_event ev);
+/* Counts a model call in the current wall-clock minute (unix time / 60); returns the calls of
+ * that minute so far, this one included. */
+unsigned long long hret_fake_stats_minute(struct hret_fake_stats *s, long long minute);
 /* Zeroes every counter; in_flight stays and max_in_flight restarts from it. */
 void hret_fake_stats_reset(struct hret_fake_stats *s);
 /* The counters as a JSON object; caller owns result. */
