@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "hret_buf.h"
+#include "hret_bucket.h"
 #include "hret_cfg.h"
 #include "hret_log.h"
 #include "hret_mem.h"
@@ -46,10 +47,6 @@ struct job {
     char errbuf[CURL_ERROR_SIZE];
 };
 
-struct bucket {
-    double tokens, capacity, per_ms, last_ms; /* capacity 0 = unlimited */
-};
-
 struct pool {
     struct hret_http_limits lim; /* its strings point to the owned copies below */
     char *name, *api_key_env, *api_key_file, *api_key_user, *api_key_header;
@@ -58,7 +55,8 @@ struct pool {
     struct job *head, *tail;
     double limit;       /* effective in-flight limit, lowered after 429s */
     double pause_until; /* no new sends before this (after a 429) */
-    struct bucket rpm, tpm;
+    struct hret_bucket rpm, tpm;
+    struct hret_http_gate gate; /* acquire NULL: none */
     struct hret_http_stats stats;
 };
 
@@ -92,35 +90,6 @@ static double rand01(struct hret_http *h)
     h->rng ^= h->rng >> 7;
     h->rng ^= h->rng << 17;
     return (double)(h->rng >> 11) / 9007199254740992.0;
-}
-
-/* ---- token buckets --------------------------------------------------------------------------- */
-
-static void bucket_init(struct bucket *b, long per_minute, double now)
-{
-    b->capacity = (double)per_minute;
-    b->tokens = b->capacity;
-    b->per_ms = (double)per_minute / 60000.0;
-    b->last_ms = now;
-}
-
-static void bucket_refill(struct bucket *b, double now)
-{
-    if (b->capacity > 0) {
-        b->tokens = fmin(b->capacity, b->tokens + (now - b->last_ms) * b->per_ms);
-        b->last_ms = now;
-    }
-}
-
-/* Milliseconds until n tokens are available (0 = now). A request larger than the whole bucket
- * waits for a full bucket and then overdraws, so it is slowed, never blocked forever. */
-static double bucket_wait(const struct bucket *b, double n)
-{
-    if (b->capacity <= 0) {
-        return 0;
-    }
-    double need = fmin(n, b->capacity);
-    return b->tokens >= need ? 0 : (need - b->tokens) / b->per_ms;
 }
 
 /* ---- retry heap ------------------------------------------------------------------------------ */
@@ -289,6 +258,14 @@ static void free_job(struct job *j)
     free(j);
 }
 
+/* An attempt sent under the gate is over. */
+static void gate_release(struct pool *p)
+{
+    if (p->gate.release != NULL) {
+        p->gate.release(p->gate.user);
+    }
+}
+
 /* Zeroes and frees the request headers (one of them may carry the API key). */
 static void free_headers(struct job *j)
 {
@@ -306,6 +283,7 @@ void hret_http_destroy(struct hret_http *h)
     }
     for (struct job *j = h->active, *next; j != NULL; j = next) {
         next = j->next;
+        gate_release(&h->pools[j->pool]);
         curl_multi_remove_handle(h->multi, j->easy);
         curl_easy_cleanup(j->easy);
         free_headers(j);
@@ -386,8 +364,12 @@ int hret_http_add_pool(struct hret_http *h, const struct hret_http_limits *limit
     copy_headers(p, limits);
     p->limit = (double)limits->max_inflight;
     double now = hret_http_now_ms();
-    bucket_init(&p->rpm, limits->rpm, now);
-    bucket_init(&p->tpm, limits->tpm, now);
+    hret_bucket_init(&p->rpm, (double)limits->rpm, (double)limits->rpm, true, now);
+    hret_bucket_init(&p->tpm, (double)limits->tpm, (double)limits->tpm, true, now);
+    if (limits->gate != NULL) {
+        p->gate = *limits->gate;
+    }
+    p->lim.gate = NULL;
     return (int)h->npools++;
 }
 
@@ -430,9 +412,10 @@ enum hret_result hret_http_submit(struct hret_http *h, int pool,
 
 void hret_http_adjust_tokens(struct hret_http *h, int pool, long delta)
 {
-    struct bucket *b = &h->pools[pool].tpm;
-    if (b->capacity > 0) {
-        b->tokens = fmin(b->capacity, b->tokens - (double)delta);
+    struct pool *p = &h->pools[pool];
+    hret_bucket_take(&p->tpm, (double)delta);
+    if (p->gate.adjust != NULL) {
+        p->gate.adjust(p->gate.user, delta);
     }
 }
 
@@ -627,6 +610,7 @@ static void send_job(struct hret_http *h, struct job *j)
         secret_headers(p, &j->headers, &err) != HRET_OK) {
         j->easy = e; /* back to the idle list in finish */
         free_headers(j);
+        gate_release(p);
         deliver(j, err.code ? err.code : HRET_E_FATAL, 0, err.code ? err.msg : "no handle");
         finish(h, j);
         return;
@@ -680,22 +664,25 @@ static double start_ready(struct hret_http *h, double now)
     double wake = INFINITY;
     for (size_t i = 0; i < h->npools; i++) {
         struct pool *p = &h->pools[i];
-        bucket_refill(&p->rpm, now);
-        bucket_refill(&p->tpm, now);
+        hret_bucket_refill(&p->rpm, now);
+        hret_bucket_refill(&p->tpm, now);
         while (p->head != NULL && (double)p->stats.inflight < p->limit) {
             if (now < p->pause_until) {
                 wake = fmin(wake, p->pause_until);
                 break;
             }
             struct job *j = p->head;
-            double wait =
-                fmax(bucket_wait(&p->rpm, 1), bucket_wait(&p->tpm, (double)j->est_tokens));
+            double wait = fmax(hret_bucket_wait(&p->rpm, 1),
+                               hret_bucket_wait(&p->tpm, (double)j->est_tokens));
+            if (wait <= 0 && p->gate.acquire != NULL) {
+                wait = p->gate.acquire(p->gate.user, j->est_tokens);
+            }
             if (wait > 0) {
                 wake = fmin(wake, now + wait);
                 break;
             }
-            p->rpm.tokens -= p->rpm.capacity > 0 ? 1 : 0;
-            p->tpm.tokens -= p->tpm.capacity > 0 ? (double)j->est_tokens : 0;
+            hret_bucket_take(&p->rpm, 1);
+            hret_bucket_take(&p->tpm, (double)j->est_tokens);
             p->head = j->next;
             if (p->head == NULL) {
                 p->tail = NULL;
@@ -811,6 +798,7 @@ static void on_done(struct hret_http *h, CURL *e, CURLcode c)
     j->next = j->prev = NULL;
     struct pool *p = &h->pools[j->pool];
     p->stats.inflight--;
+    gate_release(p);
     count_status(p, c, status);
     struct outcome o = classify(p, j, c, status);
     if (o.code == HRET_OK) {

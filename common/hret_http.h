@@ -25,6 +25,17 @@
 
 struct hret_http;
 
+/* A budget shared beyond one pool (the other runs of a process, the fleet), asked before each
+ * attempt is sent, after the pool's own limits. Called from the thread that drives the engine;
+ * a gate shared between engines must be thread-safe. Copied by hret_http_add_pool. */
+struct hret_http_gate {
+    /* 0: one attempt of est_tokens may be sent now and is counted; else ms to wait first */
+    double (*acquire)(void *user, long est_tokens);
+    void (*release)(void *user);            /* an attempt acquire let through is over */
+    void (*adjust)(void *user, long delta); /* tokens: actual - estimated */
+    void *user;                             /* borrowed for the engine's life */
+};
+
 struct hret_http_limits {
     const char *name;  /* for logs and errors; copied */
     long max_inflight; /* >= 1 */
@@ -43,6 +54,7 @@ struct hret_http_limits {
     const struct hret_kvlist *headers; /* name -> value, sent as is; may be NULL */
     const struct hret_kvlist *headers_env; /* name -> environment variable, read at send time
                                               like api_key_env (never logged); may be NULL */
+    const struct hret_http_gate *gate;     /* may be NULL */
 };
 
 /* A request as a backend prepared it. Strings are borrowed for the duration of submit. */

@@ -19,6 +19,7 @@
 #include "hret_outbox.h"
 #include "hret_role.h"
 #include "hret_store.h"
+#include "hret_store_budget.h"
 #include "hret_worker.h"
 #include "hret_worker_slots.h"
 
@@ -187,6 +188,20 @@ static void drain(struct loop *l)
     relay(l->w);
 }
 
+/* The fleet budget's lease keeper when a model has fleet_* limits; NULL when none has (or on
+ * an error, with err set). */
+static struct hret_store_budget *start_budget(const struct hret_role *r, struct hret_err *err)
+{
+    for (size_t i = 0; i < r->cfg.models.count; i++) {
+        const struct hret_model_config *m =
+            (const struct hret_model_config *)r->cfg.models.items + i;
+        if (m->fleet_rpm > 0 || m->fleet_tpm > 0 || m->fleet_max_inflight > 0) {
+            return hret_store_budget_start(r->db, r->cfg.postgres.password_env, r->id, err);
+        }
+    }
+    return NULL;
+}
+
 static int serve(struct hret_role *r)
 {
     struct hret_err err = HRET_ERR_INIT;
@@ -203,7 +218,9 @@ static int serve(struct hret_role *r)
     struct loop l = {.w = &w};
     size_t slots = (size_t)r->cfg.max_workers;
     int rc = HRET_EXIT_FAILURE;
-    if (hret_worker_slots_new(&w, slots, r->db, r->cfg.postgres.password_env, &l.slots, &err) !=
+    struct hret_store_budget *budget = start_budget(r, &err);
+    if (err.code != HRET_OK ||
+        hret_worker_slots_new(&w, slots, r->db, r->cfg.postgres.password_env, &l.slots, &err) !=
             HRET_OK ||
         hret_kafka_consumer_new(&kc, HRET_KAFKA_START_EARLIEST, &c, &err) != HRET_OK ||
         hret_kafka_consumer_subscribe(c, topics, 2, &err) != HRET_OK) {
@@ -222,6 +239,7 @@ static int serve(struct hret_role *r)
     }
 cleanup:
     hret_worker_slots_destroy(l.slots);
+    hret_store_budget_stop(budget); /* after the slots: their runs no longer send */
     hret_kafka_consumer_destroy(c);
     return rc;
 }

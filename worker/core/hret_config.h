@@ -29,6 +29,9 @@ struct hret_model_config {
     long long max_inflight;
     long long rpm;
     long long tpm;
+    long long fleet_max_inflight; /* 0: none; else the sum over every worker (PostgreSQL) */
+    long long fleet_rpm;
+    long long fleet_tpm;
     long long timeout_ms;
     long long connect_timeout_ms;
     long long max_retries;

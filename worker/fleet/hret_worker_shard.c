@@ -310,7 +310,6 @@ static enum hret_result run_samples(struct shard *s, struct hret_err *err)
         .stop = &s->halt,
         .progress = renew_lease,
         .progress_user = s,
-        .limit_share = (unsigned)s->w->slots,
         .mode = strcmp(s->req->method, "log_likelihood") == 0 ? HRET_RUN_LOGLIK : HRET_RUN_GENERATE,
     };
     if (s->req->judge_model != NULL) {

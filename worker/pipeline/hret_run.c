@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hret_budget.h"
 #include "hret_hash.h"
 #include "hret_judge.h"
 #include "hret_mem.h"
@@ -52,7 +53,8 @@ struct run {
     struct req *reqs;
     cJSON *loglik_extra; /* {"max_tokens": 0, "temperature": 0} */
     struct hret_err fatal;
-    struct hret_ops_model *ops, *judge_ops; /* the models' metrics */
+    struct hret_ops_model *ops, *judge_ops;    /* the models' metrics */
+    struct hret_budget *budget, *judge_budget; /* the process's budgets of the two models */
 };
 
 void hret_run_report_fini(struct hret_run_report *r)
@@ -556,31 +558,27 @@ void hret_run_limits(const struct hret_model_config *m, struct hret_http_limits 
     hret_backend_limits(m, hret_backend_for(m), l);
 }
 
-/* A limit split between share runs; a set limit never rounds down to 0 (unlimited). */
-static long limit_part(long v, unsigned share)
-{
-    return v > 0 && v / share == 0 ? 1 : v / share;
-}
-
-/* share > 1: this run is one of that many in the process, which together keep the model's
- * limits. */
-static int add_pool(struct run *run, const struct hret_model_config *m, unsigned share,
+/* The model's pool: its limits, with the process's shared budget of the model as the gate (the
+ * budget keeps max_inflight, rpm and tpm for every run of the model in the process together). */
+static int add_pool(struct run *run, const struct hret_model_config *m, struct hret_budget **budget,
                     struct hret_err *err)
 {
     struct hret_http_limits limits;
     hret_run_limits(m, &limits);
-    if (share > 1) {
-        limits.max_inflight = limit_part(limits.max_inflight, share);
-        limits.rpm = limit_part(limits.rpm, share);
-        limits.tpm = limit_part(limits.tpm, share);
-    }
+    limits.rpm = limits.tpm = 0; /* the budget's */
+    *budget = hret_budget_get(m);
+    struct hret_http_gate gate;
+    hret_budget_gate(*budget, &gate);
+    limits.gate = &gate;
     return hret_http_add_pool(run->http, &limits, err);
 }
 
 static void teardown(struct run *run)
 {
     hret_http_destroy(run->http); /* abandons in-flight requests after a stop */
-    while (run->reqs != NULL) {   /* sent and never answered */
+    hret_budget_put(run->budget);
+    hret_budget_put(run->judge_budget);
+    while (run->reqs != NULL) { /* sent and never answered */
         hret_ops_endpoint_inflight(run->reqs->stage == STAGE_JUDGE ? run->judge_ops : run->ops, -1);
         req_free(run, run->reqs);
     }
@@ -608,11 +606,14 @@ enum hret_result hret_run_samples(const struct hret_run_params *p,
     }
     run.ops = hret_ops_model(p->model->name);
     run.judge_ops = p->judge_model ? hret_ops_model(p->judge_model->name) : NULL;
-    run.pool = add_pool(&run, p->model, p->limit_share, err);
-    run.judge_pool =
-        p->judge_model && run.pool >= 0 ? add_pool(&run, p->judge_model, p->limit_share, err) : 0;
+    run.pool = add_pool(&run, p->model, &run.budget, err);
+    run.judge_pool = p->judge_model && run.pool >= 0
+                         ? add_pool(&run, p->judge_model, &run.judge_budget, err)
+                         : 0;
     if (run.pool < 0 || run.judge_pool < 0) {
         hret_http_destroy(run.http);
+        hret_budget_put(run.budget);
+        hret_budget_put(run.judge_budget);
         return HRET_E_CONFIG;
     }
     run.jobs = hret_xcalloc(count ? count : 1, sizeof *run.jobs);

@@ -73,7 +73,6 @@ struct hret_run_params {
     const struct hret_model_config *judge_model; /* borrowed; non-NULL: judge every answer */
     int judge_type;                              /* enum hret_judge_type, the default */
     bool language_gate;                          /* needs language_threshold >= 0 */
-    unsigned limit_share; /* > 1: runs sharing the model's limits in this process (worker) */
 };
 
 struct hret_run_report {
