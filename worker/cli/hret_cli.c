@@ -1,5 +1,7 @@
 #include "hret_cli.h"
 
+#include "hret_buf.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,14 +20,16 @@ static const struct hret_cli_command commands[] = {
      "what to evaluate:\n"
      "  --dataset NAME         kmmlu, haerae_bench, benchhub, click, hrm8k, k2_eval, kudge,\n"
      "                         kormedmcqa or generic (default: default_dataset)\n"
-     "  --data-dir DIR         where huggingface-cli download put it (default:\n"
-     "                         <datasets.root>/<dataset>); for generic, the CSV/TSV/JSONL file\n"
+     "  --data-dir DIR         the download (default <datasets.root>/<dataset>); generic: a file\n"
      "  --subset A,B           subsets (configs) to load (default: all of the dataset's)\n"
      "  --split S              split (default: default_split, test)\n"
      "  --limit N              first N samples after sampling and few-shot\n"
      "  --sample-size N        a seeded random sample of N (--seed S)\n"
      "  --num-few-shot K       HRET few-shot prefix; examples come from --few-shot-split, or\n"
      "                         from the split itself and are then left out of scoring\n"
+     "  --dataset-param k=v    loader parameter (HRET's dataset_params), repeatable\n"
+     "  --template FILE        prompt template with HRET's placeholders\n"
+     "  --few-shot-template FILE   few-shot example template (HRET's placeholders)\n"
      "how to score:\n"
      "  --model NAME           an entry under models: in the config (default: default_model)\n"
      "  --method M             string_match, partial_match, math_match, ... (default:\n"
@@ -54,12 +58,11 @@ static const struct hret_cli_command commands[] = {
      "  --meta k=v             run metadata, repeatable (dotted keys nest:\n"
      "                         hyperparameters.lr=0.001); kept with the run\n"
      "  --db CONNINFO          also store the run and its samples in PostgreSQL (else HRET_PG\n"
-     "                         or postgres.conninfo when set); hret runs lists them\n"
+     "                         or postgres.conninfo when set)\n"
      "  --no-cache             no response cache (config response_cache: deterministic\n"
      "                         reuses temperature-0/seeded answers across runs; always; off)\n"
-     "  --output FILE          results JSON; a symlink's target, a FIFO or device is written\n"
-     "                         into, - is stdout (default: <output_dir>/hret_results_<time>_\n"
-     "                         <run id>.json, never overwritten)\n"
+     "  --output FILE          results JSON, - for stdout (default: a new file in output_dir);\n"
+     "                         a symlink's target, a FIFO or device is written into\n"
      "  --max-error-rate R     exit 1 when more than R (0..1) of the samples were errors\n"
      "  --quiet                no progress bar\n"
      "  --config FILE          configuration (default: $HRET_CONFIG, ./hret_config.yaml)\n"
@@ -111,7 +114,8 @@ static const struct hret_cli_command commands[] = {
     {"submit", "produce an evaluation request to Kafka, optionally wait for its result",
      "usage: hret submit (--dataset D --model M[,M2] [--method M] [--param k=v ...]\n"
      "                    [--run-name X] [--meta k=v ...] [--subset A,B] [--split S] [--limit N]\n"
-     "                    [--num-few-shot K] [--request-id ID] | FILE.json|FILE.yaml)\n"
+     "                    [--num-few-shot K] [--dataset-param k=v ...] [--template FILE]\n"
+     "                    [--few-shot-template FILE] [--request-id ID] | FILE.json|FILE.yaml)\n"
      "                   [--kafka BROKERS] [--config FILE] [--wait [--timeout S]] [--dry-run]\n"
      "\n"
      "Builds an hret.eval.requested.v1 request (schemas/events/), validates it with the worker's\n"
@@ -119,7 +123,9 @@ static const struct hret_cli_command commands[] = {
      "UUIDv4 when absent and produces it as a CloudEvent (key = request_id) to\n"
      "kafka.requests_topic; prints the request id. --dry-run prints the normalised request\n"
      "instead of sending it. --wait follows kafka.results_topic from before the send and prints\n"
-     "one line per run of the request.\n"
+     "one line per run of the request. --dataset-param, --template and --few-shot-template go\n"
+     "to the dataset's params as in hret run; the dataset's subsets, params and templates are\n"
+     "checked here, so --dry-run refuses what a worker would.\n"
      "\n"
      "The brokers are asked for metadata first: when none answers within 8 s, submit says\n"
      "so in one line and exits 1 without sending.\n"
@@ -481,6 +487,22 @@ bool hret_cli_add_param(cJSON *obj, const char *kv, const char *who)
     cJSON_AddItemToObject(obj, key, value ? value : cJSON_CreateString(eq + 1));
     free(key);
     return true;
+}
+
+bool hret_cli_add_file_param(cJSON *obj, const char *key, const char *path, const char *who)
+{
+    struct hret_buf b;
+    struct hret_err err = HRET_ERR_INIT;
+    hret_buf_init(&b, (size_t)1 << 20);
+    bool ok = hret_buf_append_file(&b, path, &err) == HRET_OK;
+    if (!ok) {
+        fprintf(stderr, "%s: %s\n", who, err.msg);
+    } else {
+        cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+        cJSON_AddItemToObject(obj, key, cJSON_CreateString(hret_buf_str(&b)));
+    }
+    hret_buf_fini(&b);
+    return ok;
 }
 
 static bool wants_help(int argc, char **argv)

@@ -24,6 +24,10 @@ void hret_cli_print_help(const char *name);
 /* Adds `key=value` to obj (borrowed): the value as JSON when it parses (true, 3, ["x"]), else as a
  * string. On a malformed argument prints "<who>: ..." to stderr and returns false. */
 bool hret_cli_add_param(cJSON *obj, const char *kv, const char *who);
+/* obj[key] = the text of the file at path (borrowed; at most 1 MiB), for --template and
+ * --few-shot-template (HRET's dataset_params.base_prompt_template, few_shot_example_template).
+ * Prints "<who>: ..." and returns false when the file cannot be read. */
+bool hret_cli_add_file_param(cJSON *obj, const char *key, const char *path, const char *who);
 
 /* Commands, one per file hret_cmd_<name>.c. */
 int hret_cmd_compare(int argc, char **argv);

@@ -47,7 +47,8 @@ struct run_args {
     long paths;              /* --self-consistency */
     bool language_gate;      /* --language-gate */
     cJSON *params;
-    const char *db; /* PostgreSQL: --db, --no-cache, --meta */
+    cJSON *dataset_params; /* --dataset-param, --template, --few-shot-template */
+    const char *db;        /* PostgreSQL: --db, --no-cache, --meta */
     bool no_cache;
     cJSON *meta;
     double max_error_rate; /* --max-error-rate; < 0 = none */
@@ -80,6 +81,9 @@ static const struct option long_options[] = {
     {"no-cache", no_argument, NULL, 0x101},
     {"meta", required_argument, NULL, 0x102},
     {"max-error-rate", required_argument, NULL, 0x103},
+    {"dataset-param", required_argument, NULL, 0x104},
+    {"template", required_argument, NULL, 0x105},
+    {"few-shot-template", required_argument, NULL, 0x106},
     {NULL, 0, NULL, 0},
 };
 
@@ -102,6 +106,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
     a->language_threshold = -1;
     a->max_error_rate = -1;
     a->params = cJSON_CreateObject();
+    a->dataset_params = cJSON_CreateObject();
     a->meta = cJSON_CreateObject();
     optind = 0;
     for (int c; (c = getopt_long(argc, argv, "c:d:m:o:q", long_options, NULL)) != -1;) {
@@ -155,6 +160,17 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             break;
         case 0x100:
             a->db = optarg;
+            break;
+        case 0x104:
+            ok = hret_cli_add_param(a->dataset_params, optarg, "hret run");
+            break;
+        case 0x105:
+            ok = hret_cli_add_file_param(a->dataset_params, "base_prompt_template", optarg,
+                                         "hret run");
+            break;
+        case 0x106:
+            ok = hret_cli_add_file_param(a->dataset_params, "few_shot_example_template", optarg,
+                                         "hret run");
             break;
         case 0x101:
             a->no_cache = true;
@@ -228,6 +244,7 @@ static cJSON *pipeline_config(const struct run_args *a, const struct hret_datase
     cJSON_AddStringToObject(c, "model_backend_name", a->model);
     cJSON_AddStringToObject(c, "evaluation_method_name", a->method);
     cJSON_AddItemToObject(c, "evaluator_params", cJSON_Duplicate(a->params, true));
+    cJSON_AddItemToObject(c, "dataset_params", cJSON_Duplicate(a->dataset_params, true));
     cJSON_AddNumberToObject(c, "num_few_shot", a->num_few_shot);
     cJSON_AddItemToObject(c, "few_shot_split",
                           a->few_shot_split ? cJSON_CreateString(a->few_shot_split)
@@ -502,6 +519,7 @@ static int execute(struct run_args *a, struct run_state *st)
         .seed = (unsigned long long)a->seed,
         .num_few_shot = a->num_few_shot,
         .few_shot_split = a->few_shot_split,
+        .params = a->dataset_params->child ? a->dataset_params : NULL,
     };
     if (hret_dataset_load(&spec, &st->ds, &err) != HRET_OK) {
         fprintf(stderr, "hret run: %s\n", err.msg);
@@ -641,6 +659,7 @@ int hret_cmd_run(int argc, char **argv)
     free(st.output);
     hret_strlist_fini(&a.subsets);
     cJSON_Delete(a.params);
+    cJSON_Delete(a.dataset_params);
     cJSON_Delete(a.meta);
     return status;
 }

@@ -29,6 +29,7 @@ struct submit_args {
     long long limit, num_few_shot, timeout_s;
     bool wait, dry_run, flags;
     cJSON *meta, *params;
+    cJSON *dataset_params; /* --dataset-param, --template, --few-shot-template */
 };
 
 static const struct option long_options[] = {
@@ -48,6 +49,9 @@ static const struct option long_options[] = {
     {"wait", no_argument, NULL, 'w'},
     {"timeout", required_argument, NULL, 't'},
     {"dry-run", no_argument, NULL, 'n'},
+    {"dataset-param", required_argument, NULL, 0x100},
+    {"template", required_argument, NULL, 0x101},
+    {"few-shot-template", required_argument, NULL, 0x102},
     {NULL, 0, NULL, 0},
 };
 
@@ -70,6 +74,7 @@ static int parse_args(int argc, char **argv, struct submit_args *a)
     a->timeout_s = 600;
     a->meta = cJSON_CreateObject();
     a->params = cJSON_CreateObject();
+    a->dataset_params = cJSON_CreateObject();
     optind = 0;
     for (int c; (c = getopt_long(argc, argv, "c:d:m:w", long_options, NULL)) != -1;) {
         bool ok = true;
@@ -92,6 +97,16 @@ static int parse_args(int argc, char **argv, struct submit_args *a)
             break;
         case 'p':
             ok = hret_cli_add_param(a->params, optarg, WHO);
+            break;
+        case 0x100:
+            ok = hret_cli_add_param(a->dataset_params, optarg, WHO);
+            break;
+        case 0x101:
+            ok = hret_cli_add_file_param(a->dataset_params, "base_prompt_template", optarg, WHO);
+            break;
+        case 0x102:
+            ok = hret_cli_add_file_param(a->dataset_params, "few_shot_example_template", optarg,
+                                         WHO);
             break;
         case 'N':
             a->run_name = optarg;
@@ -183,6 +198,10 @@ static char *request_text(const struct submit_args *a, size_t max, size_t *len,
     }
     if (a->limit >= 0) {
         cJSON_AddNumberToObject(target, "limit", (double)a->limit);
+    }
+    if (a->dataset_params->child != NULL) { /* PipelineRunner style at the top */
+        cJSON_AddItemToObject(target, target == o ? "dataset_params" : "params",
+                              cJSON_Duplicate(a->dataset_params, 1));
     }
     if (a->models.count > 0) {
         cJSON *ms = cJSON_AddArrayToObject(o, "models");
@@ -471,5 +490,6 @@ cleanup:
     hret_strlist_fini(&a.subsets);
     cJSON_Delete(a.meta);
     cJSON_Delete(a.params);
+    cJSON_Delete(a.dataset_params);
     return rc;
 }

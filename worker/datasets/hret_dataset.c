@@ -63,6 +63,32 @@ static void join_names(char *dst, size_t cap, const char *const *list)
 
 /* ---- validating the spec ----------------------------------------------------------------- */
 
+/* Keys of params every dataset takes, where HRET puts them (dataset_params): they fill the spec's
+ * template fields when those are unset, and loaders never see them. */
+static const char *const common_params[] = {"base_prompt_template", "few_shot_example_template",
+                                            "few_shot_instruction", NULL};
+
+/* spec with the common params applied (their strings borrowed from spec->params). */
+static enum hret_result effective_spec(const struct hret_dataset_spec *spec,
+                                       struct hret_dataset_spec *eff, struct hret_err *err)
+{
+    *eff = *spec;
+    const char **fields[] = {&eff->prompt_template, &eff->few_shot_template,
+                             &eff->few_shot_instruction};
+    for (size_t i = 0; common_params[i] != NULL && cJSON_IsObject(spec->params); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(spec->params, common_params[i]);
+        if (v != NULL && !cJSON_IsString(v)) {
+            return hret_err_set(err, HRET_E_CONFIG, "%s: params.%s must be a string", spec->name,
+                                common_params[i]);
+        }
+        if (v != NULL && *fields[i] == NULL) {
+            *fields[i] = v->valuestring;
+        }
+    }
+    return HRET_OK;
+}
+
+/* The messages leave the dataset's name to check_spec, which prefixes it. */
 static enum hret_result check_params(const struct hret_dataset_loader *l, const cJSON *params,
                                      struct hret_err *err)
 {
@@ -70,7 +96,7 @@ static enum hret_result check_params(const struct hret_dataset_loader *l, const 
         return HRET_OK;
     }
     if (!cJSON_IsObject(params)) {
-        return hret_err_set(err, HRET_E_CONFIG, "%s: params must be an object", l->name);
+        return hret_err_set(err, HRET_E_CONFIG, "params must be an object");
     }
     const cJSON *kv;
     cJSON_ArrayForEach(kv, params)
@@ -79,11 +105,16 @@ static enum hret_result check_params(const struct hret_dataset_loader *l, const 
         for (const char *const *k = l->params; *k != NULL && !known; k++) {
             known = strcmp(*k, kv->string) == 0;
         }
+        for (const char *const *k = common_params; *k != NULL && !known; k++) {
+            known = strcmp(*k, kv->string) == 0;
+        }
         if (!known) {
             char accepted[256];
             join_names(accepted, sizeof accepted, l->params);
-            return hret_err_set(err, HRET_E_CONFIG, "%s: unknown params key '%s' (accepted: %s)",
-                                l->name, kv->string, l->params[0] ? accepted : "none");
+            return hret_err_set(err, HRET_E_CONFIG,
+                                "unknown params key '%s' (accepted: %s%sbase_prompt_template, "
+                                "few_shot_example_template, few_shot_instruction)",
+                                kv->string, l->params[0] ? accepted : "", l->params[0] ? ", " : "");
         }
     }
     return HRET_OK;
@@ -179,9 +210,6 @@ static enum hret_result check_parts(const struct hret_dataset_spec *spec, struct
 static enum hret_result check_spec(const struct hret_dataset_spec *spec,
                                    const struct hret_dataset_loader *l, struct hret_err *err)
 {
-    if (spec->data_dir == NULL || spec->data_dir[0] == '\0') {
-        return hret_err_set(err, HRET_E_CONFIG, "%s: no data directory given", l->name);
-    }
     if (spec->limit < 0 || spec->sample_size < 0) {
         return hret_err_set(err, HRET_E_CONFIG, "%s: limit and sample_size must be >= 0", l->name);
     }
@@ -369,27 +397,65 @@ static enum hret_result shape(const struct hret_dataset_spec *spec,
     return HRET_OK;
 }
 
-enum hret_result hret_dataset_load(const struct hret_dataset_spec *spec, struct hret_dataset **out,
-                                   struct hret_err *err)
+/* Everything about spec that needs no data file: names, params, templates, subsets. *eff is
+ * spec with the common params applied, *l its loader, *subs (caller frees) the subsets. */
+static enum hret_result check_all(const struct hret_dataset_spec *spec,
+                                  struct hret_dataset_spec *eff,
+                                  const struct hret_dataset_loader **l, const char ***subs,
+                                  size_t *nsubs, struct hret_err *err)
 {
+    *subs = NULL;
+    *nsubs = 0;
     if (check_parts(spec, err) != HRET_OK) {
         return HRET_E_CONFIG;
     }
-    const struct hret_dataset_loader *l = find_loader(spec->name);
-    if (l == NULL) {
+    *l = find_loader(spec->name);
+    if (*l == NULL) {
         char valid[200];
         join_names(valid, sizeof valid, names);
         return hret_err_set(err, HRET_E_CONFIG, "unknown dataset '%s' (known: %s)",
                             spec->name ? spec->name : "(none)", valid);
     }
-    if (spec->num_few_shot < 0) {
-        hret_log_warn("dataset", NULL, "num_few_shot %d is negative, using 0", spec->num_few_shot);
+    enum hret_result r = effective_spec(spec, eff, err);
+    if (r == HRET_OK) {
+        r = check_spec(eff, *l, err);
     }
+    if (r == HRET_OK) {
+        r = resolve_subsets(*l, spec->subsets, subs, nsubs, err);
+    }
+    return r;
+}
+
+enum hret_result hret_dataset_check(const struct hret_dataset_spec *spec, struct hret_err *err)
+{
+    struct hret_dataset_spec eff;
+    const struct hret_dataset_loader *l = NULL;
     const char **subs = NULL;
     size_t nsubs = 0;
-    enum hret_result r = check_spec(spec, l, err);
-    if (r == HRET_OK) {
-        r = resolve_subsets(l, spec->subsets, &subs, &nsubs, err);
+    enum hret_result r = check_all(spec, &eff, &l, &subs, &nsubs, err);
+    free(subs);
+    return r;
+}
+
+enum hret_result hret_dataset_load(const struct hret_dataset_spec *given, struct hret_dataset **out,
+                                   struct hret_err *err)
+{
+    struct hret_dataset_spec eff;
+    const struct hret_dataset_spec *spec = &eff;
+    const struct hret_dataset_loader *l = NULL;
+    const char **subs = NULL;
+    size_t nsubs = 0;
+    enum hret_result r = check_all(given, &eff, &l, &subs, &nsubs, err);
+    if (r != HRET_OK) {
+        free(subs);
+        return r;
+    }
+    if (spec->data_dir == NULL || spec->data_dir[0] == '\0') {
+        free(subs);
+        return hret_err_set(err, HRET_E_CONFIG, "%s: no data directory given", l->name);
+    }
+    if (spec->num_few_shot < 0) {
+        hret_log_warn("dataset", NULL, "num_few_shot %d is negative, using 0", spec->num_few_shot);
     }
     struct hret_dataset *ds = hret_xcalloc(1, sizeof *ds);
     ds->name = hret_xstrdup(l->name);

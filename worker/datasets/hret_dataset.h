@@ -41,22 +41,25 @@ struct hret_dataset_files {
     size_t count;
 };
 
-struct hret_dataset_spec {                  /* all borrowed */
-    const char *name;                       /* a registry name, see hret_dataset_names() */
-    const char *data_dir;                   /* HF download directory; generic: the file */
-    const char *root;                       /* every file read resolves below it; NULL = data_dir */
-    bool follow_symlinks;                   /* links inside root may lead out of it */
-    const struct hret_strlist *subsets;     /* NULL/empty = the dataset's default list */
-    const char *split;                      /* NULL = "test" */
-    long long limit;                        /* 0 = all, else the first `limit` scored rows */
-    long long sample_size;                  /* 0 = all, else a seeded sample of that many */
-    unsigned long long seed;                /* for sample_size */
-    int num_few_shot;                       /* 0 = zero-shot; negative is taken as 0 */
-    const char *few_shot_split;             /* NULL = split (examples not scored) */
-    const char *few_shot_instruction;       /* NULL = HRET's default, "" = none */
-    const char *few_shot_template;          /* NULL = "{input}\n정답: {reference}\n\n" */
-    const char *prompt_template;            /* NULL = the dataset's HRET default */
-    const cJSON *params;                    /* loader-specific object; unknown keys are errors */
+struct hret_dataset_spec {              /* all borrowed */
+    const char *name;                   /* a registry name, see hret_dataset_names() */
+    const char *data_dir;               /* HF download directory; generic: the file */
+    const char *root;                   /* every file read resolves below it; NULL = data_dir */
+    bool follow_symlinks;               /* links inside root may lead out of it */
+    const struct hret_strlist *subsets; /* NULL/empty = the dataset's default list */
+    const char *split;                  /* NULL = "test" */
+    long long limit;                    /* 0 = all, else the first `limit` scored rows */
+    long long sample_size;              /* 0 = all, else a seeded sample of that many */
+    unsigned long long seed;            /* for sample_size */
+    int num_few_shot;                   /* 0 = zero-shot; negative is taken as 0 */
+    const char *few_shot_split;         /* NULL = split (examples not scored) */
+    const char *few_shot_instruction;   /* NULL = HRET's default, "" = none */
+    const char *few_shot_template;      /* NULL = "{input}\n정답: {reference}\n\n" */
+    const char *prompt_template;        /* NULL = the dataset's HRET default */
+    const cJSON *params; /* loader-specific object; unknown keys are errors. Every dataset also
+                            takes base_prompt_template, few_shot_example_template and
+                            few_shot_instruction here (HRET's dataset_params), used where the
+                            fields above are NULL */
     const struct hret_dataset_files *files; /* NULL: data_dir on disk; else these (data_dir is
                                                then only a label in messages) */
 };
@@ -76,6 +79,10 @@ struct hret_dataset {
 enum hret_result hret_dataset_load(const struct hret_dataset_spec *spec, struct hret_dataset **out,
                                    struct hret_err *err);
 void hret_dataset_destroy(struct hret_dataset *ds);
+/* What hret_dataset_load checks before reading any file: the name, subsets the dataset has,
+ * params the loader takes, templates with its placeholders. For refusing a request when it is
+ * submitted rather than when a worker loads it. */
+enum hret_result hret_dataset_check(const struct hret_dataset_spec *spec, struct hret_err *err);
 /* NULL-terminated registry names, static. */
 const char *const *hret_dataset_names(void);
 

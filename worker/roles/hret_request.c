@@ -451,6 +451,17 @@ static enum hret_result check_datasets(struct hret_request_ctx *c, struct raw *w
         if (d->split == NULL) {
             d->split = hret_xstrdup(cfg->default_split ? cfg->default_split : "test");
         }
+        /* subsets, params and templates now, not when a worker loads the data */
+        struct hret_dataset_spec spec = {.name = d->name,
+                                         .subsets = &d->subsets,
+                                         .split = d->split,
+                                         .few_shot_split = d->few_shot_split,
+                                         .params = d->params};
+        struct hret_err derr = HRET_ERR_INIT;
+        if (hret_dataset_check(&spec, &derr) != HRET_OK) {
+            snprintf(c->path, sizeof c->path, piped ? "dataset_name" : "datasets[%zu]", i);
+            return hret_request_fail(c, "%s", derr.msg);
+        }
     }
     return HRET_OK;
 }
