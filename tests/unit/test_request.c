@@ -298,7 +298,7 @@ static void test_urls(void **state)
     (void)state;
     char why[300];
     const char *ok[] = {"http://models.internal.example/v1", "HTTPS://Models.Internal.Example.:443",
-                        "http://a.lab.example:8000/v1?x=1", "http://127.0.0.1:8000/v1"};
+                        "http://a.lab.example:8000/v1?x=1", "http://models.internal.example:80/"};
     const char *bad[] = {"ftp://models.internal.example/",
                          "http://169.254.169.254/",
                          "http://169.254.1.1:80/",
@@ -316,7 +316,29 @@ static void test_urls(void **state)
                          "http://models.internal.example /",
                          "http://models%2einternal.example/",
                          "http:///v1",
-                         "http://evil.com\\@models.internal.example/"};
+                         "http://evil.com\\@models.internal.example/",
+                         /* every spelling of a forbidden address, whatever the allowlist says */
+                         "http://[0:0:0:0:0:ffff:a9fe:a9fe]/",
+                         "http://[::ffff:a9fe:a9fe]/",
+                         "http://[::a9fe:a9fe]/",
+                         "http://[fd00:ec2:0:0:0:0:0:254]/",
+                         "http://[FD00:EC2::254]/",
+                         "http://[ff02::1]/",
+                         "http://224.0.0.1/",
+                         "http://255.255.255.255/",
+                         /* loopback and private ranges, without endpoints.allow_private_networks */
+                         "http://127.0.0.1:8000/v1",
+                         "http://[::1]/",
+                         "http://[::ffff:127.0.0.1]:8000/",
+                         "http://10.0.0.1/",
+                         "http://172.16.0.1/",
+                         "http://192.168.1.1/",
+                         "http://[fd12:3456::1]/",
+                         /* ports: an entry without one allows 80 and 443 only */
+                         "http://models.internal.example:8080/",
+                         "https://models.internal.example:8443/",
+                         "http://a.lab.example/",
+                         "http://a.lab.example:8001/"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         if (!hret_request_check_url(ok[i], &cfg.endpoints, why, sizeof why)) {
             fail_msg("%s should pass: %s", ok[i], why);
