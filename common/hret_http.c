@@ -28,6 +28,7 @@
 
 struct job {
     struct job *next, *prev; /* ready queue (next only) or the in-flight list */
+    struct hret_http *h;     /* for the guarded socket callbacks */
     int pool;
     char *url;
     char *body;
@@ -44,6 +45,8 @@ struct job {
     struct curl_slist *headers;
     struct hret_buf resp;
     double retry_after_ms; /* from retry-after-ms, < 0 when absent */
+    const char *refused;   /* a guarded pool refused an address of this class (static) */
+    bool refused_private;  /* ... which allow_private_networks would allow */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -174,6 +177,41 @@ static curl_socket_t on_open_socket(void *userp, curlsocktype purpose, struct cu
         *fd_state(h, s) = FD_OWNED;
     }
     return s;
+}
+
+/* Guarded pools (net_policy set, inline endpoints): the address about to be connected to, after
+ * resolution and without resolving again, must be allowed. */
+static bool guard_refuses(struct job *j, enum hret_net_class c, const char *what)
+{
+    if (hret_net_allowed(j->h->pools[j->pool].lim.net_policy, c)) {
+        return false;
+    }
+    j->refused = what;
+    j->refused_private = c == HRET_NET_CLASS_PRIVATE;
+    return true;
+}
+
+static curl_socket_t on_open_socket_guarded(void *userp, curlsocktype purpose,
+                                            struct curl_sockaddr *addr)
+{
+    struct job *j = userp;
+    const char *what = NULL;
+    enum hret_net_class c = hret_net_classify(&addr->addr, &what);
+    if (guard_refuses(j, c, what)) {
+        return CURL_SOCKET_BAD;
+    }
+    return on_open_socket(j->h, purpose, addr);
+}
+
+/* A reused connection opens no socket: its peer is checked before the request is sent. */
+static int on_prereq_guarded(void *userp, char *primary_ip, char *local_ip, int primary_port,
+                             int local_port)
+{
+    (void)local_ip, (void)primary_port, (void)local_port;
+    enum hret_net_class c = HRET_NET_CLASS_FORBIDDEN;
+    const char *what = "not an IP address";
+    (void)hret_net_classify_text(primary_ip, &c, &what);
+    return guard_refuses(userp, c, what) ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
 }
 
 static int on_close_socket(void *userp, curl_socket_t s)
@@ -382,6 +420,7 @@ enum hret_result hret_http_submit(struct hret_http *h, int pool,
     }
     struct pool *p = &h->pools[pool];
     struct job *j = hret_xcalloc(1, sizeof *j);
+    j->h = h;
     j->pool = pool;
     j->url = hret_xstrdup(req->url);
     if (req->body != NULL) {
@@ -619,6 +658,7 @@ static void send_job(struct hret_http *h, struct job *j)
     j->attempts++;
     j->retry_after_ms = -1;
     j->errbuf[0] = '\0';
+    j->refused = NULL;
     hret_buf_reset(&j->resp);
     curl_easy_setopt(e, CURLOPT_URL, j->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)j);
@@ -634,8 +674,12 @@ static void send_job(struct hret_http *h, struct job *j)
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, h);
+    bool guarded = p->lim.net_policy != HRET_NET_ANY; /* only inline endpoints pay for it */
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
+                     guarded ? on_open_socket_guarded : on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, guarded ? (void *)j : (void *)h);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, guarded ? on_prereq_guarded : NULL);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, j);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h);
     if (j->body != NULL) {
@@ -713,7 +757,13 @@ static bool is_connection_error(CURLcode c)
 static struct outcome classify(const struct pool *p, const struct job *j, CURLcode c, long status)
 {
     struct outcome o = {HRET_OK, false, ""};
-    if (c == CURLE_WRITE_ERROR && j->resp.len + CURL_MAX_WRITE_SIZE > j->resp.max) {
+    if (c != CURLE_OK && j->refused != NULL) {
+        o.code = HRET_E_INVAL;
+        snprintf(o.msg, sizeof o.msg,
+                 "connection refused by the endpoint policy: the address is %s (%s)", j->refused,
+                 j->refused_private ? "set endpoints.allow_private_networks to allow it"
+                                    : "never allowed for inline endpoints");
+    } else if (c == CURLE_WRITE_ERROR && j->resp.len + CURL_MAX_WRITE_SIZE > j->resp.max) {
         o.code = HRET_E_PROTO;
         snprintf(o.msg, sizeof o.msg, "response body exceeds the %zu-byte cap (max_response_bytes)",
                  j->resp.max);

@@ -22,6 +22,7 @@
 
 #include "hret_cfg.h"
 #include "hret_err.h"
+#include "hret_netguard.h"
 
 struct hret_http;
 
@@ -55,6 +56,9 @@ struct hret_http_limits {
     const struct hret_kvlist *headers_env; /* name -> environment variable, read at send time
                                               like api_key_env (never logged); may be NULL */
     const struct hret_http_gate *gate;     /* may be NULL */
+    /* HRET_NET_ANY: unchecked. Else every address connected to (new or reused connection) must
+     * be allowed (hret_netguard.h); a refusal is a permanent error naming the address class. */
+    enum hret_net_policy net_policy;
 };
 
 /* A request as a backend prepared it. Strings are borrowed for the duration of submit. */

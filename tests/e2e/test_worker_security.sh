@@ -5,8 +5,9 @@
 #      straight onto the requests topic (hret submit would refuse it first), lands in the DLQ
 #      with the parser's reason and path;
 #   2. inline endpoints are checked on the address actually connected to: an allowlisted
-#      http://localhost:PORT endpoint (a name that resolves to loopback) fails its run with the
-#      refusal and fake-llm sees no request, a 127.0.0.1 literal is refused at parse time (DLQ);
+#      http://localhost:PORT endpoint (a name that resolves to loopback) leaves every sample an
+#      error naming the refusal and fake-llm sees no request; a 127.0.0.1 literal is refused at
+#      parse time (DLQ);
 #      with endpoints.allow_private_networks the same localhost endpoint is evaluated.
 source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 source "$src/tests/support/stack_env.sh"
@@ -52,11 +53,13 @@ inline() { # request id, base URL
   printf '{"request_id": "%s", "datasets": [{"name": "kmmlu", "limit": 4}], "models": [{"name": "lab", "endpoint": {"base_url": "%s", "model": "a"}}]}\n' "$1" "$2"
 }
 inline req-localhost "http://localhost:$port/v1" >"$work/localhost.json"
-rc=0
-stack_submit "$work/localhost.json" >"$work/localhost.out" 2>&1 || rc=$?
-[ $rc = 1 ] || fail "localhost endpoint: exit $rc: $(cat "$work/localhost.out")"
-grep -q "failed .*refused.*loopback" "$work/localhost.out" ||
+stack_submit "$work/localhost.json" >"$work/localhost.out" 2>&1 ||
   fail "localhost endpoint: $(cat "$work/localhost.out")"
+# endpoint failures are errors, never answers: every sample carries the refusal
+errors=$(pg_sql "SELECT count(*) || ' ' || count(*) FILTER (WHERE s.prediction IS NULL AND s.error
+  LIKE '%refused by the endpoint policy: the address is loopback%') FROM samples s JOIN runs r
+  ON r.run_id = s.run_id WHERE r.request_id = 'req-localhost'")
+[ "$errors" = "4 4" ] || fail "localhost endpoint: samples/refused $errors: $(cat "$work/localhost.out")"
 [ "$(chat_calls)" = 0 ] || fail "fake-llm got $(chat_calls) requests from a refused endpoint"
 produce_request req-literal "$(inline req-literal "http://127.0.0.1:$port/v1")"
 wait_dlq req-literal

@@ -207,16 +207,18 @@ static void test_pipeline_runner(void **state)
     hret_request_destroy(req);
 
     req = parse_text("{\"model_backend_name\": \"lab\", \"model_backend_params\": "
-                     "{\"api_base\": \"http://gpu2.lab.example/v1\", \"model_name\": \"q\"}}",
+                     "{\"api_base\": \"http://gpu2.lab.example:8000/v1\", \"model_name\": \"q\"}}",
                      NULL, &err);
     assert_non_null(req);
     /* an inline endpoint runs on a config of its own: the defaults plus its URL and model */
     assert_ptr_equal(req->models[0].config, req->models[0].inline_config);
-    assert_string_equal(req->models[0].config->base_url, "http://gpu2.lab.example/v1");
+    assert_string_equal(req->models[0].config->base_url, "http://gpu2.lab.example:8000/v1");
+    /* ... whose connections are checked (public addresses only, allow_private_networks off) */
+    assert_int_equal(req->models[0].config->net_policy, HRET_NET_PUBLIC);
     assert_string_equal(req->models[0].config->model, "q");
     assert_int_equal(req->models[0].config->max_inflight, 64);
     assert_null(req->models[0].config->api_key_env);
-    assert_string_equal(req->models[0].base_url, "http://gpu2.lab.example/v1");
+    assert_string_equal(req->models[0].base_url, "http://gpu2.lab.example:8000/v1");
     assert_string_equal(req->models[0].model_id, "q");
     hret_request_destroy(req);
 }
@@ -299,46 +301,24 @@ static void test_urls(void **state)
     char why[300];
     const char *ok[] = {"http://models.internal.example/v1", "HTTPS://Models.Internal.Example.:443",
                         "http://a.lab.example:8000/v1?x=1", "http://models.internal.example:80/"};
-    const char *bad[] = {"ftp://models.internal.example/",
-                         "http://169.254.169.254/",
-                         "http://169.254.1.1:80/",
-                         "http://0.0.0.0:8000/",
-                         "http://0x7f000001/",
-                         "http://0177.0.0.1/",
-                         "http://127.1/",
-                         "http://[fe80::1]/",
-                         "http://[::]/",
-                         "http://[fd00:ec2::254]/",
-                         "http://metadata/",
-                         "http://lab.example/",
-                         "http://a@models.internal.example",
-                         "http://models.internal.example:x/",
-                         "http://models.internal.example /",
-                         "http://models%2einternal.example/",
-                         "http:///v1",
-                         "http://evil.com\\@models.internal.example/",
-                         /* every spelling of a forbidden address, whatever the allowlist says */
-                         "http://[0:0:0:0:0:ffff:a9fe:a9fe]/",
-                         "http://[::ffff:a9fe:a9fe]/",
-                         "http://[::a9fe:a9fe]/",
-                         "http://[fd00:ec2:0:0:0:0:0:254]/",
-                         "http://[FD00:EC2::254]/",
-                         "http://[ff02::1]/",
-                         "http://224.0.0.1/",
-                         "http://255.255.255.255/",
-                         /* loopback and private ranges, without endpoints.allow_private_networks */
-                         "http://127.0.0.1:8000/v1",
-                         "http://[::1]/",
-                         "http://[::ffff:127.0.0.1]:8000/",
-                         "http://10.0.0.1/",
-                         "http://172.16.0.1/",
-                         "http://192.168.1.1/",
-                         "http://[fd12:3456::1]/",
-                         /* ports: an entry without one allows 80 and 443 only */
-                         "http://models.internal.example:8080/",
-                         "https://models.internal.example:8443/",
-                         "http://a.lab.example/",
-                         "http://a.lab.example:8001/"};
+    const char *bad[] = {
+        "ftp://models.internal.example/", "http://169.254.169.254/", "http://169.254.1.1:80/",
+        "http://0.0.0.0:8000/", "http://0x7f000001/", "http://0177.0.0.1/", "http://127.1/",
+        "http://[fe80::1]/", "http://[::]/", "http://[fd00:ec2::254]/", "http://metadata/",
+        "http://lab.example/", "http://a@models.internal.example",
+        "http://models.internal.example:x/", "http://models.internal.example /",
+        "http://models%2einternal.example/", "http:///v1",
+        "http://evil.com\\@models.internal.example/",
+        /* every spelling of a forbidden address, whatever the allowlist says */
+        "http://[0:0:0:0:0:ffff:a9fe:a9fe]/", "http://[::ffff:a9fe:a9fe]/", "http://[::a9fe:a9fe]/",
+        "http://[fd00:ec2:0:0:0:0:0:254]/", "http://[FD00:EC2::254]/", "http://[ff02::1]/",
+        "http://224.0.0.1/", "http://255.255.255.255/",
+        /* loopback and private ranges, without endpoints.allow_private_networks */
+        "http://127.0.0.1:8000/v1", "http://[::1]/", "http://[::ffff:127.0.0.1]:8000/",
+        "http://10.0.0.1/", "http://172.16.0.1/", "http://192.168.1.1/", "http://[fd12:3456::1]/",
+        /* ports: an entry without one allows 80 and 443 only */
+        "http://models.internal.example:8080/", "https://models.internal.example:8443/",
+        "http://a.lab.example/", "http://a.lab.example:8001/"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         if (!hret_request_check_url(ok[i], &cfg.endpoints, why, sizeof why)) {
             fail_msg("%s should pass: %s", ok[i], why);
@@ -347,6 +327,24 @@ static void test_urls(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (hret_request_check_url(bad[i], &cfg.endpoints, why, sizeof why)) {
             fail_msg("%s should be refused", bad[i]);
+        }
+    }
+    /* allow_private_networks lets loopback and private literals through, never the others */
+    struct hret_endpoints_config priv = cfg.endpoints;
+    priv.allow_private_networks = true;
+    const char *private_ok[] = {"http://127.0.0.1:8000/v1", "http://[::1]:8000/",
+                                "http://[0:0::1]:8000/"};
+    const char *never[] = {
+        "http://169.254.169.254/", "http://[fd00:ec2::254]/", "http://[::ffff:a9fe:a9fe]/",
+        "http://[fe80::1]/",       "http://0.0.0.0/",         "http://[ff02::1]/"};
+    for (size_t i = 0; i < sizeof private_ok / sizeof private_ok[0]; i++) {
+        if (!hret_request_check_url(private_ok[i], &priv, why, sizeof why)) {
+            fail_msg("%s should pass with allow_private_networks: %s", private_ok[i], why);
+        }
+    }
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) {
+        if (hret_request_check_url(never[i], &priv, why, sizeof why)) {
+            fail_msg("%s should be refused even with allow_private_networks", never[i]);
         }
     }
     struct hret_endpoints_config off = cfg.endpoints;

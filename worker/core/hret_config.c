@@ -163,7 +163,13 @@ static const struct hret_cfg_table postgres_table = {sizeof(struct hret_postgres
 static const struct hret_cfg_field endpoints_fields[] = {
     {AT(E, allow_inline), .type = HRET_CFG_BOOL, .def = "false",
      .desc = "Accept endpoints given inline in requests (only hosts on the allowlist)."},
-    {AT(E, allowlist), .type = HRET_CFG_STRLIST, .desc = "Hosts inline endpoints may name."},
+    {AT(E, allow_private_networks), .type = HRET_CFG_BOOL, .def = "false",
+     .desc = "Let inline endpoints reach loopback and private addresses (RFC 1918, RFC 4193); "
+             "link-local and cloud metadata addresses stay refused. Checked on the address "
+             "connected to."},
+    {AT(E, allowlist), .type = HRET_CFG_STRLIST,
+     .desc = "What inline endpoints may name: `host[:port]`, `*.example.com[:port]` or "
+             "`[v6addr][:port]`; an entry without a port allows 80 and 443 only."},
     {0},
 };
 #undef E
@@ -441,7 +447,8 @@ static const struct hret_cfg_field config_fields[] = {
 const struct hret_cfg_table hret_config_table = {sizeof(struct hret_config), config_fields};
 
 struct hret_model_config *hret_config_model_inline(const char *name, const char *base_url,
-                                                   const char *model, int backend)
+                                                   const char *model, int backend,
+                                                   const struct hret_endpoints_config *endpoints)
 {
     struct hret_model_config *m = hret_xcalloc(1, sizeof *m);
     struct hret_err err = HRET_ERR_INIT;
@@ -454,6 +461,7 @@ struct hret_model_config *hret_config_model_inline(const char *name, const char 
     m->base_url = hret_xstrdup(base_url);
     m->model = hret_xstrdup(model);
     m->backend = backend;
+    m->net_policy = endpoints->allow_private_networks ? HRET_NET_PRIVATE_OK : HRET_NET_PUBLIC;
     return m;
 }
 

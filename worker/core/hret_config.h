@@ -7,6 +7,7 @@
 
 #include "hret_cfg.h"
 #include "hret_err.h"
+#include "hret_netguard.h"
 
 enum hret_backend_kind {
     HRET_BACKEND_OPENAI_CHAT,
@@ -42,6 +43,8 @@ struct hret_model_config {
     double price_input_per_1m;
     double price_output_per_1m;
     struct hret_kvlist extra_body;
+    /* Not a config key: HRET_NET_ANY for models:, the endpoints policy for inline endpoints. */
+    enum hret_net_policy net_policy;
 };
 
 struct hret_kafka_config {
@@ -63,6 +66,7 @@ struct hret_postgres_config {
 
 struct hret_endpoints_config {
     bool allow_inline;
+    bool allow_private_networks;
     struct hret_strlist allowlist;
 };
 
@@ -237,11 +241,13 @@ enum hret_result hret_config_load_traced(struct hret_config *cfg, const char *pa
                                          struct hret_strlist *problems, struct hret_err *err);
 void hret_config_fini(struct hret_config *cfg);
 
-/* A model config for a request's inline endpoint (allowed by `endpoints`): the table's defaults
- * (limits, timeouts, retries) with name, base_url, model id and backend (all borrowed, copied);
- * no secret. Caller owns result: hret_config_model_free. */
+/* A model config for a request's inline endpoint (allowed by `endpoints`, borrowed): the table's
+ * defaults (limits, timeouts, retries) with name, base_url, model id and backend (all borrowed,
+ * copied); no secret; net_policy from endpoints.allow_private_networks, so its connections are
+ * checked (hret_netguard.h). Caller owns result: hret_config_model_free. */
 struct hret_model_config *hret_config_model_inline(const char *name, const char *base_url,
-                                                   const char *model, int backend);
+                                                   const char *model, int backend,
+                                                   const struct hret_endpoints_config *endpoints);
 void hret_config_model_free(struct hret_model_config *m); /* NULL is a no-op */
 
 /* The named model, or NULL. Borrowed. */

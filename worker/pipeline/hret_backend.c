@@ -174,6 +174,7 @@ void hret_backend_limits(const struct hret_model_config *m, const struct hret_ba
         .fixed_headers = backend->headers,
         .headers = &m->headers,
         .headers_env = &m->headers_env,
+        .net_policy = m->net_policy,
     };
 }
 

@@ -491,8 +491,8 @@ static enum hret_result check_models(struct hret_request_ctx *c, struct raw *w,
                 }
                 return hret_request_fail(c, "%s", why);
             }
-            m->inline_config =
-                hret_config_model_inline(m->name, m->base_url, m->model_id, m->backend);
+            m->inline_config = hret_config_model_inline(m->name, m->base_url, m->model_id,
+                                                        m->backend, &cfg->endpoints);
             m->config = m->inline_config;
             continue;
         }

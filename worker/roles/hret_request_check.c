@@ -1,10 +1,14 @@
 #include "hret_request_check.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "hret_netguard.h"
 #include "hret_utf8.h"
 
 enum hret_result hret_request_prescan(const char *text, size_t len, size_t max_len, int max_depth,
@@ -133,49 +137,29 @@ bool hret_request_find_secret(const cJSON *doc, char *path, size_t cap)
     return (cJSON_IsObject(doc) || cJSON_IsArray(doc)) && find_secret(doc, path, cap);
 }
 
-/* A host made of digits and dots must be a plain dotted quad: 4 parts, 0-255, no leading
- * zeros (so no 2852039166, 0251.0376.169.254 or 169.254.43518 spelling of a blocked address). */
-static bool numeric_host_ok(const char *h, unsigned char quad[4])
+/* Literal addresses by their class (hret_netguard.h: the check at connect time sees the same),
+ * metadata names, and numeric hosts that are not a plain dotted quad. */
+static bool host_forbidden(const char *host, const struct hret_endpoints_config *policy, char *why,
+                           size_t cap)
 {
-    int parts = 0;
-    for (const char *p = h; *p;) {
-        size_t n = strspn(p, "0123456789");
-        if (n == 0 || n > 3 || (n > 1 && *p == '0') || parts == 4) {
-            return false;
-        }
-        int v = 0;
-        for (size_t i = 0; i < n; i++) {
-            v = v * 10 + (p[i] - '0');
-        }
-        if (v > 255) {
-            return false;
-        }
-        quad[parts++] = (unsigned char)v;
-        p += n;
-        if (*p == '.') {
-            p++;
-            if (*p == '\0') {
-                return false;
-            }
-        }
-    }
-    return parts == 4;
-}
-
-static bool host_forbidden(const char *host, char *why, size_t cap)
-{
-    if (host[0] == '[') { /* IPv6 literal, lower case */
-        if (strncmp(host, "[fe8", 4) == 0 || strncmp(host, "[fe9", 4) == 0 ||
-            strncmp(host, "[fea", 4) == 0 || strncmp(host, "[feb", 4) == 0 ||
-            strncmp(host, "[::ffff:", 8) == 0 || strcmp(host, "[::]") == 0 ||
-            strcmp(host, "[fd00:ec2::254]") == 0) {
-            snprintf(why, cap,
-                     "host %s is link-local, unspecified, IPv4-mapped or a cloud "
-                     "metadata address; such endpoints are never allowed",
-                     host);
+    enum hret_net_class c;
+    const char *what = NULL;
+    if (hret_net_classify_text(host, &c, &what)) {
+        enum hret_net_policy p =
+            policy->allow_private_networks ? HRET_NET_PRIVATE_OK : HRET_NET_PUBLIC;
+        if (!hret_net_allowed(p, c)) {
+            snprintf(why, cap, "host %s is %s; %s", host, what,
+                     c == HRET_NET_CLASS_FORBIDDEN
+                         ? "such endpoints are never allowed"
+                         : "inline endpoints reach loopback and private addresses only with "
+                           "endpoints.allow_private_networks");
             return true;
         }
         return false;
+    }
+    if (host[0] == '[') {
+        snprintf(why, cap, "host %s is not an IPv6 address", host);
+        return true;
     }
     if (strcmp(host, "metadata") == 0 || strncmp(host, "metadata.", 9) == 0) {
         snprintf(why, cap, "host %s is a cloud metadata service; such endpoints are never allowed",
@@ -183,37 +167,74 @@ static bool host_forbidden(const char *host, char *why, size_t cap)
         return true;
     }
     if (host[strspn(host, "0123456789.")] == '\0' || strncmp(host, "0x", 2) == 0) {
-        unsigned char q[4];
-        if (!numeric_host_ok(host, q)) {
-            snprintf(why, cap, "host %s is a numeric address not in dotted-quad form", host);
-            return true;
-        }
-        if ((q[0] == 169 && q[1] == 254) || q[0] == 0) {
-            snprintf(why, cap,
-                     "host %s is link-local (169.254.0.0/16, cloud metadata) or "
-                     "unspecified (0.0.0.0/8); such endpoints are never allowed",
-                     host);
-            return true;
-        }
+        snprintf(why, cap, "host %s is a numeric address not in dotted-quad form", host);
+        return true;
     }
     return false;
 }
 
-static bool on_allowlist(const char *host, const struct hret_strlist *allow)
+/* Entry host (a bounded copy, lower case) and port (0: none) of "host[:port]", "*.d[:port]" or
+ * "[v6][:port]"; false when the entry is malformed. */
+static bool split_entry(const char *entry, char *host, size_t cap, long *port)
 {
-    size_t hn = strlen(host);
-    for (size_t i = 0; i < allow->count; i++) {
-        const char *a = allow->items[i];
-        if (strcasecmp(a, host) == 0) {
-            return true;
-        }
-        size_t an = strlen(a);
-        if (an > 2 && a[0] == '*' && a[1] == '.' && hn > an - 1 &&
-            strcasecmp(host + hn - (an - 1), a + 1) == 0) {
-            return true;
+    const char *close = entry[0] == '[' ? strchr(entry, ']') : NULL;
+    const char *colon = close ? (close[1] == ':' ? close + 1 : NULL) : strrchr(entry, ':');
+    size_t hlen = close   ? (size_t)(close - entry) + 1
+                  : colon ? (size_t)(colon - entry)
+                          : strlen(entry);
+    if (hlen == 0 || hlen >= cap || (close && close[1] != '\0' && close[1] != ':')) {
+        return false;
+    }
+    for (size_t i = 0; i < hlen; i++) {
+        host[i] = (char)tolower((unsigned char)entry[i]);
+    }
+    host[hlen] = '\0';
+    *port = 0;
+    if (colon != NULL) {
+        char *end = NULL;
+        *port = strtol(colon + 1, &end, 10);
+        return colon[1] != '\0' && *end == '\0' && *port > 0 && *port <= 65535;
+    }
+    return true;
+}
+
+/* Host names compare case-insensitively, IPv6 literals by value. */
+static bool same_host(const char *a, const char *b)
+{
+    struct in6_addr x, y;
+    char ta[64], tb[64];
+    size_t na = strlen(a), nb = strlen(b);
+    if (a[0] == '[' && b[0] == '[' && na < sizeof ta + 1 && nb < sizeof tb + 1) {
+        snprintf(ta, sizeof ta, "%.*s", (int)(na - 2), a + 1);
+        snprintf(tb, sizeof tb, "%.*s", (int)(nb - 2), b + 1);
+        return inet_pton(AF_INET6, ta, &x) == 1 && inet_pton(AF_INET6, tb, &y) == 1 &&
+               memcmp(&x, &y, sizeof x) == 0;
+    }
+    return strcasecmp(a, b) == 0;
+}
+
+static bool host_matches(const char *entry, const char *host)
+{
+    size_t hn = strlen(host), en = strlen(entry);
+    if (en > 2 && entry[0] == '*' && entry[1] == '.') {
+        return hn > en - 1 && strcasecmp(host + hn - (en - 1), entry + 1) == 0;
+    }
+    return same_host(entry, host);
+}
+
+/* 1: host and port allowed; 0: the host is listed, not with this port; -1: not listed. */
+static int on_allowlist(const char *host, long port, const struct hret_strlist *allow)
+{
+    int found = -1;
+    for (size_t i = 0; i < allow->count && found < 1; i++) {
+        char ehost[256];
+        long eport = 0;
+        if (split_entry(allow->items[i], ehost, sizeof ehost, &eport) &&
+            host_matches(ehost, host)) {
+            found = (eport == 0 ? port == 80 || port == 443 : port == eport) ? 1 : 0;
         }
     }
-    return false;
+    return found;
 }
 
 bool hret_request_check_url(const char *url, const struct hret_endpoints_config *policy, char *why,
@@ -265,9 +286,11 @@ bool hret_request_check_url(const char *url, const struct hret_endpoints_config 
         host[hlen - 1] = '\0'; /* "example.com." is example.com */
     }
     const char *port = auth + hlen;
+    long portno = skip == 8 ? 443 : 80;
     if (port < auth + alen && *port == ':') {
         size_t pn = strspn(port + 1, "0123456789");
-        if (pn == 0 || pn > 5 || port + 1 + pn != auth + alen) {
+        portno = pn > 0 && pn <= 5 ? strtol(port + 1, NULL, 10) : 0;
+        if (portno < 1 || portno > 65535 || port + 1 + pn != auth + alen) {
             snprintf(why, cap, "the endpoint URL has a bad port");
             return false;
         }
@@ -275,12 +298,17 @@ bool hret_request_check_url(const char *url, const struct hret_endpoints_config 
         snprintf(why, cap, "the endpoint URL has no usable host");
         return false;
     }
-    if (host_forbidden(host, why, cap)) {
+    if (host_forbidden(host, policy, why, cap)) {
         return false;
     }
-    if (!on_allowlist(host, &policy->allowlist)) {
+    int listed = on_allowlist(host, portno, &policy->allowlist);
+    if (listed < 0) {
         snprintf(why, cap, "host '%s' is not on endpoints.allowlist", host);
-        return false;
+    } else if (listed == 0) {
+        snprintf(why, cap,
+                 "port %ld of %s is not on endpoints.allowlist (an entry without a port allows "
+                 "80 and 443 only)",
+                 portno, host);
     }
-    return true;
+    return listed == 1;
 }

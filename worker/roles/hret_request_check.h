@@ -29,10 +29,13 @@ bool hret_request_key_is_secret(const char *key);
 bool hret_request_find_secret(const cJSON *doc, char *path, size_t cap);
 
 /* Checks an inline endpoint URL (borrowed) against the endpoint policy (borrowed): inline
- * endpoints allowed at all, http or https, no user information, a host that is not link-local,
- * unspecified, IPv4-mapped, a cloud metadata name or an odd numeric form, and on the allowlist
- * ("host" exact, "*.domain" for subdomains; case-insensitive). On refusal writes the reason to
- * why (cap bytes) and returns false. */
+ * endpoints allowed at all, http or https, no user information, no metadata host name or odd
+ * numeric form, a literal address allowed by its class (hret_netguard.h: link-local, metadata,
+ * multicast, unspecified never; loopback and private only with allow_private_networks), and host
+ * and port on the allowlist ("host[:port]", "*.domain[:port]", "[v6][:port]"; host names
+ * case-insensitive; an entry without a port allows 80 and 443). Names are checked again on the
+ * address connected to (the model's net_policy). On refusal writes the reason to why (cap bytes)
+ * and returns false. */
 bool hret_request_check_url(const char *url, const struct hret_endpoints_config *policy, char *why,
                             size_t cap);
 
