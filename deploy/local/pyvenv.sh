@@ -4,7 +4,6 @@
 # way mlflow.sh does for MLflow). Prints the venv's path.
 #
 #   deploy/local/pyvenv.sh schemathesis     schemathesis for the OpenAPI property test
-#   deploy/local/pyvenv.sh pyclient         pytest and httpx for clients/python's tests
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,8 +11,7 @@ die() { echo "pyvenv.sh: $*" >&2; exit 1; }
 
 case ${1:-} in
   schemathesis) want="schemathesis==4.32.5" ;;
-  pyclient) want="pytest==8.3.4 httpx==0.28.1" ;;
-  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
 venv=$here/.cache/$1-venv
 

@@ -10,8 +10,11 @@ stack_config 'api: {listen: "127.0.0.1:0", tokens_file: "'"$work"'/tokens"}'
 sed -i "/^  b: {base_url/a\\  c: {base_url: \"http://127.0.0.1:$port/v1\", model: a}" "$work/hret.yaml"
 grep -q '^  c: ' "$work/hret.yaml" || fail "model c not configured"
 
+# from a copy: pip's setuptools build writes build/ and *.egg-info next to the sources
+cp -r "$src/clients/python" "$work/pkg"
+rm -rf "$work/pkg/build" "$work/pkg/src/"*.egg-info
 python3 -m venv "$work/venv" >"$work/venv.log" 2>&1 || fail "python3 -m venv: $(cat "$work/venv.log")"
-"$work/venv/bin/pip" install -q --disable-pip-version-check "$src/clients/python" pytest==8.3.4 \
+"$work/venv/bin/pip" install -q --disable-pip-version-check "$work/pkg" pytest==8.3.4 \
   >>"$work/venv.log" 2>&1 || fail "pip install clients/python: $(tail -20 "$work/venv.log")"
 "$work/venv/bin/python" -c 'import hret, httpx; print(hret.__version__)' >/dev/null ||
   fail "hret does not import from the fresh venv"
