@@ -7,6 +7,7 @@ Serves, on 127.0.0.1 only (standard library), by the path's first segment:
   POST /null/v1/chat/completions     200, message.content null, finish_reason content_filter
   POST /empty/v1/chat/completions    200, "choices": []
   POST /mixed/v1/chat/completions    200, content null for every other request, else "(A)"
+  POST /badbytes/v1/chat/completions 200, content "(A) " and the invalid UTF-8 byte 0xFF
   POST /<any>/v1/completions         200, text null, finish_reason stop
   GET  /fake/stats                   {"requests": N}
 anything else is a 404 with an OpenAI-style error. Prints "listening on 127.0.0.1:PORT".
@@ -34,8 +35,8 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def send(self, status, doc):
-        body = json.dumps(doc).encode()
+    def send(self, status, doc, raw=None):
+        body = raw if raw is not None else json.dumps(doc).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -60,6 +61,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send(404, {"error": {"message": f"no route {self.path}", "type": "not_found_error"}})
         elif kind == "null":
             self.send(200, reply([null_choice()]))
+        elif kind == "badbytes":
+            raw = json.dumps(reply([{"index": 0, "message": {"role": "assistant", "content": "(A) @"},
+                                     "finish_reason": "stop"}])).encode().replace(b"@", b"\xff")
+            self.send(200, None, raw)
         elif kind == "empty":
             self.send(200, reply([]))
         elif kind == "mixed" and n % 2 == 0:

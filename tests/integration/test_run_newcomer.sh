@@ -173,4 +173,41 @@ expect_exit 1 "connection refused" "$work/refused.txt" "$hret" run --config "$wo
   --dataset kmmlu --data-dir "$work/synth" --model refused --quiet --output "$work/refused.json"
 grep -qi "top errors: 20 × .*connect" "$work/refused.txt" || fail "refused: $(cat "$work/refused.txt")"
 
+# item 3: invalid UTF-8 in a dataset is a load error naming file:line:column, or with
+# --invalid-utf8 replace / datasets.invalid_utf8: replace U+FFFD with a count in the summary;
+# every JSON hret writes is valid UTF-8 (a model reply with invalid bytes too)
+cp -r "$work/synth" "$work/badutf8"
+python3 - "$work/badutf8/data/Law-test.csv" <<'PY'
+import sys
+p = sys.argv[1]
+lines = open(p, "rb").read().split(b"\n")
+lines[1] = lines[1][:5] + b"\xff" + lines[1][5:]  # line 2, after "[Law " (5 characters)
+open(p, "wb").write(b"\n".join(lines))
+PY
+expect_exit 2 "invalid UTF-8 in a dataset" "$work/badutf8.txt" "$hret" run --config "$work/hret_config.yaml" \
+  --dataset kmmlu --data-dir "$work/badutf8" --model good --quiet --output "$work/badutf8.json"
+grep -q "Law-test.csv:2:6: invalid UTF-8" "$work/badutf8.txt" || fail "no file:line:column: $(cat "$work/badutf8.txt")"
+[ ! -e "$work/badutf8.json" ] || fail "a results file was written for a dataset that did not load"
+run --data-dir "$work/badutf8" --invalid-utf8 replace --output "$work/replaced.json" >"$work/replaced.txt" ||
+  fail "--invalid-utf8 replace: $(cat "$work/replaced.txt")"
+grep -q "1 invalid UTF-8 sequence replaced by U+FFFD" "$work/replaced.txt" || fail "no count: $(cat "$work/replaced.txt")"
+python3 - "$work/replaced.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+assert any("\ufffd" in s["input"] for s in d["results"][0]["samples"])
+assert d["results"][0]["info"]["invalid_utf8_replaced"] == 1, d["results"][0]["info"]
+PY
+[ $? -eq 0 ] || fail "replaced results"
+sed 's/^log_level: warn$/log_level: warn\ndatasets: {invalid_utf8: replace}/' "$work/hret_config.yaml" >"$work/replace.yaml"
+"$hret" run --config "$work/replace.yaml" --dataset kmmlu --data-dir "$work/badutf8" --model good --quiet \
+  --output "$work/replaced2.json" >"$work/replaced2.txt" || fail "datasets.invalid_utf8: replace: $(cat "$work/replaced2.txt")"
+grep -q "1 invalid UTF-8 sequence replaced" "$work/replaced2.txt" || fail "config replace: $(cat "$work/replaced2.txt")"
+cat >>"$work/empty.yaml" <<YAML
+  badbytes: {base_url: "http://127.0.0.1:$empty/badbytes/v1", model: m}
+YAML
+"$hret" run --config "$work/empty.yaml" --dataset kmmlu --data-dir "$work/synth" --model badbytes --quiet \
+  --output "$work/badbytes.json" >/dev/null 2>&1 || true
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1], encoding="utf-8")); assert "\ufffd" in d["results"][0]["samples"][0]["prediction"]' \
+  "$work/badbytes.json" || fail "a reply with invalid UTF-8 made the results JSON invalid"
+
 echo "newcomer: ok"
