@@ -3,6 +3,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "hret_utf8.h"
 
 cJSON *hret_json_parse(const char *text, size_t len, size_t max_len, struct hret_err *err)
 {
@@ -146,6 +149,12 @@ char *hret_json_print(const cJSON *item)
     if (s == NULL) {
         fputs("level=fatal comp=json msg=\"out of memory printing JSON\"\n", stderr);
         abort();
+    }
+    size_t replaced = 0, first = 0;
+    char *clean = hret_utf8_sanitize(s, strlen(s), NULL, &replaced, &first);
+    if (clean != NULL) { /* invalid bytes in a string (a model reply, an input line) */
+        free(s);
+        return clean;
     }
     return s;
 }

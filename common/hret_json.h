@@ -28,7 +28,8 @@ enum hret_result hret_json_get_object(const cJSON *obj, const char *key, bool re
 enum hret_result hret_json_get_array(const cJSON *obj, const char *key, bool required,
                                      const cJSON **out, struct hret_err *err);
 
-/* Compact print; caller owns result (free()). Aborts on OOM like our own allocations. */
+/* Compact print, always valid UTF-8 (invalid bytes in a string, from a model reply or an input
+ * line, become U+FFFD); caller owns result (free()). Aborts on OOM like our own allocations. */
 char *hret_json_print(const cJSON *item);
 
 #endif

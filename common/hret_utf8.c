@@ -350,3 +350,41 @@ double hret_utf8_hangul_share(const char *s, size_t n)
     }
     return letters == 0 ? 0.0 : (double)hangul / (double)letters;
 }
+
+static bool invalid_at(const char *s, size_t n, size_t *used)
+{
+    uint32_t cp;
+    *used = hret_utf8_decode(s, n, &cp);
+    return *used == 1 && cp >= HRET_UTF8_ESCAPE_BASE + 0x80 && cp <= HRET_UTF8_ESCAPE_BASE + 0xFF;
+}
+
+char *hret_utf8_sanitize(const char *s, size_t n, size_t *out_len, size_t *replaced, size_t *first)
+{
+    size_t bad = 0, used;
+    *first = n;
+    for (size_t i = 0; i < n; i += used) {
+        if (invalid_at(s + i, n - i, &used)) {
+            *first = bad++ == 0 ? i : *first;
+        }
+    }
+    *replaced = bad;
+    if (bad == 0) {
+        return NULL;
+    }
+    char *out = hret_xmalloc(n + 2 * bad + 1); /* one byte becomes three */
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += used) {
+        if (invalid_at(s + i, n - i, &used)) {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+        } else {
+            memcpy(out + o, s + i, used);
+            o += used;
+        }
+    }
+    out[o] = '\0';
+    if (out_len != NULL) {
+        *out_len = o;
+    }
+    return out;
+}

@@ -42,6 +42,11 @@ uint32_t hret_utf8_fold(uint32_t cp);
 /* str.lower(): full lower-casing, 'İ' -> "i̇", final sigma 'Σ' -> 'ς'. Caller owns result
  * (NUL-terminated); *out_len (nullable) gets its length. */
 char *hret_utf8_lower(const char *s, size_t n, size_t *out_len);
+/* s with every invalid byte (as hret_utf8_decode sees it) replaced by U+FFFD, NUL-terminated;
+ * NULL when s is valid UTF-8 (nothing to copy). *replaced gets the count, *first the offset of
+ * the first invalid byte (both set either way; first = n when valid). Caller owns result. */
+char *hret_utf8_sanitize(const char *s, size_t n, size_t *out_len, size_t *replaced, size_t *first);
+
 /* " ".join(s.split()): whitespace runs become one space, none at either end. Caller owns
  * result; *out_len (nullable) gets its length. */
 char *hret_utf8_squeeze_space(const char *s, size_t n, size_t *out_len);

@@ -203,18 +203,33 @@ static void test_hangul_share(void **state)
     assert_true(hret_utf8_hangul_share("ㄱㅏ한", strlen("ㄱㅏ한")) == 1.0); /* jamo count */
 }
 
+static void test_utf8_sanitize(void **state)
+{
+    (void)state;
+    size_t len = 0, replaced = 9, first = 9;
+    assert_null(hret_utf8_sanitize("\xea\xb0\x80ok", 5, &len, &replaced, &first));
+    assert_int_equal(replaced, 0);
+    assert_int_equal(first, 5);
+    /* a stray byte, a truncated sequence at the end */
+    char *s = hret_utf8_sanitize("a\xff"
+                                 "b\xea\xb0",
+                                 5, &len, &replaced, &first);
+    assert_string_equal(s, "a\xef\xbf\xbd"
+                           "b\xef\xbf\xbd\xef\xbf\xbd");
+    assert_int_equal(len, strlen(s));
+    assert_int_equal(replaced, 3);
+    assert_int_equal(first, 1);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lower),
-        cmocka_unit_test(test_lower_final_sigma),
-        cmocka_unit_test(test_split),
-        cmocka_unit_test(test_splitlines),
-        cmocka_unit_test(test_strip),
-        cmocka_unit_test(test_invalid_utf8),
-        cmocka_unit_test(test_every_byte_round_trips),
-        cmocka_unit_test(test_classes_and_fold),
-        cmocka_unit_test(test_hangul_share),
+        cmocka_unit_test(test_utf8_sanitize),     cmocka_unit_test(test_lower),
+        cmocka_unit_test(test_lower_final_sigma), cmocka_unit_test(test_split),
+        cmocka_unit_test(test_splitlines),        cmocka_unit_test(test_strip),
+        cmocka_unit_test(test_invalid_utf8),      cmocka_unit_test(test_every_byte_round_trips),
+        cmocka_unit_test(test_classes_and_fold),  cmocka_unit_test(test_hangul_share),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,6 +64,7 @@ static const struct hret_cli_command commands[] = {
      "  --output FILE          results JSON, - for stdout (default: a new file in output_dir);\n"
      "                         a symlink's target, a FIFO or device is written into\n"
      "  --max-error-rate R     exit 1 when more than R (0..1) of the samples were errors\n"
+     "  --invalid-utf8 P       invalid UTF-8 in the data: error (default) or replace (U+FFFD)\n"
      "  --quiet                no progress bar\n"
      "  --config FILE          configuration (default: $HRET_CONFIG, ./hret_config.yaml)\n"
      "\n"

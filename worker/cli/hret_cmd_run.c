@@ -52,6 +52,7 @@ struct run_args {
     bool no_cache;
     cJSON *meta;
     double max_error_rate; /* --max-error-rate; < 0 = none */
+    int invalid_utf8;      /* --invalid-utf8: -1 = the config's, 0 error, 1 replace */
 };
 
 static const struct option long_options[] = {
@@ -84,6 +85,7 @@ static const struct option long_options[] = {
     {"dataset-param", required_argument, NULL, 0x104},
     {"template", required_argument, NULL, 0x105},
     {"few-shot-template", required_argument, NULL, 0x106},
+    {"invalid-utf8", required_argument, NULL, 0x107},
     {NULL, 0, NULL, 0},
 };
 
@@ -105,6 +107,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
     a->temperature = NAN;
     a->language_threshold = -1;
     a->max_error_rate = -1;
+    a->invalid_utf8 = -1;
     a->params = cJSON_CreateObject();
     a->dataset_params = cJSON_CreateObject();
     a->meta = cJSON_CreateObject();
@@ -180,6 +183,16 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             break;
         case 0x103:
             ok = parse_number("max-error-rate", optarg, 0, 1, &a->max_error_rate);
+            break;
+        case 0x107:
+            a->invalid_utf8 = strcmp(optarg, "replace") == 0 ? 1
+                              : strcmp(optarg, "error") == 0 ? 0
+                                                             : -2;
+            ok = a->invalid_utf8 >= 0;
+            if (!ok) {
+                fprintf(stderr, "hret run: --invalid-utf8 expects error or replace, got '%s'\n",
+                        optarg);
+            }
             break;
         case 'l':
             ok = parse_number("limit", optarg, 0, 1e12, &v), a->limit = (long long)v;
@@ -347,6 +360,7 @@ struct run_state {
     char *data_dir, *output;
     struct hret_store_runlog *db; /* NULL without a database */
     char run_id[37];              /* the runlog's, or a fresh one without a database */
+    size_t invalid_utf8;          /* bytes replaced by U+FFFD in the dataset */
 };
 
 /* With a database: connect, migrate and create the run row before the first request. */
@@ -507,7 +521,9 @@ static int execute(struct run_args *a, struct run_state *st)
     }
     st->data_dir = a->data_dir ? hret_xstrdup(a->data_dir)
                                : hret_xasprintf("%s/%s", st->cfg.datasets.root, a->dataset);
+    bool replace = a->invalid_utf8 >= 0 ? a->invalid_utf8 == 1 : st->cfg.datasets.invalid_utf8 == 1;
     struct hret_dataset_spec spec = {
+        .invalid_utf8_replaced = replace ? &st->invalid_utf8 : NULL,
         .name = a->dataset,
         .data_dir = st->data_dir,
         .root = a->data_dir ? a->data_dir : st->cfg.datasets.root,
@@ -572,6 +588,9 @@ static int execute(struct run_args *a, struct run_state *st)
     cJSON *metrics = hret_metrics_compute(st->ds->samples, st->outcomes, st->ds->count, &prices);
     cJSON *config = pipeline_config(a, &spec);
     cJSON *info = pipeline_info(a, &spec, st->ds, st->report.elapsed_s);
+    if (st->invalid_utf8 > 0) {
+        cJSON_AddNumberToObject(info, "invalid_utf8_replaced", (double)st->invalid_utf8);
+    }
     clock_gettime(CLOCK_REALTIME, &wall);
     struct hret_results_meta meta = {
         .run_id = st->run_id,
@@ -605,6 +624,7 @@ static int execute(struct run_args *a, struct run_state *st)
         .metrics = metrics,
         .report = &st->report,
         .high_error_rate = a->max_error_rate >= 0 ? a->max_error_rate : 0.05,
+        .invalid_utf8 = st->invalid_utf8,
     };
     hret_run_summary_print(out, &sum);
     if (st->output != NULL && status == HRET_EXIT_OK && out == stdout) {

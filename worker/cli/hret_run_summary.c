@@ -188,6 +188,10 @@ void hret_run_summary_print(FILE *out, const struct hret_run_summary *s)
     fprintf(out, "  errors     %.0f (%.2f%%)  parse failures %.0f  retries %llu  429s %llu\n",
             metric(m, "errors"), 100 * metric(m, "error_rate"), metric(m, "parse_failures"),
             rep->retries, rep->http_429);
+    if (s->invalid_utf8 > 0) {
+        fprintf(out, "  input      %zu invalid UTF-8 sequence%s replaced by U+FFFD\n",
+                s->invalid_utf8, s->invalid_utf8 == 1 ? "" : "s");
+    }
     print_top_errors(out, s);
     print_subsets(out, s);
     print_modes(out, m);

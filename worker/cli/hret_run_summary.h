@@ -21,6 +21,7 @@ struct hret_run_summary {         /* all borrowed */
     const cJSON *metrics;
     const struct hret_run_report *report;
     double high_error_rate; /* an error rate above it is marked in the headline */
+    size_t invalid_utf8;    /* dataset bytes replaced by U+FFFD */
 };
 
 void hret_run_summary_print(FILE *out, const struct hret_run_summary *s);

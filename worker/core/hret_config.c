@@ -51,6 +51,7 @@ static bool check_env_name(const char *v, char *msg, size_t cap)
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", "trace", NULL};
 static const char *const log_formats[] = {"logfmt", "json", NULL};
+static const char *const invalid_utf8_policies[] = {"error", "replace", NULL};
 static const char *const cache_policies[] = {"deterministic", "always", "off", NULL};
 static const char *const backends[] = {"openai_chat", "openai_completions", "anthropic",
                                        "azure_openai", NULL};
@@ -199,6 +200,9 @@ static const struct hret_cfg_field datasets_fields[] = {
              "`--data-dir`); off, such a file is refused."},
     {AT(D, shard_size), .type = HRET_CFG_INT, .def = "256", .min = 1, .max = 1000000,
      .desc = "Samples per shard when a run is split across workers."},
+    {AT(D, invalid_utf8), .type = HRET_CFG_ENUM, .def = "error", .enums = invalid_utf8_policies,
+     .desc = "Invalid UTF-8 in a dataset file: `error` (the load fails naming file:line:column) "
+             "or `replace` (U+FFFD, counted in the run summary); `hret run --invalid-utf8`."},
     {AT(D, shard_lease_s), .type = HRET_CFG_INT, .def = "60", .min = 3, .max = 86400,
      .desc = "Seconds a worker holds a shard unrenewed (it renews every third of that); a shard "
              "whose worker died is run again by another once its lease has run out."},

@@ -82,6 +82,7 @@ struct hret_datasets_config {
     int source; /* enum hret_datasets_source */
     long long cache_mb;
     char *hub_rows_url;
+    int invalid_utf8; /* 0 error, 1 replace */
     bool follow_symlinks;
     long long shard_size;
     long long shard_lease_s;

@@ -62,6 +62,9 @@ struct hret_dataset_spec {              /* all borrowed */
                             fields above are NULL */
     const struct hret_dataset_files *files; /* NULL: data_dir on disk; else these (data_dir is
                                                then only a label in messages) */
+    /* NULL: invalid UTF-8 in a file is an error naming file:line:column; else it is replaced by
+     * U+FFFD and the bytes replaced are added here (--invalid-utf8 replace). */
+    size_t *invalid_utf8_replaced;
 };
 
 struct hret_dataset {

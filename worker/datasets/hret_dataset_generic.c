@@ -154,7 +154,7 @@ static enum hret_result generic_load(struct hret_ds_load *ld, const char *subset
         r = hret_ds_path_check(ld, ld->spec->data_dir, err); /* a missing file: the reader says */
     }
     if (r == HRET_OK) {
-        r = hret_table_read(ld->spec->data_dir, fmt, &t, err);
+        r = hret_ds_table_read(ld, ld->spec->data_dir, fmt, &t, err);
     }
     if (r == HRET_OK) {
         r = find_cols(t, &gc, err);

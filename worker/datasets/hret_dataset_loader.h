@@ -70,6 +70,11 @@ typedef enum hret_result (*hret_ds_row_fn)(struct hret_ds_load *ld, const struct
 enum hret_result hret_ds_read_rows(struct hret_ds_load *ld, const char *subset, const char *key,
                                    const char *const *stems, const char *const *required,
                                    hret_ds_row_fn fn, struct hret_err *err);
+/* hret_table_read, then the spec's invalid UTF-8 policy: an error naming path:line:column, or
+ * the count added to spec->invalid_utf8_replaced. */
+enum hret_result hret_ds_table_read(struct hret_ds_load *ld, const char *path,
+                                    enum hret_table_format fmt, struct hret_table **out,
+                                    struct hret_err *err);
 /* hret_dataset_path_check of path (borrowed) against the spec's root (else data_dir). */
 enum hret_result hret_ds_path_check(const struct hret_ds_load *ld, const char *path,
                                     struct hret_err *err);

@@ -281,6 +281,29 @@ static enum hret_result read_table_rows(struct hret_ds_load *ld, const struct hr
     return r;
 }
 
+enum hret_result hret_ds_table_read(struct hret_ds_load *ld, const char *path,
+                                    enum hret_table_format fmt, struct hret_table **out,
+                                    struct hret_err *err)
+{
+    enum hret_result r = hret_table_read(path, fmt, out, err);
+    unsigned long line = 0, col = 0;
+    size_t bad = r == HRET_OK ? hret_table_invalid_utf8(*out, &line, &col) : 0;
+    if (bad == 0) {
+        return r;
+    }
+    if (ld->spec->invalid_utf8_replaced != NULL) {
+        *ld->spec->invalid_utf8_replaced += bad;
+        return HRET_OK;
+    }
+    hret_table_destroy(*out);
+    *out = NULL;
+    return hret_err_set(err, HRET_E_INVAL,
+                        "%s:%lu:%lu: invalid UTF-8 (%zu byte%s in the file); fix the file, or "
+                        "replace them by U+FFFD with --invalid-utf8 replace "
+                        "(datasets.invalid_utf8: replace)",
+                        path, line, col, bad, bad == 1 ? "" : "s");
+}
+
 enum hret_result hret_ds_read_rows(struct hret_ds_load *ld, const char *subset, const char *key,
                                    const char *const *stems, const char *const *required,
                                    hret_ds_row_fn fn, struct hret_err *err)
@@ -291,7 +314,7 @@ enum hret_result hret_ds_read_rows(struct hret_ds_load *ld, const char *subset, 
     for (size_t f = 0; r == HRET_OK && f < paths.count; f++) {
         const struct hret_table *held = mem_file(ld->spec, paths.items[f]);
         struct hret_table *t = NULL;
-        r = held ? HRET_OK : hret_table_read(paths.items[f], HRET_TABLE_AUTO, &t, err);
+        r = held ? HRET_OK : hret_ds_table_read(ld, paths.items[f], HRET_TABLE_AUTO, &t, err);
         if (r == HRET_OK) {
             r = read_table_rows(ld, held ? held : t, subset, required, &rowno, fn, err);
         }

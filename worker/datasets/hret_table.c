@@ -11,6 +11,7 @@
 #include "hret_json.h"
 #include "hret_mem.h"
 #include "hret_table_impl.h"
+#include "hret_utf8.h"
 
 /* ---- growth helpers ---------------------------------------------------------------------- */
 
@@ -398,6 +399,32 @@ bool hret_table_format_parse(const char *name, enum hret_table_format *out)
     return false;
 }
 
+/* Replaces invalid UTF-8 in the raw text by U+FFFD and notes how many and where the first
+ * was (line, and column in characters); the dataset layer decides whether that is an error. */
+static void replace_invalid_utf8(struct hret_table *t)
+{
+    size_t first = 0, len = 0;
+    char *clean = hret_utf8_sanitize(t->data, t->data_len, &len, &t->invalid_utf8, &first);
+    if (clean == NULL) {
+        return;
+    }
+    t->bad_line = 1;
+    size_t line_start = 0;
+    for (size_t i = 0; i < first; i++) {
+        if (t->data[i] == '\n') {
+            t->bad_line++;
+            line_start = i + 1;
+        }
+    }
+    t->bad_col = 1;
+    for (size_t i = line_start; i < first; i++) {
+        t->bad_col += ((unsigned char)t->data[i] & 0xC0) != 0x80; /* a character's first byte */
+    }
+    free(t->data);
+    t->data = clean;
+    t->data_len = len;
+}
+
 /* Takes ownership of data (len bytes plus a NUL). */
 static enum hret_result table_build(const char *name, char *data, size_t len,
                                     enum hret_table_format fmt, struct hret_table **out,
@@ -409,6 +436,9 @@ static enum hret_result table_build(const char *name, char *data, size_t len,
     t->data_len = len;
     if (fmt == HRET_TABLE_AUTO) {
         fmt = hret_table_format_of(name);
+    }
+    if (fmt != HRET_TABLE_PARQUET) {
+        replace_invalid_utf8(t);
     }
     enum hret_result r;
     switch (fmt) {
@@ -524,6 +554,13 @@ const char *hret_table_cell(const struct hret_table *t, size_t row, size_t col)
 {
     size_t off = t->cells[row * t->ncols + col];
     return off ? t->data + off - 1 : NULL;
+}
+
+size_t hret_table_invalid_utf8(const struct hret_table *t, unsigned long *line, unsigned long *col)
+{
+    *line = t->bad_line;
+    *col = t->bad_col;
+    return t->invalid_utf8;
 }
 
 unsigned long hret_table_line(const struct hret_table *t, size_t row)

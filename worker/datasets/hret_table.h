@@ -77,5 +77,8 @@ size_t hret_table_bytes(const struct hret_table *t);
 const char *hret_table_cell(const struct hret_table *t, size_t row, size_t col);
 /* Where the row starts: the 1-based line (CSV, TSV, JSONL) or element position (JSON). */
 unsigned long hret_table_line(const struct hret_table *t, size_t row);
+/* Invalid UTF-8 bytes the text files (CSV/TSV/JSON/JSONL) held, replaced by U+FFFD before
+ * parsing; *line and *col (1-based, col in characters) locate the first. 0 when valid. */
+size_t hret_table_invalid_utf8(const struct hret_table *t, unsigned long *line, unsigned long *col);
 
 #endif

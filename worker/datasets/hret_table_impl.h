@@ -16,10 +16,12 @@ struct hret_table {
     size_t ncols;
     size_t *colnames; /* ncols offsets */
     size_t nrows;
-    size_t *cells;        /* nrows * ncols offsets, 0 = NULL */
-    unsigned long *lines; /* nrows */
-    size_t cells_alloc;   /* in cells */
-    size_t rows_alloc;    /* in rows (lines) */
+    size_t *cells;                   /* nrows * ncols offsets, 0 = NULL */
+    unsigned long *lines;            /* nrows */
+    size_t cells_alloc;              /* in cells */
+    size_t rows_alloc;               /* in rows (lines) */
+    size_t invalid_utf8;             /* bytes replaced by U+FFFD before parsing */
+    unsigned long bad_line, bad_col; /* where the first one was (1-based) */
 };
 
 /* Reads Parquet from path, or, when path is NULL, from len bytes at data; name labels errors.

@@ -99,7 +99,7 @@ cJSON *hret_results_sample(const struct hret_sample *s, const struct hret_outcom
 
 static void put_json(FILE *f, const cJSON *item)
 {
-    char *text = hret_json_print(item);
+    char *text = hret_json_print(item); /* valid UTF-8 */
     fputs(text, f);
     free(text);
 }
