@@ -52,3 +52,8 @@ fi
 # deploy/local/.cache by pyvenv.sh (which holds the pin). clients/python's test makes a fresh venv
 # of its own each run (pip install clients/python pytest), which is what it tests.
 "$(dirname "$0")/pyvenv.sh" schemathesis >/dev/null
+
+# llama.cpp's server for the e2e test against a real inference server (tests/e2e/test_llama.sh):
+# llama-cpp-python built from PyPI into deploy/local/.cache/llama-venv (about 6 minutes the first
+# time; a stamp makes later runs a file read).
+"$(cd "$(dirname "$0")" && pwd)/llama.sh" venv >/dev/null
