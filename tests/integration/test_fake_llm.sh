@@ -252,6 +252,21 @@ expect_eq "stats" "$(jq_py "$WORK/body" '[d["requests_total"], d["endpoints"]["c
     '[4, 2, 1, 1, 3, 1, 1, 0, true]'
 ok "/fake/stats counts after /fake/reset"
 
+# ---- what a real server (llama-cpp-python, tests/e2e/test_llama.sh) does differently ----
+# it answers one choice whatever n is (chat and completions) ...
+expect_eq "ignore-n chat" "$(post /v1/chat/completions '{"model":"m","n":3,"messages":[{"role":"user","content":"x"}]}' -H 'x-fake-ignore-n: 1')" 200
+expect_eq "ignore-n chat choices" "$(jq_py "$WORK/body" 'len(d["choices"])')" 1
+expect_eq "ignore-n completions" "$(post /v1/completions '{"model":"m","prompt":"x","n":2,"max_tokens":1}' -H 'x-fake-ignore-n: 1')" 200
+expect_eq "ignore-n completions choices" "$(jq_py "$WORK/body" 'len(d["choices"])')" 1
+# ... and refuses a prompt plus max_tokens past its context window with a 400
+expect_eq "context window" "$(post /v1/chat/completions '{"model":"m","max_tokens":4,"messages":[{"role":"user","content":"0123456789"}]}' -H 'x-fake-context-tokens: 12')" 400
+expect_eq "context window error" "$(jq_py "$WORK/body" '[d["error"]["type"], d["error"]["code"], d["error"]["param"], "maximum context length is 12 tokens" in d["error"]["message"]]')" \
+    '["invalid_request_error", "context_length_exceeded", "messages", true]'
+expect_eq "context window completions" "$(post /v1/completions '{"model":"m","prompt":"0123456789","max_tokens":4}' -H 'x-fake-context-tokens: 12')" 400
+expect_eq "context window completions param" "$(jq_py "$WORK/body" 'd["error"]["param"]')" prompt
+expect_eq "within the context window" "$(post /v1/completions '{"model":"m","prompt":"0123456789","max_tokens":2}' -H 'x-fake-context-tokens: 12')" 200
+ok "llama-cpp-python's ways: one choice whatever n, 400 context_length_exceeded past the window"
+
 # ---- shutdown while a request is held ----
 curl -sS -o /dev/null -w '%{http_code}' --max-time 30 -H 'x-fake-rate-hang: 1' \
     --data-binary "$(chat_body m x)" "$BASE/v1/chat/completions" >"$WORK/held" 2>/dev/null &
