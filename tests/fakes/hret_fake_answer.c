@@ -202,6 +202,25 @@ static void reply_invalid(struct hret_fake_reply *out, const struct hret_err *er
     hret_fake_reply_error(out, 400, "invalid_request_error", NULL, NULL, err->msg);
 }
 
+/* llama-cpp-python's answer to a prompt plus max_tokens past the context window; false when it
+ * fits (or there is no window). */
+static bool past_context(const struct hret_fake_model *m, size_t prompt_tokens,
+                         long long max_tokens, const char *param, struct hret_fake_reply *out)
+{
+    long long want = (long long)prompt_tokens + (max_tokens > 0 ? max_tokens : 0);
+    if (m->context_tokens <= 0 || want <= m->context_tokens) {
+        return false;
+    }
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "This model's maximum context length is %ld tokens. However, you requested %lld "
+             "tokens (%zu in the %s, %lld in the completion). Please reduce the length of the "
+             "%s or completion.",
+             m->context_tokens, want, prompt_tokens, param, max_tokens > 0 ? max_tokens : 0, param);
+    hret_fake_reply_error(out, 400, "invalid_request_error", param, "context_length_exceeded", msg);
+    return true;
+}
+
 static void reply_logprobs_unsupported(struct hret_fake_reply *out)
 {
     hret_fake_reply_error(out, 400, "invalid_request_error", "logprobs", NULL,
@@ -338,9 +357,14 @@ void hret_fake_answer_chat(const struct hret_fake_model *m, const cJSON *req,
         reply_logprobs_unsupported(out);
         return;
     }
+    c.n = m->ignore_n ? 1 : c.n;
     struct hret_buf prompt;
     hret_buf_init(&prompt, PROMPT_MAX);
     size_t prompt_tokens = chat_prompt(c.messages, &prompt);
+    if (past_context(m, prompt_tokens, c.max_tokens, "messages", out)) {
+        hret_buf_fini(&prompt);
+        return;
+    }
     struct gen g;
     generate(m, hret_buf_str(&prompt), prompt.len, c.max_tokens, &g);
     hret_buf_fini(&prompt);
@@ -521,6 +545,12 @@ void hret_fake_answer_completions(const struct hret_fake_model *m, const cJSON *
         }
         c.echo = false;
         c.logprobs = -1;
+    }
+    c.n = m->ignore_n ? 1 : c.n;
+    if (cJSON_IsString(c.prompt) &&
+        past_context(m, count_tokens(c.prompt->valuestring, strlen(c.prompt->valuestring)),
+                     c.max_tokens, "prompt", out)) {
+        return;
     }
     cJSON *doc = response_new(m, "text_completion", "cmpl");
     cJSON *choices = cJSON_AddArrayToObject(doc, "choices");

@@ -15,6 +15,7 @@
 #ifndef HRET_FAKE_ANSWER_H
 #define HRET_FAKE_ANSWER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -31,6 +32,8 @@ struct hret_fake_model {
     double accuracy;
     uint64_t seed;
     enum hret_fake_logprobs logprobs;
+    bool ignore_n;       /* one choice whatever n is */
+    long context_tokens; /* 0: no context window */
     uint64_t request_no; /* makes the response id */
     long long created;   /* unix seconds */
 };

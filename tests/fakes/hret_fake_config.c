@@ -69,7 +69,12 @@ static const struct field knob_fields[] = {
     {"body-bytes", FIELD_LONG, KNOB(body_bytes), 0, 64L << 20, "0", "N",
      "pad successful JSON responses to about N bytes (0: off)"},
     {"logprobs", FIELD_LOGPROBS, KNOB(logprobs), 0, 0, "on", "on|off|reject",
-     "off: logprobs:null and echo ignored (llama.cpp-like); reject: 400 on logprobs/echo"},
+     "off: logprobs:null and echo ignored (llama-server-like); reject: 400 on logprobs/echo"},
+    {"ignore-n", FIELD_BOOL, KNOB(ignore_n), 0, 0, "0", "0|1",
+     "answer one choice whatever n is, as llama-cpp-python's server does"},
+    {"context-tokens", FIELD_LONG, KNOB(context_tokens), 0, 100000000, "0", "N",
+     "context window: prompt tokens + max_tokens past N is a 400 context_length_exceeded, as "
+     "llama-cpp-python answers (0: none)"},
 };
 
 static const struct field server_fields[] = {

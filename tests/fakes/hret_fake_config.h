@@ -33,6 +33,8 @@ struct hret_fake_knobs {
     long status; /* 0: none forced */
     long body_bytes;
     enum hret_fake_logprobs logprobs;
+    bool ignore_n;       /* one choice whatever n is (llama-cpp-python's server) */
+    long context_tokens; /* 0: none; else prompt + max_tokens past it is a 400 */
 };
 
 /* --model-accuracy NAME=P; name points into argv and is not NUL-terminated. */

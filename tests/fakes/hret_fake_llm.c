@@ -147,6 +147,8 @@ static void answer(struct server *srv, struct request *rq, const struct hret_fak
         .accuracy = named != NULL && !accuracy_set ? named->accuracy : k->accuracy,
         .seed = k->seed,
         .logprobs = k->logprobs,
+        .ignore_n = k->ignore_n,
+        .context_tokens = k->context_tokens,
         .request_no = request_no ^ srv->id_salt,
         .created = (long long)time(NULL),
     };
