@@ -4,6 +4,9 @@
 #                        makes one worker the bottleneck: throughput of 4 workers over 1
 #   e2e_overhead_ms_p50  a 10-sample request at 0 ms, warm group: from the request's send to its
 #                        result event reaching `hret submit --wait`, median of 10 requests
+#   fleet_rpm_utilization  three workers share a model's fleet_rpm (PostgreSQL leases) on a run
+#                        the budget paces: the rate reached over fleet_rpm, and the busiest
+#                        wall-clock minute fake-llm saw
 # Appends rows to $HRET_BENCH_RESULTS (tests/bench/run.sh's format); runnable alone too (then
 # it prints them). Needs build-bench/hret and fake-llm (run.sh builds them).
 set -euo pipefail
@@ -27,10 +30,10 @@ record() { # name value unit target notes
   python3 -c 'import json,sys; print(json.dumps({"name":sys.argv[1],"value":round(float(sys.argv[2]),4),"unit":sys.argv[3],"target":sys.argv[4],"notes":sys.argv[5]}))' "$@" >>"$results"
 }
 
-# A worker's 4 slots split its 16 in flight (4 each), so a 50-sample shard takes ~2.5 s in a
-# slot; 80 shards keep 16 slots evenly busy. With 100-sample shards (40 over 16 slots) the last
+# A worker's 4 slots share its 16 in flight, so a worker runs 80 samples/s however its shards
+# fall; 80 shards keep 16 slots busy. With 100-sample shards (40 over 16 slots) the last
 # round runs a third full and the ratio measured 3.1: shard granularity, not the fleet.
-items=4000 inflight=16 latency=200 shard=50
+items=4000 inflight=16 latency=200 shard=50 fleet_rpm=3000
 echo "bench: fleet: Kafka (8 partitions), PostgreSQL, fake-llm at $latency ms" >&2
 line=$(HRET_KAFKA_PARTITIONS=8 HRET_KAFKA_TOPICS="hret.eval.requests hret.eval.requests.dlq hret.eval.tasks hret.eval.tasks.dlq hret.eval.results hret.eval.alerts" \
   deploy/local/kafka.sh start --dir "$work/kafka" | grep '^HRET_KAFKA=')
@@ -62,6 +65,7 @@ http: {listen: ""}
 models:
   one: {base_url: "http://127.0.0.1:$slow/v1", model: one, max_inflight: $inflight}
   four: {base_url: "http://127.0.0.1:$slow/v1", model: four, max_inflight: $inflight}
+  budget: {base_url: "http://127.0.0.1:$fast/v1", model: budget, max_inflight: 64, fleet_rpm: $fleet_rpm}
 YAML
   for i in $(seq 0 10); do # distinct models: no request hits the response cache of another
     echo "  quick$i: {base_url: \"http://127.0.0.1:$fast/v1\", model: quick$i, max_inflight: 16}"
@@ -122,3 +126,12 @@ p50=$(printf '%s\n' "${lat[@]}" | sort -n | awk '{a[NR]=$1} END {print (a[5]+a[6
 record e2e_overhead_ms_p50 "$p50" ms "< 100" \
   "request sent -> result event read by hret submit --wait; a 10-sample dataset, fake-llm 0 ms, 4 warm workers; median of 10 requests (each its own model, so no response-cache hits); samples $(printf '%s ' "${lat[@]}")s"
 stop_workers
+
+echo "bench: fleet: three workers sharing fleet_rpm $fleet_rpm on a $items-sample run" >&2
+curl -sf -X POST "http://127.0.0.1:$fast/fake/reset" >/dev/null
+start_workers 3
+tb=$(timed_submit budget budget-1)
+stop_workers
+peak=$(curl -sf "http://127.0.0.1:$fast/fake/stats" | python3 -c 'import json, sys; print(max(json.load(sys.stdin)["per_minute"].values()))')
+record fleet_rpm_utilization "$(python3 -c "print($items / ($tb / 60) / $fleet_rpm)")" ratio ">= 0.9" \
+  "$items samples, 3 workers, fleet_rpm $fleet_rpm, fake-llm 0 ms: $(printf %.1f "$tb") s from send to result (lease start-up included); the busiest wall-clock minute had $peak requests (bound: fleet_rpm + one slice, $((fleet_rpm + fleet_rpm * 3 / 60)))"

@@ -1,5 +1,6 @@
-/* Drives the endpoint engine against one URL: N chat requests with C in flight. Prints one JSON
- * line: requests, ok, seconds, rps, cpu_s, max_rss_kb. Used by tests/bench/run.sh. */
+/* Drives the endpoint engine against one URL: N chat requests with C in flight, optionally
+ * through the per-model budget's gate (4th argument "budget": what every run pays now). Prints
+ * one JSON line: requests, ok, seconds, rps, cpu_s, max_rss_kb. Used by tests/bench/run.sh. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include "hret_budget.h"
 #include "hret_http.h"
 
 struct counts {
@@ -26,8 +28,8 @@ static enum hret_result on_done(void *user, const struct hret_http_result *r)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: bench-engine URL REQUESTS INFLIGHT\n");
+    if (argc != 4 && !(argc == 5 && strcmp(argv[4], "budget") == 0)) {
+        fprintf(stderr, "usage: bench-engine URL REQUESTS INFLIGHT [budget]\n");
         return 2;
     }
     const char *url = argv[1];
@@ -41,6 +43,13 @@ int main(int argc, char **argv)
                                    .max_retries = 3,
                                    .retry_after_cap_ms = 10000,
                                    .max_response_bytes = 1 << 20};
+    struct hret_model_config model = {.name = (char[]){"bench"}, .max_inflight = inflight};
+    struct hret_budget *budget = argc == 5 ? hret_budget_get(&model) : NULL;
+    struct hret_http_gate gate;
+    if (budget != NULL) {
+        hret_budget_gate(budget, &gate);
+        lim.gate = &gate;
+    }
     int pool = hret_http_add_pool(h, &lim, NULL);
     static const char body[] = "{\"model\":\"fake-model\",\"messages\":[{\"role\":\"user\","
                                "\"content\":\"다음은 객관식 문제입니다. 정답은?\"}],"
@@ -60,6 +69,7 @@ int main(int argc, char **argv)
     }
     double secs = (hret_http_now_ms() - t0) / 1000.0;
     hret_http_destroy(h);
+    hret_budget_put(budget);
     curl_global_cleanup();
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

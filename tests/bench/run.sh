@@ -51,6 +51,9 @@ record engine_vs_wrk_0ms "$(python3 -c "print($rps/$wrk_rps)")" ratio ">= 0.6" \
   "engine $rps req/s vs wrk $wrk_rps req/s (wrk -t2 -c$conns, 8 s); 100k requests, $conns in flight"
 record engine_cpu_us_per_request "$(python3 -c "print($cpu/100000*1e6)")" us "" \
   "client CPU (user+sys) per request at 0 ms"
+gated=$("$bin/bench-engine" "$url" 100000 $conns budget)
+record budget_cpu_us_per_request "$(python3 -c "print(($(field "$gated" cpu_s) - $cpu)/100000*1e6)")" us "< 2" \
+  "client CPU per request of the per-model budget's gate (a mutex, three buckets, a count): the same 100k requests through hret_budget minus without ($(field "$gated" rps) vs $rps req/s); the fleet lease costs two statements a second per worker and model, not per request"
 
 echo "bench: engine at 200 ms latency, 1000 in flight" >&2
 start_fake --latency-ms 200
