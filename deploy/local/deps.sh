@@ -54,6 +54,5 @@ fi
 "$(dirname "$0")/pyvenv.sh" schemathesis >/dev/null
 
 # llama.cpp's server for the e2e test against a real inference server (tests/e2e/test_llama.sh):
-# llama-cpp-python built from PyPI into deploy/local/.cache/llama-venv (about 6 minutes the first
-# time; a stamp makes later runs a file read).
-"$(cd "$(dirname "$0")" && pwd)/llama.sh" venv >/dev/null
+# llama-cpp-python built from source (about 6 minutes the first time) by llama.sh through pyvenv.sh.
+"$(dirname "$0")/llama.sh" venv >/dev/null

@@ -4,6 +4,8 @@
 # way mlflow.sh does for MLflow). Prints the venv's path.
 #
 #   deploy/local/pyvenv.sh schemathesis     schemathesis for the OpenAPI property test
+#   deploy/local/pyvenv.sh llama            llama.cpp's server (llama-cpp-python, built from
+#                                           source: about 6 minutes) and gguf (llama.sh)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,13 +13,14 @@ die() { echo "pyvenv.sh: $*" >&2; exit 1; }
 
 case ${1:-} in
   schemathesis) want="schemathesis==4.32.5" ;;
-  *) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  llama) want="llama-cpp-python[server]==0.3.36 gguf==0.19.0" ;;
+  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
 venv=$here/.cache/$1-venv
 
 mkdir -p "$(dirname "$venv")"
 exec 9>"$venv.lock"
-flock -w 900 9 || die "waited 15 min for $venv.lock (another install still running?)"
+flock -w 1800 9 || die "waited 30 min for $venv.lock (another install still running?)"
 if [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$want" ]; then
   echo "pyvenv.sh: installing $want into $venv (first run only)" >&2
   rm -rf "$venv"
