@@ -61,4 +61,71 @@ grep -q -- "--no-cache" "$work/help.txt" || fail "--no-cache is not in hret help
 "$hret" config reference >"$work/reference.txt"
 grep -q "response_cache" "$work/reference.txt" || fail "response_cache is not in the reference"
 
+# item 13: hret run keeps a heartbeat on its run row; a running row whose heartbeat is older
+# than two minutes shows as abandoned
+start_fake slow --latency-ms 300
+slow=$port
+cat >"$work/slow.yaml" <<YAML
+log_level: warn
+output_dir: $work/out
+models:
+  slow: {base_url: "http://127.0.0.1:$slow/v1", model: fake-model, max_inflight: 1}
+YAML
+"$hret" run --config "$work/slow.yaml" --dataset kmmlu --data-dir "$work/synth" --model slow --quiet \
+  --run-name crashed --output "$work/crashed.json" >/dev/null 2>&1 &
+crashed_pid=$!
+for _ in $(seq 100); do
+  [ "$(pg_sql "SELECT count(*) FROM runs WHERE run_name = 'crashed'")" = 1 ] && break
+  sleep 0.1
+done
+sleep 1
+[ "$(pg_sql "SELECT heartbeat_at > now() - interval '1 minute' FROM runs WHERE run_name = 'crashed'")" = t ] ||
+  fail "no heartbeat on the running row"
+kill -9 $crashed_pid
+wait $crashed_pid 2>/dev/null || true
+crashed=$(pg_sql "SELECT run_id FROM runs WHERE run_name = 'crashed'")
+"$hret" runs show crashed >"$work/show.txt"
+grep -q "^status     running" "$work/show.txt" || fail "a fresh heartbeat is not running: $(cat "$work/show.txt")"
+pg_sql "UPDATE runs SET heartbeat_at = now() - interval '3 minutes' WHERE run_id = '$crashed'" >/dev/null
+"$hret" runs show crashed >"$work/show.txt"
+grep -q "^status     abandoned" "$work/show.txt" || fail "a stale heartbeat is not abandoned: $(cat "$work/show.txt")"
+"$hret" runs list --status abandoned --json >"$work/abandoned.json"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert [x["run_name"] for x in r] == ["crashed"] and r[0]["status"] == "abandoned", r' \
+  "$work/abandoned.json" || fail "runs list --status abandoned"
+
+# hret runs import RESULTS.json stores a kept results file; an existing run id is replaced only
+# when that run is abandoned or partial, else refused
+env -u HRET_PG "$hret" run --config "$work/default.yaml" --dataset kmmlu --data-dir "$work/synth" \
+  --model good --quiet --run-name kept --output "$work/kept.json" >/dev/null || fail "kept run"
+kept=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_metadata"]["run_id"])' "$work/kept.json")
+"$hret" runs import "$work/kept.json" >"$work/import.txt" 2>&1 || fail "import: $(cat "$work/import.txt")"
+"$hret" runs show "$kept" --json >"$work/kept_show.json"
+python3 - "$work/kept.json" "$work/kept_show.json" <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1])); r = json.load(open(sys.argv[2]))
+assert r["status"] == "completed" and r["run_name"] == "kept", r
+assert abs(r["metrics"]["accuracy"] - f["metrics"]["accuracy"]) < 1e-12, (r["metrics"], f["metrics"])
+PY
+[ $? -eq 0 ] || fail "imported run"
+"$hret" runs export "$kept" --output "$work/kept_export.json" 2>/dev/null || fail "export the imported run"
+python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
+sa = a["results"][0]["samples"]; sb = b["results"][0]["samples"]
+assert [s["id"] for s in sa] == [s["id"] for s in sb]
+assert [s["evaluation"]["is_correct"] for s in sa] == [s["evaluation"]["is_correct"] for s in sb]' \
+  "$work/kept.json" "$work/kept_export.json" || fail "export of the imported run differs from the file"
+expect_rc() { local want=$1 rc=0; shift; "$@" >"$work/rc.txt" 2>&1 || rc=$?; [ "$rc" -eq "$want" ] || fail "$*: exit $rc, want $want: $(cat "$work/rc.txt")"; }
+expect_rc 1 "$hret" runs import "$work/kept.json"
+grep -q "refused.*completed" "$work/rc.txt" || fail "refusal: $(cat "$work/rc.txt")"
+# the abandoned run's id: replaced by the kept file
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["run_metadata"]["run_id"]=sys.argv[3]; json.dump(d, open(sys.argv[2], "w"), ensure_ascii=False)' \
+  "$work/kept.json" "$work/replace.json" "$crashed"
+"$hret" runs import "$work/replace.json" >"$work/import2.txt" 2>&1 || fail "replace abandoned: $(cat "$work/import2.txt")"
+[ "$(pg_sql "SELECT status || '/' || done_samples FROM runs WHERE run_id = '$crashed'")" = completed/30 ] ||
+  fail "abandoned run not replaced: $(pg_sql "SELECT status, done_samples FROM runs WHERE run_id = '$crashed'")"
+[ "$(pg_sql "SELECT count(*) FROM samples WHERE run_id = '$crashed'")" = 30 ] || fail "samples of the replaced run"
+echo '{"not": "results"}' >"$work/bad.json"
+expect_rc 2 "$hret" runs import "$work/bad.json"
+
 echo "pg newcomer: ok"
