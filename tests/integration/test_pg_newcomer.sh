@@ -117,7 +117,7 @@ assert [s["evaluation"]["is_correct"] for s in sa] == [s["evaluation"]["is_corre
   "$work/kept.json" "$work/kept_export.json" || fail "export of the imported run differs from the file"
 expect_rc() { local want=$1 rc=0; shift; "$@" >"$work/rc.txt" 2>&1 || rc=$?; [ "$rc" -eq "$want" ] || fail "$*: exit $rc, want $want: $(cat "$work/rc.txt")"; }
 expect_rc 1 "$hret" runs import "$work/kept.json"
-grep -q "refused.*completed" "$work/rc.txt" || fail "refusal: $(cat "$work/rc.txt")"
+grep -q "is completed: refused" "$work/rc.txt" || fail "refusal: $(cat "$work/rc.txt")"
 # the abandoned run's id: replaced by the kept file
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["run_metadata"]["run_id"]=sys.argv[3]; json.dump(d, open(sys.argv[2], "w"), ensure_ascii=False)' \
   "$work/kept.json" "$work/replace.json" "$crashed"

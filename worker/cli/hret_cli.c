@@ -145,6 +145,7 @@ static const struct hret_cli_command commands[] = {
      "                      [--json]\n"
      "       hret runs show RUN [--json]\n"
      "       hret runs export RUN [--output FILE]\n"
+     "       hret runs import RESULTS.json\n"
      "       (each also takes --db CONNINFO and --config FILE)\n"
      "\n"
      "Runs stored by hret run --db (or a worker), newest first. --since takes a time\n"
@@ -152,7 +153,9 @@ static const struct hret_cli_command commands[] = {
      "unique prefix of one (8+ characters, as list shows) or a run name (its latest run), as in\n"
      "every command that takes a run (compare, metrics compare --runs).\n"
      "export writes the run as HRET's save_results JSON, the layout hret run --output writes,\n"
-     "to FILE or stdout.\n",
+     "to FILE or stdout. import stores such a file (its run_metadata.run_id) as a run; an\n"
+     "existing run is replaced only when abandoned or partial. A running run of hret run whose\n"
+     "heartbeat (refreshed every 30 s) is over two minutes old is listed as abandoned.\n",
      hret_cmd_runs},
     {"metrics", "metric history and comparison across runs",
      "usage: hret metrics history --metric NAME [--model M] [--dataset D] [--subset S] [--json]\n"

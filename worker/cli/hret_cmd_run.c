@@ -230,11 +230,28 @@ static int parse_args(int argc, char **argv, struct run_args *a)
     return HRET_EXIT_OK;
 }
 
-/* A one-line progress bar on a terminal: done/total, samples/s, ETA, errors. */
+/* What the progress hook needs: the bar (on a terminal) and the run row's heartbeat. */
+struct ticker {
+    double start_ms, last_beat_ms;
+    bool bar;
+    struct hret_store_runlog *db; /* NULL without a database */
+};
+
+/* A one-line progress bar on a terminal: done/total, samples/s, ETA, errors; and the run row's
+ * heartbeat every HRET_STORE_HEARTBEAT_S seconds. */
 static void progress(void *user, size_t done, size_t total, size_t errors)
 {
-    const double *start = user;
-    double secs = (hret_http_now_ms() - *start) / 1000.0;
+    struct ticker *t = user;
+    double now = hret_http_now_ms();
+    if (t->db != NULL && now - t->last_beat_ms >= HRET_STORE_HEARTBEAT_S * 1000.0) {
+        hret_store_runlog_heartbeat(t->db);
+        t->last_beat_ms = now;
+    }
+    if (!t->bar) {
+        return;
+    }
+    const double *start = &t->start_ms;
+    double secs = (now - *start) / 1000.0;
     double rate = secs > 0 ? (double)done / secs : 0;
     double eta = rate > 0 ? (double)(total - done) / rate : 0;
     int width = 30, filled = total ? (int)((double)width * (double)done / (double)total) : width;
@@ -545,7 +562,8 @@ static int execute(struct run_args *a, struct run_state *st)
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
     double start_time = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
-    double start_ms = hret_http_now_ms();
+    struct ticker ticker = {.start_ms = hret_http_now_ms()};
+    ticker.last_beat_ms = ticker.start_ms;
     bool tty = !a->quiet && isatty(STDERR_FILENO);
     struct hret_run_params params = {
         .model = model,
@@ -553,8 +571,8 @@ static int execute(struct run_args *a, struct run_state *st)
         .evaluator_state = st->eval_state,
         .gen = {.max_tokens = a->max_tokens, .temperature = a->temperature, .top_p = NAN},
         .language_threshold = a->language_threshold,
-        .progress = tty ? progress : NULL,
-        .progress_user = &start_ms,
+        .progress = progress,
+        .progress_user = &ticker,
         .stop = &stop_requested,
     };
     int modes = setup_modes(a, &st->cfg, model, &params);
@@ -566,6 +584,8 @@ static int execute(struct run_args *a, struct run_state *st)
         return stored;
     }
     params.cache = st->db ? hret_store_runlog_cache(st->db) : NULL;
+    ticker.bar = tty;
+    ticker.db = st->db;
     if (st->db != NULL) {
         snprintf(st->run_id, sizeof st->run_id, "%s", hret_store_runlog_id(st->db));
     } else {

@@ -6,14 +6,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hret_buf.h"
 #include "hret_cli.h"
 #include "hret_json.h"
 #include "hret_mem.h"
 #include "hret_results.h"
 #include "hret_store_bench.h"
 #include "hret_store_cli.h"
+#include "hret_store_import.h"
 #include "hret_store_export.h"
 #include "hret_store_query.h"
+
+#define RESULTS_MAX ((size_t)1 << 30) /* bytes of a results JSON to import */
 
 struct runs_args {
     const char *config, *db, *output;
@@ -206,6 +210,37 @@ static int export_run(struct hret_store *s, const char *ref, const struct runs_a
     return status;
 }
 
+/* The results JSON at path, or NULL after saying why (caller owns result). */
+static cJSON *read_results(const char *path)
+{
+    struct hret_buf b;
+    hret_buf_init(&b, RESULTS_MAX);
+    struct hret_err err = HRET_ERR_INIT;
+    cJSON *doc = NULL;
+    if (hret_buf_append_file(&b, path, &err) == HRET_OK) {
+        doc = hret_json_parse(b.data, b.len, RESULTS_MAX, &err);
+    }
+    hret_buf_fini(&b);
+    if (doc == NULL) {
+        fprintf(stderr, "hret runs import: %s: %s\n", path, err.msg);
+    }
+    return doc;
+}
+
+/* hret runs import: a kept results JSON stored as a run (hret_store_run_import). */
+static int import_run(struct hret_store *s, const char *path, const cJSON *doc)
+{
+    char run_id[37];
+    size_t n = 0;
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_store_run_import(s, doc, run_id, &n, &err) != HRET_OK) {
+        fprintf(stderr, "hret runs import: %s: %s\n", path, err.msg);
+        return err.code == HRET_E_INVAL ? HRET_EXIT_USAGE : HRET_EXIT_FAILURE;
+    }
+    printf("imported %s as run %s (%zu samples)\n", path, run_id, n);
+    return HRET_EXIT_OK;
+}
+
 /* Undocumented: `hret runs bench-write N` times the sample write path (tests/bench/run.sh). */
 static int bench(int argc, char **argv)
 {
@@ -230,9 +265,11 @@ int hret_cmd_runs(int argc, char **argv)
     if (sub != NULL && strcmp(sub, "bench-write") == 0) {
         return bench(argc, argv);
     }
-    bool needs_run = sub && (strcmp(sub, "show") == 0 || strcmp(sub, "export") == 0);
+    bool needs_run = sub && (strcmp(sub, "show") == 0 || strcmp(sub, "export") == 0 ||
+                             strcmp(sub, "import") == 0);
     if (sub == NULL || (!needs_run && strcmp(sub, "list") != 0)) {
-        fprintf(stderr, "hret runs: expected list, show RUN or export RUN (see hret help runs)\n");
+        fprintf(stderr, "hret runs: expected list, show RUN, export RUN or import RESULTS.json "
+                        "(see hret help runs)\n");
         return HRET_EXIT_USAGE;
     }
     struct runs_args a = {0};
@@ -242,18 +279,25 @@ int hret_cmd_runs(int argc, char **argv)
     int positional = argc - 1 - optind;
     if (positional != (needs_run ? 1 : 0)) {
         fprintf(stderr, "hret runs %s: %s\n", sub,
-                needs_run ? "expected one RUN (an id, a prefix or a run name)"
-                          : "unexpected argument");
+                strcmp(sub, "import") == 0 ? "expected one RESULTS.json"
+                : needs_run                ? "expected one RUN (an id, a prefix or a run name)"
+                                           : "unexpected argument");
         return HRET_EXIT_USAGE;
     }
     const char *ref = needs_run ? argv[1 + optind] : NULL;
+    cJSON *doc = NULL;
+    if (strcmp(sub, "import") == 0 && (doc = read_results(ref)) == NULL) {
+        return HRET_EXIT_USAGE;
+    }
     struct hret_store_cli cli;
     int status = hret_store_cli_open(&cli, "hret runs", a.config, a.db, false);
     if (status == HRET_EXIT_OK) {
-        status = strcmp(sub, "list") == 0   ? list(cli.store, &a)
-                 : strcmp(sub, "show") == 0 ? show(cli.store, ref, &a)
-                                            : export_run(cli.store, ref, &a);
+        status = strcmp(sub, "list") == 0     ? list(cli.store, &a)
+                 : strcmp(sub, "show") == 0   ? show(cli.store, ref, &a)
+                 : strcmp(sub, "import") == 0 ? import_run(cli.store, ref, doc)
+                                              : export_run(cli.store, ref, &a);
     }
+    cJSON_Delete(doc);
     hret_store_cli_close(&cli);
     return status;
 }

@@ -125,12 +125,21 @@ void hret_store_array_literal(struct hret_buf *b, const char *const *items, size
 static const char run_begin_sql[] =
     "INSERT INTO runs (run_id, request_id, run_name, status, model_name, model_id, endpoint,"
     " dataset_name, dataset_version, split, method, planned_samples, metadata, config,"
-    " started_at, start_time)"
+    " started_at, start_time, heartbeat_at)"
     " VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, $11::integer, $12::jsonb,"
-    " $13::json, to_timestamp($14::float8), $14::float8)"
+    " $13::json, to_timestamp($14::float8), $14::float8, now())"
     " ON CONFLICT (run_id) DO UPDATE SET status = CASE WHEN runs.status IN"
     " ('completed', 'partial', 'failed', 'cancelled') THEN runs.status ELSE 'running' END,"
-    " updated_at = now()";
+    " heartbeat_at = now(), updated_at = now()";
+static const char heartbeat_sql[] =
+    "UPDATE runs SET heartbeat_at = now() WHERE run_id = $1 AND status = 'running'";
+
+enum hret_result hret_store_run_heartbeat(struct hret_store *s, const char *run_id,
+                                          struct hret_err *err)
+{
+    const char *params[] = {run_id};
+    return hret_pg_query(s->pg, "heartbeat", heartbeat_sql, 1, params, false, NULL, err);
+}
 
 struct begin_job {
     const char *params[14];

@@ -83,6 +83,13 @@ enum hret_result hret_store_run_finish_txn(struct hret_pg *pg, const char *run_i
                                            const struct hret_store_result *res,
                                            struct hret_err *err);
 
+/* Refreshes the heartbeat of a running run (hret run, every HRET_STORE_HEARTBEAT_S); a running
+ * row whose heartbeat is older than HRET_STORE_ABANDONED_S is shown as `abandoned`. */
+#define HRET_STORE_HEARTBEAT_S 30
+#define HRET_STORE_ABANDONED_S 120
+enum hret_result hret_store_run_heartbeat(struct hret_store *s, const char *run_id,
+                                          struct hret_err *err);
+
 /* Marks a run that is still planned or running as failed with error (borrowed); a finished
  * run is left alone. */
 enum hret_result hret_store_run_abandon(struct hret_store *s, const char *run_id, const char *error,

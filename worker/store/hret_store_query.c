@@ -12,8 +12,13 @@
 #include "hret_results.h"
 #include "hret_store_samples.h"
 
+/* A running row of hret run whose heartbeat stopped two minutes ago is shown as abandoned. */
+#define SHOWN_STATUS                                                                               \
+    "(CASE WHEN status = 'running' AND heartbeat_at < now() - interval '120 seconds'"              \
+    " THEN 'abandoned' ELSE status END)"
 #define RUN_COLUMNS                                                                                \
-    "run_id, request_id, run_name, status, model_name, model_id, served_model, fingerprint,"       \
+    "run_id, request_id, run_name, " SHOWN_STATUS                                                  \
+    ", model_name, model_id, served_model, fingerprint,"                                           \
     " endpoint, dataset_name, dataset_version, split, method, error,"                              \
     " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                   \
     " planned_samples, done_samples, error_samples, cache_hits, extract(epoch FROM started_at),"   \
@@ -217,7 +222,7 @@ bool hret_store_parse_age(const char *t, char *out, size_t cap)
 
 static const char list_sql[] =
     "SELECT " RUN_COLUMNS " FROM runs WHERE ($1::text IS NULL OR model_name = $1)"
-    " AND ($2::text IS NULL OR dataset_name = $2) AND ($3::text IS NULL OR status = $3)"
+    " AND ($2::text IS NULL OR dataset_name = $2) AND ($3::text IS NULL OR " SHOWN_STATUS " = $3)"
     " AND ($4::timestamptz IS NULL OR created_at >= $4::timestamptz)"
     " AND ($5::interval IS NULL OR created_at >= now() - $5::interval)"
     " ORDER BY created_at DESC, run_id LIMIT $6::integer";

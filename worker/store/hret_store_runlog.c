@@ -66,6 +66,14 @@ const struct hret_run_cache *hret_store_runlog_cache(struct hret_store_runlog *l
     return l->cache ? &l->hooks : NULL;
 }
 
+void hret_store_runlog_heartbeat(struct hret_store_runlog *l)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    if (l->begun && !l->ended && hret_store_run_heartbeat(l->store, l->run_id, &err) != HRET_OK) {
+        hret_log_warn("store", l->run_id, "heartbeat not stored: %s", err.msg);
+    }
+}
+
 const char *hret_store_runlog_id(const struct hret_store_runlog *l)
 {
     return l->run_id;
