@@ -162,8 +162,9 @@ def check_compose(src, cmds, out):
         if env.get("HRET_CONFIG") != "/etc/hret/hret_config.yaml":
             err(where, "HRET_CONFIG is not /etc/hret/hret_config.yaml")
         hc = s.get("healthcheck", {})
-        if argv[0] in ("worker", "monitor", "bridge") and ("/readyz" not in json.dumps(hc)
-                                                             or "9464" not in json.dumps(hc)):
+        tool = "tools" in (s.get("profiles") or [])  # run by hand, not a long-running role
+        long_running = not tool and argv[0] in ("worker", "monitor", "bridge", "api")
+        if long_running and ("/readyz" not in json.dumps(hc) or "9464" not in json.dumps(hc)):
             err(where, "long-running role without a /readyz healthcheck on 9464")
 
     if svcs["fake-llm"].get("entrypoint") != ["/usr/local/bin/fake-llm"]:
@@ -175,14 +176,17 @@ def check_compose(src, cmds, out):
     if svcs["worker"].get("command") != ["worker"] or \
             svcs["worker"].get("deploy", {}).get("replicas") != 3:
         err(rel, "worker: want `hret worker` with 3 replicas")
-    for role in ("worker", "monitor", "bridge-mlflow"):
-        dep = svcs[role].get("depends_on", {})
+    for role in ("worker", "monitor", "bridge-mlflow", "api"):
+        dep = svcs.get(role, {}).get("depends_on", {})
         if dep.get("migrate", {}).get("condition") != "service_completed_successfully":
             err(rel, f"{role} does not wait for the migrations")
     if svcs["bridge-mlflow"].get("command") != ["bridge", "mlflow"]:
         err(rel, "bridge-mlflow is not `hret bridge mlflow`")
     if svcs["monitor"].get("command") != ["monitor"]:
         err(rel, "monitor is not `hret monitor`")
+    if svcs.get("api", {}).get("command") != ["api"] or \
+            "127.0.0.1:8080:8080" not in svcs.get("api", {}).get("ports", []):
+        err(rel, "api: want `hret api` published on 127.0.0.1:8080")
 
     # shell bodies, for bash -n in the shell part of the test
     os.makedirs(os.path.join(out, "compose_scripts"), exist_ok=True)
@@ -326,9 +330,10 @@ def check_k8s(src, cmds, out):
     # each secret the config names is given to at least one role
     for name in sorted(missing):
         err("deploy/k8s", f"secret env {name} (named in the ConfigMap) is given to no container")
-    for want in ("worker", "monitor", "bridge mlflow", "migrate"):
+    for want in ("worker", "monitor", "bridge mlflow", "migrate", "api"):
         if want not in roles_seen:
             err("deploy/k8s", f"no workload runs `hret {want}`")
+    check_api_service(kinds, deployments, cfg)
     jobs = [o for _, o in kinds.get("Job", [])]
     if not any(containers_of(j)["containers"][0].get("args") == ["migrate"] for j in jobs):
         err("deploy/k8s", "no migration Job")
@@ -531,6 +536,39 @@ def check_dockerfile(src, out):
 
 # ---- systemd -------------------------------------------------------------------------------------
 
+def check_api_service(kinds, deployments, cfg):
+    """hret-api: containerPort `api` is api.listen's port, and Service hret-api selects its pods
+    and targets that port; the tokens file is mounted from a Secret."""
+    api = deployments.get("hret-api")
+    if api is None:
+        err("deploy/k8s", "Deployment hret-api missing")
+        return
+    where, o = api
+    listen = str((cfg.get("api") or {}).get("listen", ""))
+    port = int(listen.rsplit(":", 1)[1]) if ":" in listen else None
+    pod = containers_of(o)
+    c = pod["containers"][0]
+    ports = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
+    if listen.startswith("127.") or ports.get("api") != port:
+        err(where, f"containerPort api {ports.get('api')} != api.listen {listen}")
+    tokens = str((cfg.get("api") or {}).get("tokens_file", ""))
+    secret_dirs = {m["mountPath"] for m in c.get("volumeMounts", [])
+                   for v in pod.get("volumes", [])
+                   if v["name"] == m["name"] and "secret" in v}
+    if os.path.dirname(tokens) not in secret_dirs:
+        err(where, f"api.tokens_file {tokens} is not on a mounted Secret")
+    labels = o["spec"]["template"]["metadata"]["labels"]
+    svcs = [s for _, s in kinds.get("Service", []) if s["metadata"]["name"] == "hret-api"]
+    if len(svcs) != 1:
+        err("deploy/k8s", "Service hret-api missing")
+        return
+    spec = svcs[0]["spec"]
+    if any(labels.get(k) != v for k, v in spec.get("selector", {}).items()):
+        err("Service hret-api", "selector does not match the hret-api pods")
+    if not any(p.get("targetPort") in ("api", port) for p in spec.get("ports", [])):
+        err("Service hret-api", "no port targets the api container port")
+
+
 def check_systemd(src, cmds):
     units = sorted(glob.glob(os.path.join(src, "deploy", "systemd", "*.service")))
     if not units:
@@ -563,12 +601,12 @@ def check_systemd(src, cmds):
             err(rel, "runs as root")
         if "HRET_CONFIG=/etc/hret/hret_config.yaml" not in kv.get(("Service", "Environment"), []):
             err(rel, "HRET_CONFIG not set")
-        if role in ("worker", "monitor", "bridge") and not any(
+        if role in ("worker", "monitor", "bridge", "api") and not any(
                 e.startswith("HRET_HTTP_LISTEN=") for e in kv.get(("Service", "Environment"), [])):
             err(rel, "no HRET_HTTP_LISTEN for the metrics/health server")
         if role != "migrate" and "hret-migrate.service" not in " ".join(kv.get(("Unit", "Requires"), [])):
             err(rel, "does not require hret-migrate.service")
-    for want in ("worker", "monitor", "bridge", "migrate"):
+    for want in ("worker", "monitor", "bridge", "migrate", "api"):
         if want not in roles:
             err("deploy/systemd", f"no unit runs `hret {want}`")
     return len(units)
@@ -577,7 +615,7 @@ def check_systemd(src, cmds):
 def main():
     src, out, help_file = sys.argv[1:4]
     cmds = hret_commands(help_file)
-    if not {"worker", "migrate", "monitor", "bridge"} <= cmds:
+    if not {"worker", "migrate", "monitor", "bridge", "api"} <= cmds:
         sys.exit(f"deploy_lint: could not read the subcommands from hret --help: {sorted(cmds)}")
     n_yaml = check_yaml_parses(src)
     n_svc = check_compose(src, cmds, out)

@@ -50,7 +50,7 @@ else
   else
     rm "$tmp/units/hret-broken.service"
     (cd "$tmp/units" && systemd-analyze verify hret-migrate.service hret-worker@9464.service \
-      hret-monitor.service hret-bridge@mlflow.service) >"$tmp/sa.log" 2>&1 ||
+      hret-monitor.service hret-bridge@mlflow.service hret-api.service) >"$tmp/sa.log" 2>&1 ||
       { cat "$tmp/sa.log" >&2; fail "systemd-analyze verify"; }
     if [ -s "$tmp/sa.log" ]; then
       cat "$tmp/sa.log" >&2
