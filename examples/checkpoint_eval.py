@@ -1,28 +1,27 @@
 #!/usr/bin/env python3
-"""Checkpoint evaluation from a training loop.
+"""Checkpoint evaluation from a training loop, with the Python client (clients/python).
 
 Every other epoch the "training job" serves its checkpoint (here: fake-llm answers as ckpt-N,
-better each time) and asks the fleet to evaluate it, without waiting: training goes on while
-workers score. metadata.epoch is the step: the MLflow bridge logs each run's metrics at that
-step, so one run name makes one curve, and `hret metrics history` lists them in order.
-At the end the job waits for its evaluations and prints the curve.
+better each time) and asks the fleet to evaluate it over `hret api`, without waiting: training
+goes on while workers score. metadata.epoch is the step: the MLflow bridge logs each run's
+metrics at that step, so one run name makes one curve. At the end the job waits for its
+evaluations and prints the curve from the service's metric history.
 
-Needs only the hret CLI on PATH (or HRET_BIN); no Python package.
+Needs `pip install clients/python` (checkpoint_eval.sh runs it from the source tree) and
+HRET_API_URL / HRET_API_TOKEN (examples/stack.sh up sets them).
 """
-import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 
-HRET = os.environ.get("HRET_BIN", "hret")
-FAKE_URL = os.environ["FAKE_URL"]  # set by examples/lib.sh (python3 is started through it)
+import hret
+
+FAKE_URL = os.environ["FAKE_URL"]  # set by examples/lib.sh (where the checkpoints are served)
 
 
-def submit(epoch, run_name, workdir):
-    """Sends one evaluation request for this epoch's checkpoint; returns its request id."""
-    request = {
+def request_for(epoch, run_name):
+    """One evaluation request for this epoch's checkpoint (the JSON of a Kafka request)."""
+    return {
         "run_name": run_name,
         "datasets": [{"name": "kmmlu"}],
         # the checkpoint as an inline endpoint: a label for the runs, and where it is served
@@ -30,41 +29,31 @@ def submit(epoch, run_name, workdir):
         "metadata": {"epoch": epoch, "git_sha": "0badc0de"},
         "tracking": {"mlflow": {"experiment": "training"}} if os.environ.get("MLFLOW_URL") else {},
     }
-    path = os.path.join(workdir, f"epoch{epoch}.json")
-    with open(path, "w") as f:
-        json.dump(request, f)
-    out = subprocess.run([HRET, "submit", path], check=True, capture_output=True, text=True)
-    return out.stdout.split()[0]
 
 
 def main():
+    client = hret.Client()  # HRET_API_URL, HRET_API_TOKEN
     run_name = f"training-{int(time.time())}"
     requests = []
-    with tempfile.TemporaryDirectory() as workdir:
-        for epoch in range(1, 9):
-            time.sleep(0.2)  # train_epoch(epoch)
-            if epoch % 2 == 0:
-                rid = submit(epoch, run_name, workdir)
-                requests.append(rid)
-                print(f"epoch {epoch}: checkpoint ckpt-{epoch // 2} submitted, request {rid}")
+    for epoch in range(1, 9):
+        time.sleep(0.2)  # train_epoch(epoch)
+        if epoch % 2 == 0:
+            # the key makes a retried submit (a lost answer, a restarted job) the same request
+            rid = client.submit(request_for(epoch, run_name),
+                                idempotency_key=f"{run_name}-epoch{epoch}")
+            requests.append(rid)
+            print(f"epoch {epoch}: checkpoint ckpt-{epoch // 2} submitted, request {rid}")
     print("training done; waiting for the evaluations")
     for rid in requests:
-        for _ in range(300):
-            out = subprocess.run([HRET, "status", rid, "--json"], capture_output=True, text=True)
-            if out.returncode == 0 and json.loads(out.stdout).get("status") in ("completed", "failed"):
-                break
-            time.sleep(0.5)
-        else:
-            sys.exit(f"request {rid} did not finish in 150 s (hret status {rid})")
-    print("accuracy by epoch (hret metrics history --metric accuracy --model trainee):")
-    hist = subprocess.run([HRET, "metrics", "history", "--metric", "accuracy", "--model", "trainee",
-                           "--json"], check=True, capture_output=True, text=True)
-    rows = [r for r in json.loads(hist.stdout) if r.get("run_name") == run_name]
-    for r in rows:
-        show = subprocess.run([HRET, "runs", "show", r["run_id"], "--json"], check=True,
-                              capture_output=True, text=True)
-        epoch = json.loads(show.stdout)["metadata"].get("epoch")
-        print(f"  epoch {epoch}: accuracy {r['value']:.3f}  (run {r['run_id'][:8]})")
+        status = client.wait(rid, timeout=150)
+        if status.status != "completed":
+            sys.exit(f"request {rid} {status.status}: {status.get('error')}")
+    print("accuracy by epoch (GET /v1/metrics/history?metric=accuracy&model=trainee):")
+    rows = [p for p in client.metrics_history("accuracy", model="trainee")
+            if p.get("run_name") == run_name]
+    for p in rows:
+        epoch = client.run(p["run_id"], samples=False).run["metadata"].get("epoch")
+        print(f"  epoch {epoch}: accuracy {p['value']:.3f}  (run {p['run_id'][:8]})")
     if len(rows) != len(requests):
         sys.exit(f"expected {len(requests)} runs of {run_name}, found {len(rows)}")
 

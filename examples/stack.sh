@@ -2,8 +2,8 @@
 # The local stack the examples run against: the same pieces as make demo (deploy/local/stack_lib.sh),
 # left running in the background until you stop it.
 #
-#   examples/stack.sh up     start PostgreSQL, Kafka, MLflow, fake-llm, two workers, the monitor
-#                            and the MLflow bridge (about a minute); then run any example
+#   examples/stack.sh up     start PostgreSQL, Kafka, MLflow, fake-llm, two workers, the monitor,
+#                            hret api and the MLflow bridge (about a minute); then run any example
 #   examples/stack.sh down   stop all of it and delete its data
 #   examples/stack.sh env    print the environment the examples read (source-able)
 #
@@ -52,6 +52,7 @@ up() {
 candidate $FAKE_URL candidate" STACK_MLFLOW_TRACKING=false STACK_EXPERIMENT=hret-examples \
     STACK_SHARD_SIZE=100 stack_config \
     "endpoints: {allow_inline: true, allowlist: [\"127.0.0.1\"]}" \
+    "api: {listen: \"127.0.0.1:$(stack_free_port)\", tokens_file: \"$STACK_DIR/api_tokens\"}" \
     "monitor:" \
     "  rules:" \
     "    - {name: floor, kind: threshold, metric: accuracy, op: \"<\", threshold: 0.40, dataset: kmmlu}" \
@@ -59,6 +60,12 @@ candidate $FAKE_URL candidate" STACK_MLFLOW_TRACKING=false STACK_EXPERIMENT=hret
   stack_role worker-1 worker --config "$HRET_CONFIG"
   stack_role worker-2 worker --config "$HRET_CONFIG"
   stack_role monitor monitor --config "$HRET_CONFIG"
+  (umask 077 && "$STACK_BIN/hret" api token add examples --scopes submit,read \
+    --config "$HRET_CONFIG" | tail -n 1 >"$STACK_DIR/api.token")
+  stack_role api api --config "$HRET_CONFIG"
+  local api_url
+  api_url="http://$(sed -n 's/^api: {listen: "\([^"]*\)".*/\1/p' "$HRET_CONFIG")"
+  stack_say "api: $api_url/v1 (token in $STACK_DIR/api.token; clients/python reads HRET_API_URL, HRET_API_TOKEN)"
   if [ "$mlflow" = 1 ]; then
     stack_mlflow_ready
     stack_role bridge-mlflow bridge mlflow --config "$HRET_CONFIG"
@@ -67,6 +74,7 @@ candidate $FAKE_URL candidate" STACK_MLFLOW_TRACKING=false STACK_EXPERIMENT=hret
     echo "export HRET_CONFIG='$HRET_CONFIG' HRET_PG='$HRET_PG' HRET_KAFKA='$HRET_KAFKA'"
     echo "export FAKE_URL='$FAKE_URL' MLFLOW_URL='${MLFLOW_URL:-}' HRET_STACK_DIR='$STACK_DIR'"
     echo "export PATH='$STACK_BIN':\"\$PATH\""
+    echo "export HRET_API_URL='$api_url' HRET_API_TOKEN=\"\$(cat '$STACK_DIR/api.token')\""
   } >"$STACK_DIR/env"
   trap - ERR
   echo "up. Examples find it through $STACK_DIR/env, e.g.: examples/ab_test.sh"
