@@ -51,8 +51,10 @@ def main():
     print("accuracy by epoch (GET /v1/metrics/history?metric=accuracy&model=trainee):")
     rows = [p for p in client.metrics_history("accuracy", model="trainee")
             if p.get("run_name") == run_name]
-    for p in rows:
-        epoch = client.run(p["run_id"], samples=False).run["metadata"].get("epoch")
+    # runs are listed as the fleet created them, which need not be the order they were asked
+    by_epoch = sorted((client.run(p["run_id"], samples=False).run["metadata"].get("epoch"), p)
+                      for p in rows)
+    for epoch, p in by_epoch:
         print(f"  epoch {epoch}: accuracy {p['value']:.3f}  (run {p['run_id'][:8]})")
     if len(rows) != len(requests):
         sys.exit(f"expected {len(requests)} runs of {run_name}, found {len(rows)}")

@@ -48,10 +48,13 @@ up() {
   # shellcheck disable=SC2086 # one NAME=P per word
   stack_fake $fake_models
   stack_kafka
+  # inline endpoints: fake-llm's host and port only (the allowlist names the port)
+  local fake_hostport=${FAKE_URL#http://}
+  fake_hostport=${fake_hostport%%/*}
   STACK_MODELS="baseline $FAKE_URL baseline
 candidate $FAKE_URL candidate" STACK_MLFLOW_TRACKING=false STACK_EXPERIMENT=hret-examples \
     STACK_SHARD_SIZE=100 stack_config \
-    "endpoints: {allow_inline: true, allowlist: [\"127.0.0.1\"]}" \
+    "endpoints: {allow_inline: true, allow_private_networks: true, allowlist: [\"$fake_hostport\"]}" \
     "api: {listen: \"127.0.0.1:$(stack_free_port)\", tokens_file: \"$STACK_DIR/api_tokens\"}" \
     "monitor:" \
     "  rules:" \
