@@ -50,8 +50,10 @@ fi
 
 # hret api's OpenAPI property test: schemathesis, a pinned venv made once under
 # deploy/local/.cache by pyvenv.sh (which holds the pin). clients/python's test makes a fresh venv
-# of its own each run (pip install clients/python pytest), which is what it tests.
+# of its own each run (pip install clients/python pytest), which is what it tests; the examples
+# run the client from the tree with httpx from the pyclient venv.
 "$(dirname "$0")/pyvenv.sh" schemathesis >/dev/null
+"$(dirname "$0")/pyvenv.sh" pyclient >/dev/null
 
 # llama.cpp's server for the e2e test against a real inference server (tests/e2e/test_llama.sh):
 # llama-cpp-python built from source (about 6 minutes the first time) by llama.sh through pyvenv.sh.
