@@ -16,17 +16,8 @@ source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 source "$src/tests/support/stack_env.sh"
 
 venv="$src/deploy/local/.cache/tb-venv"
-lock="$src/deploy/local/.cache/tb-venv.lock"
-tb_venv() { # creates the reader's venv once; concurrent tests wait on the mkdir lock
-  "$venv/bin/python" -c 'import tensorboard' 2>/dev/null && return 0
-  mkdir -p "$(dirname "$venv")"
-  for _ in $(seq 600); do mkdir "$lock" 2>/dev/null && break; sleep 1; done
-  if ! "$venv/bin/python" -c 'import tensorboard' 2>/dev/null; then
-    rm -rf "$venv"
-    { python3 -m venv "$venv" && "$venv/bin/pip" install -q tensorboard; } >"$work/pip.log" 2>&1 ||
-      { rmdir "$lock"; fail "pip install tensorboard: $(tail -5 "$work/pip.log")"; }
-  fi
-  rmdir "$lock"
+tb_venv() { # the reader's venv, created once (tests/support/tb_venv.sh)
+  "$src/tests/support/tb_venv.sh" "$venv" 2>"$work/pip.log" || fail "pip install tensorboard: $(cat "$work/pip.log")"
 }
 
 start_bridge() { # log extra-args...

@@ -50,7 +50,8 @@ static const struct hret_cli_command commands[] = {
      "                         n) at --temperature (default 0.7), majority vote on the parsed\n"
      "                         answer, ties to the first; every raw answer is kept\n"
      "  --language-gate        answers whose Hangul share is below --language-penalty T\n"
-     "                         (default 0.5) are marked wrong, counted in language_gate_*\n"
+     "                         (default 0.5) are marked wrong, counted in language_gate_*\n",
+     hret_cmd_run,
      "output:\n"
      "  --run-name X           name stored with the results\n"
      "  --meta k=v             run metadata, repeatable (dotted keys nest:\n"
@@ -63,6 +64,8 @@ static const struct hret_cli_command commands[] = {
      "                         a symlink's target, a FIFO or device is written into\n"
      "  --max-error-rate R     exit 1 when more than R (0..1) of the samples were errors\n"
      "  --invalid-utf8 P       invalid UTF-8 in the data: error (default) or replace (U+FFFD)\n"
+     "  --track SINKS          also log the run in process: mlflow,wandb,tensorboard,webhook\n"
+     "                         (default: the *_tracking keys; none: off)\n"
      "  --quiet                no progress bar\n"
      "  --config FILE          configuration (default: $HRET_CONFIG, ./hret_config.yaml)\n"
      "\n"
@@ -72,14 +75,13 @@ static const struct hret_cli_command commands[] = {
      "results kept).\n"
      "\n"
      "example:\n"
-     "  hret run --dataset kmmlu --data-dir ./KMMLU --subset Accounting,Law --model local-vllm\n",
-     hret_cmd_run},
+     "  hret run --dataset kmmlu --data-dir ./KMMLU --subset Accounting,Law --model local-vllm\n"},
     {"score", "re-score predictions from a JSONL file without calling a model",
      "usage: hret score --input FILE.jsonl [--output FILE.jsonl] [--method M] [--param k=v ...]\n"
      "\n"
      "Each input line has prediction, reference and optional options, method and params.\n"
      "Each output line adds normalized_pred, normalized_ref and is_correct.\n",
-     hret_cmd_score},
+     hret_cmd_score, NULL},
     {"probe", "check what a model endpoint supports before a run depends on it",
      "usage: hret probe [--model NAME] [--json] [--config FILE]\n"
      "\n"
@@ -96,7 +98,7 @@ static const struct hret_cli_command commands[] = {
      "\n"
      "example:\n"
      "  hret probe --model local-vllm\n",
-     hret_cmd_probe},
+     hret_cmd_probe, NULL},
     {"worker", "consume evaluation requests and shard tasks from Kafka (the fleet role)",
      "usage: hret worker [--config FILE] [--kafka BROKERS] [--db CONNINFO] [--group NAME]\n"
      "\n"
@@ -109,7 +111,7 @@ static const struct hret_cli_command commands[] = {
      "without the final commit; a second signal exits at once).\n"
      "\n"
      "  --group NAME   the consumer group (default kafka.group_id)\n",
-     hret_cmd_worker},
+     hret_cmd_worker, NULL},
     {"submit", "produce an evaluation request to Kafka, optionally wait for its result",
      "usage: hret submit (--dataset D --model M[,M2] [--method M] [--param k=v ...]\n"
      "                    [--run-name X] [--meta k=v ...] [--subset A,B] [--split S] [--limit N]\n"
@@ -131,7 +133,7 @@ static const struct hret_cli_command commands[] = {
      "\n"
      "Exit status: 0 sent (all runs completed with --wait), 1 broker error or a failed run,\n"
      "2 bad arguments or an invalid request, 3 --wait timed out (default 600 s).\n",
-     hret_cmd_submit},
+     hret_cmd_submit, NULL},
     {"status", "show the state of a request from PostgreSQL",
      "usage: hret status REQUEST_ID [--db CONNINFO] [--json] [--config FILE]\n"
      "\n"
@@ -139,12 +141,12 @@ static const struct hret_cli_command commands[] = {
      "and each of its runs: model, dataset, samples done of planned, errors, accuracy.\n"
      "REQUEST_ID is what hret submit printed. Exit status: 0 found, 1 not found or database\n"
      "unreachable, 2 usage.\n",
-     hret_cmd_status},
+     hret_cmd_status, NULL},
     {"runs", "list, show or export stored runs",
      "usage: hret runs list [--model M] [--dataset D] [--since T] [--status S] [--limit N]\n"
      "                      [--json]\n"
      "       hret runs show RUN [--json]\n"
-     "       hret runs export RUN [--output FILE]\n"
+     "       hret runs export RUN [--output FILE] [--track SINKS]\n"
      "       hret runs import RESULTS.json\n"
      "       (each also takes --db CONNINFO and --config FILE)\n"
      "\n"
@@ -155,8 +157,10 @@ static const struct hret_cli_command commands[] = {
      "export writes the run as HRET's save_results JSON, the layout hret run --output writes,\n"
      "to FILE or stdout. import stores such a file (its run_metadata.run_id) as a run; an\n"
      "existing run is replaced only when abandoned or partial. A running run of hret run whose\n"
-     "heartbeat (refreshed every 30 s) is over two minutes old is listed as abandoned.\n",
-     hret_cmd_runs},
+     "heartbeat (refreshed every 30 s) is over two minutes old is listed as abandoned.\n"
+     "export --track mlflow,wandb,tensorboard,webhook logs the stored run to those sinks in\n"
+     "this process, as hret run --track does (without --output, nothing is written).\n",
+     hret_cmd_runs, NULL},
     {"metrics", "metric history and comparison across runs",
      "usage: hret metrics history --metric NAME [--model M] [--dataset D] [--subset S] [--json]\n"
      "       hret metrics compare NAME [--runs A,B,...|--model M|--dataset D] [--subset S]\n"
@@ -171,7 +175,7 @@ static const struct hret_cli_command commands[] = {
      "of each group instead, e.g. the runs of a sweep. --subset S reads S/NAME; metrics of the\n"
      "whole run are the default. A metric no stored run has is an error naming the nearest\n"
      "stored metric name.\n",
-     hret_cmd_metrics},
+     hret_cmd_metrics, NULL},
     {"compare", "paired significance test between two runs (is B really better than A?)",
      "usage: hret compare RUN_A RUN_B [--json] [--bootstrap N] [--seed S] [--db CONNINFO]\n"
      "\n"
@@ -202,7 +206,7 @@ static const struct hret_cli_command commands[] = {
      "\n"
      "Exit status: 0 compared (whatever the verdict), 1 database unreachable, 2 usage error,\n"
      "missing or non-results file, unknown run, or nothing to compare.\n",
-     hret_cmd_compare},
+     hret_cmd_compare, NULL},
     {"report",
      "a self-contained HTML report of one or more runs (where the model is weak, is B better)",
      "usage: hret report RUN_OR_FILE [RUN_OR_FILE ...] --html FILE [--db CONNINFO]\n"
@@ -241,7 +245,7 @@ static const struct hret_cli_command commands[] = {
      "\n"
      "Exit status: 0 written, 1 database unreachable or the file not writable, 2 usage error,\n"
      "missing or non-results file, unknown run.\n",
-     hret_cmd_report},
+     hret_cmd_report, NULL},
     {"dataset", "import benchmark datasets into PostgreSQL, list, show and remove versions",
      "usage: hret dataset import NAME --from DIR|URL|hub:OWNER/NAME [--subset A,B] [--split S]\n"
      "       hret dataset list [NAME] [--json]\n"
@@ -263,7 +267,7 @@ static const struct hret_cli_command commands[] = {
      "show lists a version's files, rows and columns (default: the latest); --version takes\n"
      "the 64 hex digits or a prefix of 8+. rm removes one version or, with --all, every\n"
      "version; a run still reading a removed version fails saying so.\n",
-     hret_cmd_dataset},
+     hret_cmd_dataset, NULL},
     {"migrate", "apply the database migrations in schemas/sql",
      "usage: hret migrate [--status] [--db CONNINFO] [--config FILE]\n"
      "\n"
@@ -272,7 +276,7 @@ static const struct hret_cli_command commands[] = {
      "Applied files are recorded in schema_migrations with their checksum; a file changed\n"
      "after it was applied is refused. --status lists them without applying anything.\n"
      "The database is --db, else HRET_PG, else postgres.conninfo.\n",
-     hret_cmd_migrate},
+     hret_cmd_migrate, NULL},
     {"bridge", "forward result events to MLflow, W&B, TensorBoard or webhooks",
      "usage: hret bridge mlflow|wandb|tensorboard|webhook [--config FILE] [--kafka BROKERS]\n"
      "                   [--db CONNINFO] [--group NAME]\n"
@@ -312,7 +316,7 @@ static const struct hret_cli_command commands[] = {
      "  HRET_WEBHOOK_SECRET=... hret bridge webhook --config hret.yaml   # secret_env's name\n"
      "  hret bridge mlflow --group replay-$(date +%s)   # replay history into MLflow\n"
      "Exit status: 0 after a signal, 1 broker or database failure, 2 usage or config.\n",
-     hret_cmd_bridge},
+     hret_cmd_bridge, NULL},
     {"monitor", "raise alerts on degraded runs (thresholds, significant regressions)",
      "usage: hret monitor [--config FILE] [--kafka BROKERS] [--db CONNINFO] [--group NAME]\n"
      "\n"
@@ -374,7 +378,7 @@ static const struct hret_cli_command commands[] = {
      "      - {name: pd, kind: pagerduty, url: \"https://events.pagerduty.com/v2/enqueue\",\n"
      "         routing_key_env: PD_ROUTING_KEY, min_severity: critical}\n"
      "  PD_ROUTING_KEY=... hret monitor --config hret.yaml\n",
-     hret_cmd_monitor},
+     hret_cmd_monitor, NULL},
     {"api", "the authenticated HTTP front door: submit, status, runs, history, comparisons",
      "usage: hret api [--config FILE] [--kafka BROKERS] [--db CONNINFO]\n"
      "       hret api token add NAME --scopes submit,read [--config FILE] [--tokens-file PATH]\n"
@@ -410,7 +414,7 @@ static const struct hret_cli_command commands[] = {
      "  hret api token add ci --scopes submit,read | tail -n 1 > ci.token\n"
      "  curl -H \"Authorization: Bearer $(cat ci.token)\" -d @request.json \\\n"
      "       http://127.0.0.1:8080/v1/requests\n",
-     hret_cmd_api},
+     hret_cmd_api, NULL},
     {"config", "check, show or document the configuration",
      "usage: hret config check [FILE]    validate; print every problem with file:line:column\n"
      "       hret config show [FILE]     print the effective configuration, secrets redacted,\n"
@@ -426,9 +430,10 @@ static const struct hret_cli_command commands[] = {
      "environment variable (api_key_env) or a file (api_key_file) instead.\n"
      "\n"
      "Exit status: 0 valid, 2 problems found.\n",
-     hret_cmd_config},
-    {"help", "show help for a command", "usage: hret help [COMMAND]\n", NULL},
-    {"version", "print the version", "usage: hret version (or hret --version, hret -V)\n", NULL},
+     hret_cmd_config, NULL},
+    {"help", "show help for a command", "usage: hret help [COMMAND]\n", NULL, NULL},
+    {"version", "print the version", "usage: hret version (or hret --version, hret -V)\n", NULL,
+     NULL},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -469,7 +474,8 @@ void hret_cli_print_help(const char *name)
 {
     const struct hret_cli_command *c = find(name);
     if (c != NULL) {
-        printf("hret %s - %s\n\n%s", c->name, c->summary, c->help);
+        printf("hret %s - %s\n\n%s%s", c->name, c->summary, c->help,
+               c->help_more ? c->help_more : "");
         if (c->run == NULL && strcmp(name, "help") != 0 && strcmp(name, "version") != 0) {
             printf("\nThis command is not built yet; it is planned in the issue tracker.\n");
         }

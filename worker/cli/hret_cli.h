@@ -14,6 +14,7 @@ struct hret_cli_command {
     const char *help;    /* full text for `hret help <name>` */
     /* argv[0] is the command name; NULL while the command is not built yet. */
     int (*run)(int argc, char **argv);
+    const char *help_more; /* the rest of help past C's 4095-character literal limit, or NULL */
 };
 
 int hret_cli_main(int argc, char **argv);

@@ -12,14 +12,6 @@
 #include "hret_role.h"
 #include "hret_sink.h"
 
-/* The sinks built into this hret, by name. A sink module adds its line here when it links. */
-static const struct hret_sink *const sinks[] = {
-    &hret_sink_tensorboard,
-    &hret_sink_webhook,
-    &hret_sink_mlflow,
-    &hret_sink_wandb,
-};
-
 struct bridge {
     struct hret_role *role;
     const struct hret_sink *sink;
@@ -29,16 +21,6 @@ struct bridge {
     unsigned long long logged; /* the sum at the last stats line: quiet while nothing happens */
     time_t last_stats;
 };
-
-static const struct hret_sink *find_sink(const char *name)
-{
-    for (size_t i = 0; i < sizeof sinks / sizeof sinks[0]; i++) {
-        if (strcmp(sinks[i]->name, name) == 0) {
-            return sinks[i];
-        }
-    }
-    return NULL;
-}
 
 static bool takes(const struct hret_sink *s, const char *type)
 {
@@ -103,11 +85,7 @@ static void tick(void *user)
 
 static void list_sinks(FILE *out)
 {
-    fprintf(out, "sinks built into this hret:");
-    for (size_t i = 0; i < sizeof sinks / sizeof sinks[0]; i++) {
-        fprintf(out, " %s", sinks[i]->name);
-    }
-    fprintf(out, "\n");
+    fprintf(out, "sinks built into this hret: %s\n", hret_sink_names());
 }
 
 /* The positional argument before anything connects: a mistyped sink is a usage error at once,
@@ -129,7 +107,7 @@ static const char *sink_arg(int argc, char **argv)
 int hret_cmd_bridge(int argc, char **argv)
 {
     const char *name = sink_arg(argc, argv);
-    if (name != NULL && find_sink(name) == NULL) {
+    if (name != NULL && hret_sink_find(name) == NULL) {
         fprintf(stderr, "hret bridge: unknown sink '%s'; ", name);
         list_sinks(stderr);
         return HRET_EXIT_USAGE;
@@ -141,7 +119,7 @@ int hret_cmd_bridge(int argc, char **argv)
         hret_role_close(&r);
         return rc;
     }
-    b.sink = find_sink(r.extra);
+    b.sink = hret_sink_find(r.extra);
     if (b.sink == NULL) { /* the scan and getopt disagree (e.g. "--"): say it all the same */
         fprintf(stderr, "hret bridge: unknown sink '%s'; ", r.extra);
         list_sinks(stderr);

@@ -23,6 +23,7 @@
 #include "hret_results.h"
 #include "hret_run.h"
 #include "hret_run_summary.h"
+#include "hret_sink_local.h"
 #include "hret_store_runlog.h"
 
 static volatile sig_atomic_t stop_requested; /* the signal that stopped the run, 0 = none */
@@ -49,6 +50,7 @@ struct run_args {
     cJSON *params;
     cJSON *dataset_params; /* --dataset-param, --template, --few-shot-template */
     const char *db;        /* PostgreSQL: --db, --no-cache, --meta */
+    const char *track;     /* --track: sinks, "none", or NULL for the config's defaults */
     bool no_cache;
     cJSON *meta;
     double max_error_rate; /* --max-error-rate; < 0 = none */
@@ -86,6 +88,7 @@ static const struct option long_options[] = {
     {"template", required_argument, NULL, 0x105},
     {"few-shot-template", required_argument, NULL, 0x106},
     {"invalid-utf8", required_argument, NULL, 0x107},
+    {"track", required_argument, NULL, 0x108},
     {NULL, 0, NULL, 0},
 };
 
@@ -100,6 +103,20 @@ static bool parse_number(const char *flag, const char *text, double min, double 
     }
     *out = v;
     return true;
+}
+
+/* Whether --track names known sinks (or none); says why not. */
+static bool track_valid(const char *spec)
+{
+    struct hret_config none = {0};
+    struct hret_strlist sinks = {0};
+    struct hret_err err = HRET_ERR_INIT;
+    bool ok = hret_sink_local_select(&none, spec, &sinks, &err) == HRET_OK;
+    if (!ok) {
+        fprintf(stderr, "hret run: %s\n", err.msg);
+    }
+    hret_strlist_fini(&sinks);
+    return ok;
 }
 
 static int parse_args(int argc, char **argv, struct run_args *a)
@@ -193,6 +210,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
                 fprintf(stderr, "hret run: --invalid-utf8 expects error or replace, got '%s'\n",
                         optarg);
             }
+            break;
+        case 0x108:
+            a->track = optarg;
+            ok = track_valid(optarg);
             break;
         case 'l':
             ok = parse_number("limit", optarg, 0, 1e12, &v), a->limit = (long long)v;
@@ -505,6 +526,26 @@ static int setup_modes(struct run_args *a, const struct hret_config *cfg,
     return HRET_EXIT_OK;
 }
 
+/* --track: the finished run to the sinks in this process (none when nothing was scored). */
+static int track(const struct hret_config *cfg, const struct run_args *a,
+                 const struct hret_results_meta *meta, const cJSON *metrics)
+{
+    struct hret_strlist sinks = {0};
+    struct hret_err err = HRET_ERR_INIT;
+    int status = HRET_EXIT_OK;
+    if (hret_sink_local_select(cfg, a->track, &sinks, &err) == HRET_OK && sinks.count > 0 &&
+        hret_metrics_nothing_scored(metrics) == NULL) {
+        cJSON *md = hret_results_run_metadata(meta);
+        if (hret_sink_local_deliver(cfg, NULL, &sinks, md, metrics, &err) != HRET_OK) {
+            fprintf(stderr, "hret run: tracking: %s\n", err.msg);
+            status = HRET_EXIT_FAILURE;
+        }
+        cJSON_Delete(md);
+    }
+    hret_strlist_fini(&sinks);
+    return status;
+}
+
 static int execute(struct run_args *a, struct run_state *st)
 {
     struct hret_err err = HRET_ERR_INIT;
@@ -651,6 +692,9 @@ static int execute(struct run_args *a, struct run_state *st)
         fprintf(out, "  results    %s%s\n", st->output, st->report.partial ? " (partial)" : "");
     }
     if (st->db != NULL && store_end(out, st, &meta, metrics) != HRET_EXIT_OK) {
+        status = HRET_EXIT_FAILURE;
+    }
+    if (track(&st->cfg, a, &meta, metrics) != HRET_EXIT_OK) {
         status = HRET_EXIT_FAILURE;
     }
     const char *nothing = hret_metrics_nothing_scored(metrics);

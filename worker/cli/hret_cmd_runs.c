@@ -12,6 +12,7 @@
 #include "hret_mem.h"
 #include "hret_results.h"
 #include "hret_store_bench.h"
+#include "hret_sink_local.h"
 #include "hret_store_cli.h"
 #include "hret_store_import.h"
 #include "hret_store_export.h"
@@ -21,16 +22,23 @@
 
 struct runs_args {
     const char *config, *db, *output;
+    const char *track; /* export --track SINKS */
     struct hret_store_run_filter filter;
     bool json;
 };
 
 static const struct option long_options[] = {
-    {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, 'B'},
-    {"model", required_argument, NULL, 'm'},  {"dataset", required_argument, NULL, 'd'},
-    {"since", required_argument, NULL, 's'},  {"status", required_argument, NULL, 'S'},
-    {"limit", required_argument, NULL, 'l'},  {"json", no_argument, NULL, 'j'},
-    {"output", required_argument, NULL, 'o'}, {NULL, 0, NULL, 0},
+    {"config", required_argument, NULL, 'c'},
+    {"db", required_argument, NULL, 'B'},
+    {"model", required_argument, NULL, 'm'},
+    {"dataset", required_argument, NULL, 'd'},
+    {"since", required_argument, NULL, 's'},
+    {"status", required_argument, NULL, 'S'},
+    {"limit", required_argument, NULL, 'l'},
+    {"json", no_argument, NULL, 'j'},
+    {"output", required_argument, NULL, 'o'},
+    {"track", required_argument, NULL, 't'},
+    {NULL, 0, NULL, 0},
 };
 
 static int parse_args(int argc, char **argv, struct runs_args *a)
@@ -64,6 +72,9 @@ static int parse_args(int argc, char **argv, struct runs_args *a)
             break;
         case 'o':
             a->output = optarg;
+            break;
+        case 't':
+            a->track = optarg;
             break;
         default:
             return HRET_EXIT_USAGE;
@@ -193,18 +204,53 @@ static int show(struct hret_store *s, const char *ref, const struct runs_args *a
     return HRET_EXIT_OK;
 }
 
-/* The results JSON `hret run` wrote, rebuilt from the rows: to --output or stdout. */
-static int export_run(struct hret_store *s, const char *ref, const struct runs_args *a)
+/* --track: the stored run to the sinks in this process, bridge_state kept in the database. */
+static int track_run(struct hret_store_cli *cli, const struct hret_store_run_row *r,
+                     const char *spec)
+{
+    struct hret_strlist sinks = {0};
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_sink_local_select(&cli->cfg, spec, &sinks, &err) != HRET_OK) {
+        fprintf(stderr, "hret runs export: %s\n", err.msg);
+        return HRET_EXIT_USAGE;
+    }
+    struct hret_results_meta meta;
+    hret_store_run_results_meta(r, &meta);
+    cJSON *md = hret_results_run_metadata(&meta);
+    cJSON *empty = cJSON_CreateObject();
+    int status = HRET_EXIT_OK;
+    if (hret_sink_local_deliver(&cli->cfg, cli->store, &sinks, md, r->metrics ? r->metrics : empty,
+                                &err) != HRET_OK) {
+        fprintf(stderr, "hret runs export: tracking: %s\n", err.msg);
+        status = HRET_EXIT_FAILURE;
+    } else {
+        fprintf(stderr, "tracked run %s in %zu sink%s\n", r->run_id, sinks.count,
+                sinks.count == 1 ? "" : "s");
+    }
+    cJSON_Delete(empty);
+    cJSON_Delete(md);
+    hret_strlist_fini(&sinks);
+    return status;
+}
+
+/* The results JSON `hret run` wrote, rebuilt from the rows: to --output or stdout (with --track
+ * and no --output: only tracked). */
+static int export_run(struct hret_store_cli *cli, const char *ref, const struct runs_args *a)
 {
     struct hret_store_run_row r = {0};
     struct hret_err err = HRET_ERR_INIT;
     size_t n = 0;
     int status = HRET_EXIT_OK;
-    if (hret_store_run_find(s, ref, &r, &err) != HRET_OK ||
-        hret_store_export_run(s, &r, a->output ? a->output : "-", &n, &err) != HRET_OK) {
+    bool write = a->output != NULL || a->track == NULL;
+    if (hret_store_run_find(cli->store, ref, &r, &err) != HRET_OK ||
+        (write &&
+         hret_store_export_run(cli->store, &r, a->output ? a->output : "-", &n, &err) != HRET_OK)) {
         status = hret_store_cli_fail("hret runs export", &err);
     } else if (a->output != NULL) {
         fprintf(stderr, "exported run %s (%zu samples) to %s\n", r.run_id, n, a->output);
+    }
+    if (status == HRET_EXIT_OK && a->track != NULL) {
+        status = track_run(cli, &r, a->track);
     }
     hret_store_run_row_fini(&r);
     return status;
@@ -295,7 +341,7 @@ int hret_cmd_runs(int argc, char **argv)
         status = strcmp(sub, "list") == 0     ? list(cli.store, &a)
                  : strcmp(sub, "show") == 0   ? show(cli.store, ref, &a)
                  : strcmp(sub, "import") == 0 ? import_run(cli.store, ref, doc)
-                                              : export_run(cli.store, ref, &a);
+                                              : export_run(&cli, ref, &a);
     }
     cJSON_Delete(doc);
     hret_store_cli_close(&cli);

@@ -44,6 +44,9 @@ enum hret_result hret_results_write(const char *path, unsigned flags,
                                     const struct hret_outcome *outcomes, size_t count,
                                     struct hret_err *err);
 
+/* The document's run_metadata block for meta (borrowed). Caller owns result. */
+cJSON *hret_results_run_metadata(const struct hret_results_meta *meta);
+
 /* Reads the results document at path (borrowed; at most 2 GiB). Caller owns result; NULL with
  * HRET_E_INVAL naming the path when it cannot be read or is not JSON with a "results" list. */
 cJSON *hret_results_read(const char *path, struct hret_err *err);

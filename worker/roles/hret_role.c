@@ -199,7 +199,12 @@ void hret_role_close(struct hret_role *r)
 static bool parse_event(const struct hret_role *r, const rd_kafka_message_t *m,
                         struct hret_role_event *ev, cJSON **data, struct hret_err *err)
 {
-    *ev = (struct hret_role_event){.msg = m, .topic = rd_kafka_topic_name(m->rkt)};
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts = rd_kafka_message_timestamp(m, &tstype);
+    *ev = (struct hret_role_event){.body = m->payload,
+                                   .body_len = m->len,
+                                   .time_ms = ts > 0 ? (long long)ts : 0,
+                                   .topic = rd_kafka_topic_name(m->rkt)};
     if (m->key_len > 0 && m->key_len < sizeof ev->key) {
         memcpy(ev->key, m->key, m->key_len);
     }

@@ -51,8 +51,10 @@ void hret_role_sleep_ms(long ms);
 /* ---- the event loop of the roles that follow topics ---------------------------------------- */
 
 struct hret_role_event {
-    const rd_kafka_message_t *msg; /* the Kafka message */
-    const char *topic;
+    const char *body; /* the message payload as received (JSON), body_len bytes */
+    size_t body_len;
+    long long time_ms;         /* the message's timestamp (Unix ms), 0 when unknown */
+    const char *topic;         /* "" when the event did not come from Kafka (hret run --track) */
     struct hret_cloudevent ce; /* ce_id, ce_type, ce_source, ce_time from the headers */
     const cJSON *data;         /* the parsed JSON body */
     char key[256];             /* the message key (the run or request id), "" when none */

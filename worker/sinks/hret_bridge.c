@@ -2,6 +2,7 @@
  * forwarded metric list, the step, and the bridge_state rows. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,37 @@ static const char state_put_sql[] =
     " ON CONFLICT (sink, subject) DO UPDATE SET external_id = EXCLUDED.external_id,"
     " state = EXCLUDED.state, offsets = EXCLUDED.offsets, last_event_id = EXCLUDED.last_event_id,"
     " updated_at = now()";
+
+/* The sinks built into this hret, by name. A sink module adds its line here when it links. */
+static const struct hret_sink *const sinks[] = {
+    &hret_sink_tensorboard,
+    &hret_sink_webhook,
+    &hret_sink_mlflow,
+    &hret_sink_wandb,
+};
+
+const struct hret_sink *hret_sink_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof sinks / sizeof sinks[0]; i++) {
+        if (strcmp(sinks[i]->name, name) == 0) {
+            return sinks[i];
+        }
+    }
+    return NULL;
+}
+
+const char *hret_sink_names(void)
+{
+    static char names[128]; /* the CLI's messages only: built on first use */
+    if (names[0] == '\0') {
+        size_t n = 0;
+        for (size_t i = 0; i < sizeof sinks / sizeof sinks[0]; i++) {
+            n +=
+                (size_t)snprintf(names + n, sizeof names - n, "%s%s", i ? " " : "", sinks[i]->name);
+        }
+    }
+    return names;
+}
 
 bool hret_sink_wanted(const struct hret_config *cfg, const char *sink, const cJSON *event,
                       const cJSON **block)
@@ -153,6 +185,10 @@ enum hret_result hret_bridge_state_get(struct hret_pg *pg, const char *sink, con
 {
     *out = (struct hret_bridge_state){0};
     *found = false;
+    if (pg == NULL) { /* in process without a database (hret run --track): no state kept */
+        out->offsets = cJSON_CreateObject();
+        return HRET_OK;
+    }
     const char *params[] = {sink, subject};
     PGresult *res = NULL;
     enum hret_result r =
@@ -175,6 +211,9 @@ enum hret_result hret_bridge_state_get(struct hret_pg *pg, const char *sink, con
 enum hret_result hret_bridge_state_put(struct hret_pg *pg, const char *sink, const char *subject,
                                        const struct hret_bridge_state *st, struct hret_err *err)
 {
+    if (pg == NULL) {
+        return HRET_OK;
+    }
     char *offsets = st->offsets != NULL ? hret_json_print(st->offsets) : NULL;
     const char *params[] = {sink,
                             subject,

@@ -36,6 +36,11 @@ extern const struct hret_sink hret_sink_wandb;
 extern const struct hret_sink hret_sink_tensorboard;
 extern const struct hret_sink hret_sink_webhook;
 
+/* The built-in sink of that name (borrowed), NULL when there is none. */
+const struct hret_sink *hret_sink_find(const char *name);
+/* The names of the built-in sinks, space-separated, for messages. */
+const char *hret_sink_names(void);
+
 /* Whether ev (borrowed) goes to the named tracking sink: the event's `tracking.<sink>` (true,
  * false or an object) decides, else the config default (mlflow_tracking, wandb_tracking,
  * tensorboard_tracking). *block (nullable) gets the sink's object from the tracking block, or
@@ -71,7 +76,8 @@ struct hret_bridge_state {
 };
 
 /* Reads the row into out (zeroed first; caller releases with hret_bridge_state_fini); *found
- * false leaves out empty (offsets an empty object). */
+ * false leaves out empty (offsets an empty object). pg NULL (a sink used in process without a
+ * database): never found, and _put keeps nothing. */
 enum hret_result hret_bridge_state_get(struct hret_pg *pg, const char *sink, const char *subject,
                                        struct hret_bridge_state *out, bool *found,
                                        struct hret_err *err);

@@ -528,7 +528,7 @@ static enum hret_result phase_artifact(struct delivery *dl, struct hret_err *err
     }
     rest += strspn(rest, "/");
     char *path = hret_xasprintf("/api/2.0/mlflow-artifacts/artifacts/%s/%s", rest, ARTIFACT_NAME);
-    enum hret_result r = api_raw(dl->m, "PUT", path, dl->ev->msg->payload, dl->ev->msg->len,
+    enum hret_result r = api_raw(dl->m, "PUT", path, dl->ev->body, dl->ev->body_len,
                                  "application/json", NULL, NULL, err);
     free(path);
     return r == HRET_OK ? save(dl, "artifact", err) : r;
@@ -571,9 +571,7 @@ static enum hret_role_verdict deliver_ml(void *state, const struct hret_role_eve
                      ev->ce.type, ev->ce.type);
         return HRET_ROLE_REJECT;
     }
-    rd_kafka_timestamp_type_t tstype;
-    int64_t ts = rd_kafka_message_timestamp(ev->msg, &tstype);
-    dl.ts_ms = ts > 0 ? (long long)ts : (long long)time(NULL) * 1000;
+    dl.ts_ms = ev->time_ms > 0 ? ev->time_ms : (long long)time(NULL) * 1000;
     bool found = false;
     size_t nparams = 0, nmetrics = 0;
     enum hret_result r = hret_bridge_state_get(dl.m->pg, SINK, dl.subject, &dl.st, &found, err);

@@ -177,8 +177,8 @@ static void delivery_id(const char *ce_id, const char *sink, char out[33])
 static enum hret_result post(struct receiver *x, const struct hret_role_event *ev,
                              const char *delivery, struct hret_err *err)
 {
-    const char *body = ev->msg->payload;
-    size_t len = ev->msg->len;
+    const char *body = ev->body;
+    size_t len = ev->body_len;
     struct hret_webhook_sig sig;
     char h_delivery[96], h_event[192], h_id[96], h_source[300], h_type[160], h_time[64];
     snprintf(h_delivery, sizeof h_delivery, "%s: %s", HRET_WEBHOOK_DELIVERY, delivery);

@@ -53,7 +53,7 @@ void hret_store_destroy(struct hret_store *s)
 
 struct hret_pg *hret_store_pg(struct hret_store *s)
 {
-    return s->pg;
+    return s != NULL ? s->pg : NULL;
 }
 
 void hret_store_new_run_id(char out[37])

@@ -30,7 +30,7 @@ struct hret_store;
 enum hret_result hret_store_open(const char *conninfo, const char *password_env, bool migrate,
                                  struct hret_store **out, struct hret_err *err);
 void hret_store_destroy(struct hret_store *s);
-struct hret_pg *hret_store_pg(struct hret_store *s); /* borrowed */
+struct hret_pg *hret_store_pg(struct hret_store *s); /* borrowed; NULL for a NULL store */
 
 /* A new run id: a random UUID (version 4), 36 characters + NUL. */
 void hret_store_new_run_id(char out[37]);
