@@ -1,5 +1,5 @@
 # Stable entry points; the work lives in CMake and deploy/local/ scripts.
-.PHONY: build test demo bench fuzz test-valgrind clean
+.PHONY: build test test-deploy demo bench fuzz test-valgrind clean
 
 build:
 	@deploy/local/deps.sh
@@ -9,6 +9,9 @@ build:
 
 test:
 	deploy/local/test.sh
+
+test-deploy:
+	deploy/local/test_deploy.sh
 
 demo:
 	deploy/local/demo.sh

@@ -18,6 +18,7 @@ packages=(
   kcat                        # e2e tests read topics back (tests/support/stack_env.sh)
   clang libclang-rt-14-dev valgrind  # make fuzz (libFuzzer, ASan+UBSan) and make test-valgrind
   chromium fonts-noto-cjk     # hret report pages rendered by a real browser, Korean in Noto CJK
+  docker.io debootstrap docker-compose  # make test-deploy: a private dockerd, local base images
 )
 
 missing=()

@@ -31,6 +31,8 @@ import sys
 
 import yaml
 
+import deploy_lint_schedule
+
 K8S_VERSION = "1.30.0"
 errors = []
 
@@ -120,7 +122,15 @@ def check_compose(src, cmds, out):
         return
 
     def img(name):
-        return svcs[name].get("image", "")
+        """The image a plain `docker compose up` uses: ${VAR:-default} read as its default."""
+        return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", svcs[name].get("image", ""))
+
+    # third-party images overridable by a variable (make test-deploy runs local stand-ins)
+    for name, var in (("kafka", "HRET_KAFKA_IMAGE"), ("kafka-init", "HRET_KAFKA_IMAGE"),
+                      ("postgres", "HRET_POSTGRES_IMAGE"), ("mlflow", "HRET_MLFLOW_IMAGE"),
+                      ("worker", "HRET_IMAGE")):
+        if not svcs[name].get("image", "").startswith("${" + var + ":-"):
+            err(rel, f"{name}: image is not ${{{var}:-...}}")
 
     kafka = svcs["kafka"]
     if not img("kafka").startswith("apache/kafka:"):
@@ -214,6 +224,8 @@ def containers_of(obj):
         return obj["spec"]["template"]["spec"]
     if kind == "Job":
         return obj["spec"]["template"]["spec"]
+    if kind == "CronJob":
+        return obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     return None
 
 
@@ -277,7 +289,7 @@ def check_k8s(src, cmds, out):
     deployments = {o["metadata"]["name"]: (w, o) for w, o in kinds.get("Deployment", [])}
     roles_seen = set()
     secret_envs_given = set()
-    for where, o in kinds.get("Deployment", []) + kinds.get("Job", []):
+    for where, o in kinds.get("Deployment", []) + kinds.get("Job", []) + kinds.get("CronJob", []):
         pod = containers_of(o)
         sc = pod.get("securityContext", {})
         if not sc.get("runAsNonRoot") or sc.get("runAsUser", 0) == 0:
@@ -314,7 +326,7 @@ def check_k8s(src, cmds, out):
             if csc.get("allowPrivilegeEscalation") is not False or \
                     not csc.get("readOnlyRootFilesystem"):
                 err(cw, "allowPrivilegeEscalation/readOnlyRootFilesystem not locked down")
-            if o["kind"] == "Job":
+            if o["kind"] in ("Job", "CronJob"):
                 continue
             ports = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
             if ports.get("http") != listen_port:
@@ -357,6 +369,7 @@ def check_k8s(src, cmds, out):
         err("deploy/k8s", f"want one KEDA ScaledObject, found {len(sos)}")
     for where, s in sos:
         check_scaledobject(where, s, worker[1], group, brokers, topics)
+    deploy_lint_schedule.check_cronjob(kinds, out, err)
     return len(objs)
 
 
@@ -569,23 +582,31 @@ def check_api_service(kinds, deployments, cfg):
         err("Service hret-api", "no port targets the api container port")
 
 
+def parse_unit(path):
+    sect, kv = None, {}
+    for line in open(path, encoding="utf-8"):
+        s = line.strip()
+        if not s or s[0] in "#;":
+            continue
+        if s.startswith("["):
+            sect = s.strip("[]")
+            continue
+        k, _, v = s.partition("=")
+        kv.setdefault((sect, k), []).append(v)
+    return kv
+
+
 def check_systemd(src, cmds):
-    units = sorted(glob.glob(os.path.join(src, "deploy", "systemd", "*.service")))
-    if not units:
+    paths = sorted(glob.glob(os.path.join(src, "deploy", "systemd", "*.service")) +
+                   glob.glob(os.path.join(src, "deploy", "systemd", "*.timer")))
+    units = {os.path.basename(u): parse_unit(u) for u in paths}
+    if not any(n.endswith(".service") for n in units):
         err("deploy/systemd", "no units")
     roles = set()
-    for u in units:
-        rel = os.path.relpath(u, src)
-        sect, kv = None, {}
-        for line in open(u, encoding="utf-8"):
-            s = line.strip()
-            if not s or s[0] in "#;":
-                continue
-            if s.startswith("["):
-                sect = s.strip("[]")
-                continue
-            k, _, v = s.partition("=")
-            kv.setdefault((sect, k), []).append(v)
+    for name, kv in units.items():
+        if not name.endswith(".service"):
+            continue
+        rel = f"deploy/systemd/{name}"
         ex = kv.get(("Service", "ExecStart"), [])
         if len(ex) != 1:
             err(rel, "want exactly one ExecStart")
@@ -604,11 +625,14 @@ def check_systemd(src, cmds):
         if role in ("worker", "monitor", "bridge", "api") and not any(
                 e.startswith("HRET_HTTP_LISTEN=") for e in kv.get(("Service", "Environment"), [])):
             err(rel, "no HRET_HTTP_LISTEN for the metrics/health server")
-        if role != "migrate" and "hret-migrate.service" not in " ".join(kv.get(("Unit", "Requires"), [])):
+        # submit (the scheduled evaluation) only talks to Kafka
+        if role not in ("migrate", "submit") and \
+                "hret-migrate.service" not in " ".join(kv.get(("Unit", "Requires"), [])):
             err(rel, "does not require hret-migrate.service")
-    for want in ("worker", "monitor", "bridge", "migrate", "api"):
+    for want in ("worker", "monitor", "bridge", "migrate", "api", "submit"):
         if want not in roles:
             err("deploy/systemd", f"no unit runs `hret {want}`")
+    deploy_lint_schedule.check_timer(src, units, err)
     return len(units)
 
 

@@ -5,6 +5,8 @@
 #   KEDA ScaledObject, probes, secrets and selectors; the Dockerfile's stages, base, user,
 #   packages and RUN lines; the systemd units' commands and users;
 # - `hret config check` on deploy/hret_config.compose.yaml and on the ConfigMap's config;
+# - the CronJob's request file: `hret submit --dry-run` accepts it and gives it a new
+#   request_id each time (deploy_lint_schedule.py checks it has none);
 # - `bash -n` on deploy/local/*.sh and on the shell bodies in compose.yaml;
 # - `systemd-analyze verify` on the units (with the hret of this build), when it can run.
 # The schemas come from the virtualenv deploy/local/deps.sh creates, so nothing is fetched.
@@ -28,7 +30,19 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$tmp/configmap_hret_config.yaml" "$tmp/hret_config.yaml"
 "$hret" config check "$tmp/hret_config.yaml" || fail "the ConfigMap's hret_config.yaml"
 
-for f in "$src"/deploy/local/*.sh "$src"/tests/integration/test_deploy_lint.sh \
+# the CronJob's request (no request_id) against the ConfigMap's config: valid, and a new
+# request_id each time, as on two nights
+for night in 1 2; do
+  "$hret" submit --config "$tmp/hret_config.yaml" --dry-run "$tmp/nightly_request.yaml" \
+    >"$tmp/night$night.json" || fail "hret submit --dry-run of the CronJob's request"
+done
+python3 - "$tmp/night1.json" "$tmp/night2.json" <<'PY2' || fail "the CronJob's request_id"
+import json, sys
+a, b = (json.load(open(p))["request_id"] for p in sys.argv[1:3])
+assert a and b and a != b, (a, b)
+PY2
+
+for f in "$src"/deploy/local/*.sh "$src"/deploy/local/standins/*.sh "$src"/tests/integration/test_deploy_lint.sh \
   "$tmp"/compose_scripts/*.sh; do
   bash -n "$f" || fail "bash -n $f"
 done
@@ -43,6 +57,7 @@ else
   for u in "$src"/deploy/systemd/*.service; do
     sed "s|/usr/local/bin/hret|$hret|g" "$u" >"$tmp/units/$(basename "$u")"
   done
+  cp "$src"/deploy/systemd/*.timer "$tmp/units/"
   # a unit that must fail, so a verify that checks nothing cannot pass unnoticed
   printf '[Service]\nExecStart=/nonexistent/hret worker\nBogusKey=1\n' >"$tmp/units/hret-broken.service"
   if (cd "$tmp/units" && systemd-analyze verify hret-broken.service) >"$tmp/sa.log" 2>&1; then
@@ -50,7 +65,8 @@ else
   else
     rm "$tmp/units/hret-broken.service"
     (cd "$tmp/units" && systemd-analyze verify hret-migrate.service hret-worker@9464.service \
-      hret-monitor.service hret-bridge@mlflow.service hret-api.service) >"$tmp/sa.log" 2>&1 ||
+      hret-monitor.service hret-bridge@mlflow.service hret-api.service hret-nightly.service \
+      hret-nightly.timer) >"$tmp/sa.log" 2>&1 ||
       { cat "$tmp/sa.log" >&2; fail "systemd-analyze verify"; }
     if [ -s "$tmp/sa.log" ]; then
       cat "$tmp/sa.log" >&2

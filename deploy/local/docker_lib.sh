@@ -1,0 +1,122 @@
+# A private Docker engine and locally made Debian base images, as shell functions: sourced by
+# deploy/local/test_deploy.sh (make test-deploy). Not a script of its own.
+#
+# No image registry is reachable here, and the machine's own Docker (if any) is left alone:
+#   docker_up       start dockerd on its own socket (vfs storage, no iptables, no bridge: only
+#                   --network host and none work), data under HRET_DEPLOY_CACHE/docker so built
+#                   layers survive between runs; exports DOCKER_HOST. Waits until it answers.
+#   docker_down     stop that dockerd (SIGTERM, then its pidfile is gone) and its containerd
+#   docker_bases    debian:bookworm and debian:bookworm-slim made with
+#                   `debootstrap --variant=minbase bookworm` + `docker import`; the rootfs
+#                   tarball is cached in HRET_DEPLOY_CACHE/rootfs, so only the first run on a
+#                   machine bootstraps
+#
+# HRET_DEPLOY_CACHE defaults to /var/cache/hret-deploy: outside the checkout on purpose (CI
+# runs on a clean checkout; the second run on a machine is warm). One engine per cache: a lock
+# (flock on HRET_DEPLOY_CACHE/lock, held by the caller's shell) serialises concurrent runs.
+
+: "${HRET_DEPLOY_CACHE:=/var/cache/hret-deploy}"
+DOCKER_BIN=/usr/bin/docker # Debian's docker.io, whatever else is on PATH
+docker_run_dir=""
+
+docker_say() { printf '    %s\n' "$*"; }
+docker_die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+docker_cli() { "$DOCKER_BIN" "$@"; }
+
+docker_lock() {
+  mkdir -p "$HRET_DEPLOY_CACHE"
+  exec 9>"$HRET_DEPLOY_CACHE/lock"
+  flock -w 3600 9 || docker_die "another make test-deploy holds $HRET_DEPLOY_CACHE/lock"
+}
+
+docker_up() {
+  docker_lock
+  docker_run_dir=$(mktemp -d /tmp/hret-dockerd.XXXXXX)
+  export DOCKER_HOST="unix://$docker_run_dir/docker.sock"
+  setsid /usr/sbin/dockerd --storage-driver vfs --iptables=false --ip-masq=false --bridge=none \
+    -H "$DOCKER_HOST" --data-root "$HRET_DEPLOY_CACHE/docker" --exec-root "$docker_run_dir/exec" \
+    --pidfile "$docker_run_dir/dockerd.pid" >"$docker_run_dir/dockerd.log" 2>&1 </dev/null &
+  local i
+  for i in $(seq 120); do
+    docker_cli version >/dev/null 2>&1 && {
+      docker_say "dockerd (private): $DOCKER_HOST, data in $HRET_DEPLOY_CACHE/docker"
+      return 0
+    }
+    sleep 0.5
+  done
+  docker_die "dockerd did not answer in 60 s: $(tail -n 20 "$docker_run_dir/dockerd.log")"
+}
+
+docker_down() {
+  [ -n "$docker_run_dir" ] || return 0
+  local pid i
+  pid=$(cat "$docker_run_dir/dockerd.pid" 2>/dev/null) || pid=""
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    for i in $(seq 60); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+  fi
+  rm -rf "$docker_run_dir"
+  docker_run_dir=""
+}
+
+# docker_rootfs: the minbase bookworm tarball, bootstrapped once per machine.
+docker_rootfs() {
+  local tar="$HRET_DEPLOY_CACHE/rootfs/bookworm-minbase.tar" root
+  if [ ! -s "$tar" ]; then
+    docker_say "debootstrap --variant=minbase bookworm (first run on this machine)" >&2
+    mkdir -p "$HRET_DEPLOY_CACHE/rootfs"
+    root=$(mktemp -d "$HRET_DEPLOY_CACHE/rootfs/build.XXXXXX")
+    debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian \
+      >"$root.log" 2>&1 || docker_die "debootstrap failed: $(tail -n 20 "$root.log")"
+    # As Debian's images: the same sources as the host (bookworm, -updates, -security), no
+    # cached package lists, no recommends.
+    cat >"$root/etc/apt/sources.list" <<'EOF'
+deb http://deb.debian.org/debian bookworm main
+deb http://deb.debian.org/debian bookworm-updates main
+deb http://deb.debian.org/debian-security bookworm-security main
+EOF
+    echo 'APT::Install-Recommends "false";' >"$root/etc/apt/apt.conf.d/99no-recommends"
+    rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/archives/*.deb
+    tar -C "$root" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
+    rm -rf "$root" "$root.log"
+  fi
+  printf '%s\n' "$tar"
+}
+
+# docker_bases: import the tarball as debian:bookworm, and without documentation, man pages and
+# locales (what Debian's -slim drops, kept out of later installs by a dpkg path-exclude) as
+# debian:bookworm-slim. Skipped when both images exist.
+docker_bases() {
+  if docker_cli image inspect debian:bookworm debian:bookworm-slim >/dev/null 2>&1; then
+    docker_say "base images debian:bookworm, debian:bookworm-slim: present"
+    return 0
+  fi
+  local tar slim
+  tar=$(docker_rootfs)
+  docker_cli import -c 'CMD ["bash"]' "$tar" debian:bookworm >/dev/null ||
+    docker_die "docker import debian:bookworm failed"
+  slim=$(mktemp -d /tmp/hret-slim.XXXXXX)
+  tar -C "$slim" -xf "$tar"
+  rm -rf "$slim"/usr/share/doc/* "$slim"/usr/share/man/* "$slim"/usr/share/info/*
+  find "$slim/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+  cat >"$slim/etc/dpkg/dpkg.cfg.d/docker-slim" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+EOF
+  tar -C "$slim" -c . | docker_cli import -c 'CMD ["bash"]' - debian:bookworm-slim >/dev/null ||
+    docker_die "docker import debian:bookworm-slim failed"
+  rm -rf "$slim"
+  docker_say "base images debian:bookworm, debian:bookworm-slim: imported from $tar"
+}
