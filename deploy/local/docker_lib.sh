@@ -63,7 +63,11 @@ docker_down() {
     done
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
   fi
-  rm -rf "$docker_run_dir"
+  # what dockerd leaves mounted in its exec root (the default network namespace)
+  findmnt -rn -o TARGET | grep "^$docker_run_dir/" | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done
+  rm -rf "$docker_run_dir" 2>/dev/null || true
   docker_run_dir=""
 }
 
@@ -74,6 +78,7 @@ docker_rootfs() {
     docker_say "debootstrap --variant=minbase bookworm (first run on this machine)" >&2
     mkdir -p "$HRET_DEPLOY_CACHE/rootfs"
     root=$(mktemp -d "$HRET_DEPLOY_CACHE/rootfs/build.XXXXXX")
+    chmod 755 "$root" # the image's / (mktemp makes it 0700: no one but root could enter)
     debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian \
       >"$root.log" 2>&1 || docker_die "debootstrap failed: $(tail -n 20 "$root.log")"
     # As Debian's images: the same sources as the host (bookworm, -updates, -security), no
@@ -104,6 +109,7 @@ docker_bases() {
   docker_cli import -c 'CMD ["bash"]' "$tar" debian:bookworm >/dev/null ||
     docker_die "docker import debian:bookworm failed"
   slim=$(mktemp -d /tmp/hret-slim.XXXXXX)
+  chmod 755 "$slim"
   tar -C "$slim" -xf "$tar"
   rm -rf "$slim"/usr/share/doc/* "$slim"/usr/share/man/* "$slim"/usr/share/info/*
   find "$slim/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +

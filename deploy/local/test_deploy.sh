@@ -76,6 +76,8 @@ step "PostgreSQL, Kafka and MLflow on the host (deploy/local)"
 stack_init
 pg_line=$("$src/deploy/local/pg.sh" start "$(stack_pg_dir)") || fail "PostgreSQL did not start"
 eval "export $pg_line"
+# the containers reach the server over TCP (pg.sh's HRET_PG names its Unix socket directory)
+pg_tcp=$(sed 's/host=[^ ]*/host=127.0.0.1/' <<<"$HRET_PG")
 stack_kafka
 stack_mlflow_start
 stack_data 200
@@ -98,7 +100,8 @@ k8s_run() {
   shift
   local args
   mapfile -t args < <(k8s_args "$manifest" "$container" "$name") || fail "k8s_docker_args $manifest"
-  docker_cli run --label "$label" --name "td$$-$name" --network host \
+  # a pod's hostname is its own (hret's worker id is host:pid, and pid is 1 in each container)
+  docker_cli run --label "$label" --name "td$$-$name" --hostname "td$$-$name" --network host \
     -v "$STACK_DIR/data:/mnt/data:ro" "${args[@]}" "${opts[@]}" "$image" "$@"
 }
 
@@ -111,29 +114,37 @@ auto_save_results: false
 log_format: json
 mlflow_tracking: true
 kafka: {brokers: "$HRET_KAFKA", group_id: "hret-workers"}
-postgres: {conninfo: "$HRET_PG"}
+postgres: {conninfo: "$pg_tcp"}
 datasets: {root: "/mnt/data", shard_size: 25}
 mlflow: {tracking_uri: "$MLFLOW_URL", experiment: "hret-test-deploy"}
 models:
   right: {base_url: "http://127.0.0.1:$fake_port/v1", model: right, max_inflight: 16}
   wrong: {base_url: "http://127.0.0.1:$fake_port/v1", model: wrong, max_inflight: 16}
-  slow: {base_url: "http://127.0.0.1:$fake_port/v1", model: slow, max_inflight: 2}
+  slow: {base_url: "http://127.0.0.1:$slow_port/v1", model: slow, max_inflight: 2}
   gpt-4o-mini: {base_url: "http://127.0.0.1:$fake_port/v1", model: right, max_inflight: 16}
 http: {listen: "127.0.0.1:$2"}
 YAML
   chmod -R a+rX "$work/etc"
 }
 
-step "fake-llm (from the image) with an answer key: right=1, wrong=0, slow=1 at 60 ms"
+step "fake-llm (from the image) with the answer key: right=1, wrong=0; a slow one (200 ms)"
+mkdir -p "$work/etc/fake-llm" "$work/request"
 fake_port=$(stack_free_port)
-k8s_run fake-llm "$k8s/40-worker.yaml" worker -d --entrypoint /usr/local/bin/fake-llm --no-healthcheck \
-  -- --host 127.0.0.1 --port "$fake_port" --answer-key /mnt/data/kmmlu/answer_key.tsv --seed 5 \
-  --model-accuracy right=1 --model-accuracy wrong=0 --model-accuracy slow=1 >/dev/null
-for _ in $(seq 100); do
-  curl -sf -m 2 "http://127.0.0.1:$fake_port/health" >/dev/null && break
-  sleep 0.2
-done
-curl -sf -m 2 "http://127.0.0.1:$fake_port/health" >/dev/null || fail "fake-llm does not answer"
+slow_port=$(stack_free_port)
+fake() { # name port fake-llm options...
+  local name=$1 p=$2
+  shift 2
+  k8s_run "$name" "$k8s/40-worker.yaml" worker -d --entrypoint /usr/local/bin/fake-llm \
+    --no-healthcheck -- --host 127.0.0.1 --port "$p" --answer-key /mnt/data/kmmlu/answer_key.tsv \
+    --seed 5 "$@" >/dev/null
+  for _ in $(seq 100); do
+    curl -sf -m 2 "http://127.0.0.1:$p/health" >/dev/null && return 0
+    sleep 0.2
+  done
+  fail "$name does not answer on 127.0.0.1:$p"
+}
+fake fake-llm "$fake_port" --model-accuracy right=1 --model-accuracy wrong=0
+fake fake-slow "$slow_port" --latency-ms 200
 
 step "migrate (the Job's container)"
 config migrate 0
