@@ -14,13 +14,14 @@
 #  4. migrate (the Job), two workers, the monitor and the MLflow bridge (the Deployments);
 #     their /healthz and /readyz, and Docker's health status (the image's HEALTHCHECK) healthy;
 #  5. a request for two fake models of known accuracy (1 and 0 against the answer key) through
-#     `hret submit --wait` in a container: both accuracies exact, both workers took shards, the
+#     `hret submit --wait` in a container: both accuracies exact, 400 samples stored, the
 #     MLflow bridge created the runs in MLflow; datasets.root comes from the mounted config
 #     (/mnt/data), which the image's defaults used to override;
 #  6. the CronJob's container (80-cronjob-nightly.yaml, request from its ConfigMap, no
 #     request_id) run twice: two new requests, each completed;
 #  7. SIGTERM (docker stop) to a worker in the middle of a slow request: it exits 0 within the
-#     manifest's grace period, the other worker finishes, every sample is stored once;
+#     manifest's grace period, the other worker finishes (it did shards of the request),
+#     every sample is stored once;
 #  8. compose (deploy/local/test_compose.sh): local stand-ins for the third-party images and
 #     `docker-compose up` through to a completed request.
 set -euo pipefail
@@ -67,10 +68,6 @@ step "private dockerd and base images"
 docker_up
 docker_bases
 
-step "docker build -f deploy/Dockerfile -t $image (legacy builder)"
-DOCKER_BUILDKIT=0 docker_cli build --network host -f deploy/Dockerfile -t "$image" . \
-  >"$work/build.log" 2>&1 || fail "docker build: $(tail -n 30 "$work/build.log")"
-docker_say "built $image ($(docker_cli image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
 
 step "PostgreSQL, Kafka and MLflow on the host (deploy/local)"
 stack_init
@@ -82,6 +79,11 @@ stack_kafka
 stack_mlflow_start
 stack_data 200
 chmod -R a+rX "$STACK_DIR/data"
+
+step "(MLflow starting meanwhile) docker build -f deploy/Dockerfile -t $image (legacy builder)"
+DOCKER_BUILDKIT=0 docker_cli build --network host -f deploy/Dockerfile -t "$image" . \
+  >"$work/build.log" 2>&1 || fail "docker build: $(tail -n 30 "$work/build.log")"
+docker_say "built $image ($(docker_cli image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
 stack_mlflow_ready
 
 # ---- containers ---------------------------------------------------------------------------
@@ -193,11 +195,9 @@ grep -q 'completed run=.* model=wrong dataset=kmmlu accuracy=0.0000$' "$work/sub
   fail "model wrong (always wrong per the answer key): $(cat "$work/submit.out")"
 docker_say "$(grep -c '^completed' "$work/submit.out") runs completed: accuracy 1.0000 and 0.0000 as the answer key says"
 q() { psql "$HRET_PG" -XAtqc "$1"; }
-owners=$(q "SELECT count(DISTINCT owner) FROM shards s JOIN runs r USING (run_id) WHERE r.run_name = 'deploy-test'")
-[ "$owners" = 2 ] || fail "shards were taken by $owners worker ids, want 2 (both workers)"
 [ "$(q "SELECT count(*) FROM samples s JOIN runs r USING (run_id) WHERE r.run_name = 'deploy-test'")" = 400 ] ||
   fail "samples rows for deploy-test"
-docker_say "both workers took shards; 400 samples stored"
+docker_say "400 samples stored"
 python3 "$src/deploy/local/mlflow_runs.py" "$MLFLOW_URL" hret-test-deploy \
   $(q "SELECT run_id || '=' || (metrics->>'accuracy') FROM runs WHERE run_name = 'deploy-test'") ||
   fail "the MLflow bridge did not forward the runs"
@@ -215,6 +215,7 @@ chmod -R a+rX "$work/request"
 mapfile -t cron_args <"$work/cron.args"
 grep -q request_id "$work/request/nightly.yaml" && fail "the nightly request has a request_id"
 for night in 1 2; do
+  config "nightly-$night" 0
   k8s_run "nightly-$night" "$k8s/80-cronjob-nightly.yaml" submit --rm -- "${cron_args[@]}" \
     >"$work/nightly-$night.out" 2>&1 || fail "nightly $night: $(cat "$work/nightly-$night.out")"
   grep -q '^completed run=.* model=gpt-4o-mini dataset=kmmlu accuracy=1.0000$' "$work/nightly-$night.out" ||
@@ -226,12 +227,18 @@ docker_say "two scheduled submits: two requests, two completed runs"
 
 step "SIGTERM to a worker during a request: it stops within the grace period, nothing is lost"
 grace=$(python3 "$src/deploy/local/k8s_docker_args.py" "$k8s/40-worker.yaml" worker --grace)
+config sigterm 0
 k8s_run sigterm "$k8s/80-cronjob-nightly.yaml" submit -d -- submit --dataset kmmlu --model slow \
   --run-name deploy-sigterm --wait --timeout 300 >/dev/null
-for _ in $(seq 100); do
-  [ "$(q "SELECT count(*) FROM shards s JOIN runs r USING (run_id) WHERE r.run_name = 'deploy-sigterm' AND s.owner IS NOT NULL AND s.status = 'running'")" -ge 2 ] && break
+# SIGTERM in the middle: a shard done, two or more still to do
+shard_count() { # status...
+  q "SELECT count(*) FROM shards s JOIN runs r USING (run_id) WHERE r.run_name = 'deploy-sigterm' AND s.status IN ($1)"
+}
+for _ in $(seq 300); do
+  [ "$(shard_count "'done'")" -ge 1 ] && [ "$(shard_count "'pending','running'")" -ge 2 ] && break
   sleep 0.2
 done
+[ "$(shard_count "'pending','running'")" -ge 2 ] || fail "the slow request was never in the middle"
 t=$(date +%s)
 docker_cli stop -t "$grace" "td$$-worker-1" >/dev/null
 took=$(($(date +%s) - t))
@@ -243,7 +250,9 @@ docker_say "worker-1 exited 0, $took s after SIGTERM (grace ${grace} s)"
 [ "$(q "SELECT count(*), count(DISTINCT sample_idx) FROM samples s JOIN runs r USING (run_id) WHERE r.run_name = 'deploy-sigterm'")" = "200|200" ] ||
   fail "samples after the SIGTERM: $(q "SELECT count(*), count(DISTINCT sample_idx) FROM samples s JOIN runs r USING (run_id) WHERE r.run_name = 'deploy-sigterm'")"
 [ "$(q "SELECT status FROM runs WHERE run_name = 'deploy-sigterm'")" = completed ] || fail "deploy-sigterm run"
-docker_say "the request completed: 200 samples, each once"
+owners=$(q "SELECT string_agg(DISTINCT owner, ' ') FROM shards s JOIN runs r USING (run_id) WHERE r.run_name = 'deploy-sigterm'")
+[[ " $owners " == *" td$$-worker-2:"* ]] || fail "worker-2 did none of the request's shards: $owners"
+docker_say "the request completed: 200 samples, each once; shards done by $owners"
 for r in worker-2 monitor bridge; do
   docker_cli stop -t 30 "td$$-$r" >/dev/null
   code=$(docker_cli inspect -f '{{.State.ExitCode}}' "td$$-$r")
