@@ -210,4 +210,17 @@ YAML
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1], encoding="utf-8")); assert "\ufffd" in d["results"][0]["samples"][0]["prediction"]' \
   "$work/badbytes.json" || fail "a reply with invalid UTF-8 made the results JSON invalid"
 
+# friction: hret probe checks chat and completions answers and words errors as hret run does
+"$hret" probe --config "$work/hret_config.yaml" --model good >"$work/probe_good.txt" 2>&1 || fail "probe good: $(cat "$work/probe_good.txt")"
+grep -Eq "^  chat answers +yes" "$work/probe_good.txt" || fail "probe chat: $(cat "$work/probe_good.txt")"
+grep -Eq "^  completions +yes" "$work/probe_good.txt" || fail "probe completions: $(cat "$work/probe_good.txt")"
+expect_exit 1 "probe a base_url without /v1" "$work/probe_nov1.txt" "$hret" probe --config "$work/nov1.yaml" --model nov1
+grep -q "chat answers .*HTTP 404" "$work/probe_nov1.txt" || fail "probe 404 wording: $(cat "$work/probe_nov1.txt")"
+grep -q "base_url .* has no /v1" "$work/probe_nov1.txt" || fail "probe /v1 hint: $(cat "$work/probe_nov1.txt")"
+"$hret" probe --config "$work/empty.yaml" --model null >"$work/probe_null.txt" 2>&1 || true
+grep -q "chat answers .*no text in the reply: content null, finish_reason content_filter" "$work/probe_null.txt" ||
+  fail "probe content null: $(cat "$work/probe_null.txt")"
+expect_exit 2 "probe with an unset key" "$work/probe_key.txt" env -u HRET_TEST_UNSET_KEY "$hret" probe --config "$work/keyed.yaml" --model keyed
+grep -q "HRET_TEST_UNSET_KEY" "$work/probe_key.txt" || fail "probe key: $(cat "$work/probe_key.txt")"
+
 echo "newcomer: ok"
