@@ -10,6 +10,7 @@
 #include "hret_json.h"
 #include "hret_log.h"
 #include "hret_probe.h"
+#include "hret_run_summary.h"
 
 static const struct option long_options[] = {
     {"config", required_argument, NULL, 'c'},
@@ -40,6 +41,13 @@ static void print_report(const struct hret_model_config *m, const struct hret_pr
                             : " (log_likelihood cannot score this endpoint)");
     if (r->chat_checked) {
         printf("  chat logprobs    %s: %s\n", yes_no(r->chat_logprobs), r->chat_detail);
+    }
+    printf("  chat answers     %s: %s\n", yes_no(r->chat_answers), r->chat_answer_detail);
+    printf("  completions      %s: %s\n", yes_no(r->completions_answer), r->completions_detail);
+    bool http404 = strncmp(r->chat_answer_detail, "HTTP 404", 8) == 0 ||
+                   strncmp(r->completions_detail, "HTTP 404", 8) == 0;
+    if (http404) {
+        hret_run_summary_hint_v1(stdout, m->base_url);
     }
     printf("  took             %.0f ms\n", r->elapsed_ms);
 }
@@ -84,8 +92,12 @@ int hret_cmd_probe(int argc, char **argv)
                 name ? name : "", name ? "' is not in the config's models:" : "");
         goto cleanup;
     }
+    if (hret_config_model_key_check(m, &err) != HRET_OK) {
+        fprintf(stderr, "hret probe: %s (export it or fix the config)\n", err.msg);
+        goto cleanup;
+    }
     struct hret_probe_report rep = {0};
-    if (hret_probe_run(m, m->backend == HRET_BACKEND_OPENAI_CHAT, &rep, &err) != HRET_OK) {
+    if (hret_probe_run(m, m->backend == HRET_BACKEND_OPENAI_CHAT, true, &rep, &err) != HRET_OK) {
         fprintf(stderr, "hret probe: %s\n", err.msg);
         status = HRET_EXIT_USAGE;
     } else {
@@ -98,7 +110,8 @@ int hret_cmd_probe(int argc, char **argv)
         } else {
             print_report(m, &rep);
         }
-        status = rep.reachable && rep.model_listed ? HRET_EXIT_OK : HRET_EXIT_FAILURE;
+        bool answers = rep.chat_answers || rep.completions_answer;
+        status = rep.reachable && rep.model_listed && answers ? HRET_EXIT_OK : HRET_EXIT_FAILURE;
     }
     hret_probe_report_fini(&rep);
 cleanup:

@@ -90,12 +90,18 @@ static void print_top_errors(FILE *out, const struct hret_run_summary *s)
         free(errors[i]);
     }
     free(errors);
-    const char *base = s->model->base_url;
-    if (http404 && strstr(base, "/v1") == NULL) {
+    if (http404) {
+        hret_run_summary_hint_v1(out, s->model->base_url);
+    }
+}
+
+void hret_run_summary_hint_v1(FILE *out, const char *base_url)
+{
+    if (strstr(base_url, "/v1") == NULL) {
         fprintf(out,
-                "  hint       base_url %s has no /v1: OpenAI-compatible servers serve "
+                "  hint             base_url %s has no /v1: OpenAI-compatible servers serve "
                 "/v1/chat/completions (try %s/v1)\n",
-                base, base);
+                base_url, base_url);
     }
 }
 

@@ -25,5 +25,7 @@ struct hret_run_summary {         /* all borrowed */
 };
 
 void hret_run_summary_print(FILE *out, const struct hret_run_summary *s);
+/* The hint for an endpoint that answered 404: a base_url (borrowed) without /v1. */
+void hret_run_summary_hint_v1(FILE *out, const char *base_url);
 
 #endif

@@ -16,7 +16,7 @@
 #define PROBE_PROMPT "대한민국의 수도는 서울이다. The capital of Korea is Seoul."
 #define CHAT_PROMPT "Reply with the single word OK."
 
-enum call_kind { CALL_MODELS, CALL_ECHO, CALL_CHAT };
+enum call_kind { CALL_MODELS, CALL_ECHO, CALL_CHAT, CALL_ANSWER, CALL_COMPLETE };
 
 struct call {
     enum call_kind kind;
@@ -31,6 +31,8 @@ void hret_probe_report_fini(struct hret_probe_report *r)
     free(r->models_detail);
     free(r->echo_detail);
     free(r->chat_detail);
+    free(r->chat_answer_detail);
+    free(r->completions_detail);
     memset(r, 0, sizeof *r);
 }
 
@@ -71,8 +73,62 @@ static void read_models(struct call *c, const struct hret_http_result *r)
     cJSON_Delete(root);
 }
 
+static const struct hret_backend_ops *backend_of(const struct call *c)
+{
+    switch (c->kind) {
+    case CALL_ECHO:
+    case CALL_COMPLETE:
+        return &hret_backend_openai_completions;
+    case CALL_ANSWER:
+        return hret_backend_for(c->model);
+    default:
+        return &hret_backend_openai_chat;
+    }
+}
+
+static char **detail_of(struct call *c)
+{
+    struct hret_probe_report *rep = c->rep;
+    switch (c->kind) {
+    case CALL_MODELS:
+        return &rep->models_detail;
+    case CALL_ECHO:
+        return &rep->echo_detail;
+    case CALL_ANSWER:
+        return &rep->chat_answer_detail;
+    case CALL_COMPLETE:
+        return &rep->completions_detail;
+    default:
+        return &rep->chat_detail;
+    }
+}
+
+/* A plain answer, judged as hret run judges it: text, or the error a sample would record. */
+static void read_plain(struct call *c, const struct hret_http_result *r)
+{
+    struct hret_backend_output out = {0};
+    struct hret_err err = HRET_ERR_INIT;
+    bool ok = false;
+    char *detail;
+    if (backend_of(c)->parse(r->body, r->body_len, &out, &err) != HRET_OK) {
+        detail = hret_xstrdup(err.msg);
+    } else if (out.no_text != NULL) {
+        detail = hret_xasprintf("no text in the reply: %s", out.no_text);
+    } else {
+        ok = true;
+        detail = hret_xasprintf("answered \"%.40s\"", out.content);
+    }
+    hret_backend_output_fini(&out);
+    *(c->kind == CALL_ANSWER ? &c->rep->chat_answers : &c->rep->completions_answer) = ok;
+    *detail_of(c) = detail;
+}
+
 static void read_answer(struct call *c, const struct hret_http_result *r)
 {
+    if (c->kind == CALL_ANSWER || c->kind == CALL_COMPLETE) {
+        read_plain(c, r);
+        return;
+    }
     struct hret_probe_report *rep = c->rep;
     const struct hret_backend_ops *backend =
         c->kind == CALL_ECHO ? &hret_backend_openai_completions : &hret_backend_openai_chat;
@@ -113,10 +169,8 @@ static enum hret_result on_done(void *user, const struct hret_http_result *r)
     }
     if (r->code == HRET_OK) {
         read_answer(c, r);
-    } else if (c->kind == CALL_ECHO) {
-        c->rep->echo_detail = failure_text(r);
     } else {
-        c->rep->chat_detail = failure_text(r);
+        *detail_of(c) = failure_text(r);
     }
     return HRET_OK;
 }
@@ -137,10 +191,8 @@ static void submit(struct hret_http *h, int pool, struct call *c, const struct h
         }
         r = hret_buf_appendf(&url, &err, "%.*s/models", (int)n, base);
     } else {
-        const struct hret_backend_ops *b =
-            c->kind == CALL_ECHO ? &hret_backend_openai_completions : &hret_backend_openai_chat;
-        r = b->prepare(c->model, g, c->kind == CALL_ECHO ? PROBE_PROMPT : CHAT_PROMPT, &url, &body,
-                       &err);
+        r = backend_of(c)->prepare(c->model, g, c->kind == CALL_ECHO ? PROBE_PROMPT : CHAT_PROMPT,
+                                   &url, &body, &err);
     }
     struct hret_http_request req = {
         .url = hret_buf_str(&url),
@@ -149,10 +201,7 @@ static void submit(struct hret_http *h, int pool, struct call *c, const struct h
         .est_tokens = 64,
     };
     if (r != HRET_OK || hret_http_submit(h, pool, &req, on_done, c, &err) != HRET_OK) {
-        char **detail = c->kind == CALL_MODELS ? &c->rep->models_detail
-                        : c->kind == CALL_ECHO ? &c->rep->echo_detail
-                                               : &c->rep->chat_detail;
-        *detail = hret_xasprintf("cannot send the request: %s", err.msg);
+        *detail_of(c) = hret_xasprintf("cannot send the request: %s", err.msg);
         c->done = true;
     }
     hret_buf_fini(&url);
@@ -160,7 +209,8 @@ static void submit(struct hret_http *h, int pool, struct call *c, const struct h
 }
 
 enum hret_result hret_probe_run(const struct hret_model_config *model, bool check_chat,
-                                struct hret_probe_report *out, struct hret_err *err)
+                                bool check_answers, struct hret_probe_report *out,
+                                struct hret_err *err)
 {
     struct hret_http_limits limits;
     hret_run_limits(model, &limits);
@@ -186,12 +236,17 @@ enum hret_result hret_probe_run(const struct hret_model_config *model, bool chec
                                    .extra_body = echo_extra};
     struct hret_gen_params chat = {
         .max_tokens = 1, .temperature = 0, .top_p = NAN, .logprobs = true, .top_logprobs = 1};
-    struct call calls[3] = {{CALL_MODELS, model, out, false},
+    struct hret_gen_params plain = {.max_tokens = 16, .temperature = 0, .top_p = NAN};
+    struct call calls[5] = {{CALL_MODELS, model, out, false},
                             {CALL_ECHO, model, out, false},
-                            {CALL_CHAT, model, out, false}};
+                            {CALL_CHAT, model, out, false},
+                            {CALL_ANSWER, model, out, false},
+                            {CALL_COMPLETE, model, out, false}};
     out->chat_checked = check_chat;
-    for (int i = 0; i < (check_chat ? 3 : 2); i++) {
-        submit(h, pool, &calls[i], i == CALL_ECHO ? &echo : &chat);
+    for (int i = 0; i < 5; i++) {
+        if ((i != CALL_CHAT || check_chat) && (i < CALL_ANSWER || check_answers)) {
+            submit(h, pool, &calls[i], i == CALL_ECHO ? &echo : i == CALL_CHAT ? &chat : &plain);
+        }
     }
     while (hret_http_run(h, 100) > 0) {
     }
@@ -207,6 +262,10 @@ enum hret_result hret_probe_run(const struct hret_model_config *model, bool chec
     if (check_chat && out->chat_detail == NULL) {
         out->chat_detail = hret_xstrdup("no answer");
     }
+    char **answers[] = {&out->chat_answer_detail, &out->completions_detail};
+    for (size_t i = 0; i < 2; i++) {
+        *answers[i] = *answers[i] ? *answers[i] : hret_xstrdup("no answer");
+    }
     return HRET_OK;
 }
 
@@ -214,7 +273,7 @@ enum hret_result hret_probe_require_echo(const struct hret_model_config *model,
                                          struct hret_err *err)
 {
     struct hret_probe_report rep = {0};
-    enum hret_result r = hret_probe_run(model, false, &rep, err);
+    enum hret_result r = hret_probe_run(model, false, false, &rep, err);
     if (r == HRET_OK && !rep.echo_logprobs) {
         r = hret_err_set(err, HRET_E_UNAVAILABLE,
                          "model '%s' (%s at %s) cannot be scored by log_likelihood: /completions "
@@ -251,6 +310,10 @@ cJSON *hret_probe_report_json(const struct hret_model_config *model,
     if (r->chat_checked) {
         cJSON_AddStringToObject(d, "chat_logprobs", r->chat_detail ? r->chat_detail : "");
     }
+    cJSON_AddBoolToObject(j, "chat_answers", r->chat_answers);
+    cJSON_AddBoolToObject(j, "completions_answer", r->completions_answer);
+    cJSON_AddStringToObject(d, "chat_answers", r->chat_answer_detail ? r->chat_answer_detail : "");
+    cJSON_AddStringToObject(d, "completions", r->completions_detail ? r->completions_detail : "");
     cJSON_AddNumberToObject(j, "elapsed_ms", round(r->elapsed_ms * 10) / 10);
     return j;
 }

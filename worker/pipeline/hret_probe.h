@@ -6,7 +6,9 @@
  *   POST {base_url}/completions                   echo:true, logprobs:1, max_tokens:0,
  *                                                 temperature:0 -> supports_echo_logprobs
  *   POST {base_url}/chat/completions (chat only)  logprobs:true, top_logprobs:1, max_tokens:1
- *                                                 -> supports_chat_logprobs */
+ *                                                 -> supports_chat_logprobs
+ *   POST the model's backend and {base_url}/completions, plain (max_tokens 16, temperature 0)
+ *                                                 -> chat_answers, completions_answer */
 #ifndef HRET_PROBE_H
 #define HRET_PROBE_H
 
@@ -30,15 +32,21 @@ struct hret_probe_report {
     char *models_detail;        /* owned, never NULL after a probe: what GET /models said */
     char *echo_detail;          /* owned, never NULL: why echo+logprobs works or not */
     char *chat_detail;          /* owned, NULL unless chat_checked */
+    /* plain answers, as hret run asks (max_tokens 16, temperature 0): the model's own backend
+     * and /completions; the details are worded as hret run words sample errors */
+    bool chat_answers, completions_answer;
+    char *chat_answer_detail, *completions_detail; /* owned, never NULL after a probe */
     double elapsed_ms;
 };
 
 void hret_probe_report_fini(struct hret_probe_report *r);
 
 /* Probes model (borrowed); out zeroed by the caller. Endpoint failures are recorded in out; it
- * fails only when the engine cannot start (bad limits). check_chat: also try chat logprobs. */
+ * fails only when the engine cannot start (bad limits). check_chat: also try chat logprobs;
+ * check_answers: also the plain chat and completions answers. */
 enum hret_result hret_probe_run(const struct hret_model_config *model, bool check_chat,
-                                struct hret_probe_report *out, struct hret_err *err);
+                                bool check_answers, struct hret_probe_report *out,
+                                struct hret_err *err);
 
 /* Probes model (borrowed) for echo+logprobs: HRET_OK when log_likelihood can score it, else
  * HRET_E_UNAVAILABLE with a message naming the model and what is missing. For `hret run` and
