@@ -128,4 +128,14 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["run_metadata"]["
 echo '{"not": "results"}' >"$work/bad.json"
 expect_rc 2 "$hret" runs import "$work/bad.json"
 
+# item 1 for hret runs export --output: a symlink stays a symlink, - is stdout
+mkdir -p "$work/real"
+ln -s real/export.json "$work/export_link.json"
+"$hret" runs export "$kept" --output "$work/export_link.json" 2>/dev/null || fail "export to a symlink"
+[ -L "$work/export_link.json" ] || fail "export replaced the symlink"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/real/export.json" || fail "export target"
+"$hret" runs export "$kept" --output - >"$work/export_stdout.json" 2>/dev/null || fail "export to -"
+[ ! -e "-" ] || fail "export wrote a file named -"
+cmp -s "$work/real/export.json" "$work/export_stdout.json" || fail "export to - differs"
+
 echo "pg newcomer: ok"
