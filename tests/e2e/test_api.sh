@@ -144,6 +144,10 @@ expect 200 GET "/v1/metrics/history?metric=accuracy&model=b" "$ci"
 expect 200 GET "/v1/compare?a=$run_a&b=$run_b" "$ci"
 [ "$(jq_ 'd["paired"]')" = True ] || fail "compare: $(head -c 300 "$work/body")"
 expect 404 GET "/v1/compare?a=$run_a&b=no-such-run" "$ci"
+expect 200 GET "/v1/report?runs=$run_a,$run_b" "$ci"
+grep -qi '^Content-Type: text/html' "$work/headers" || fail "report content type"
+grep -qi '<html' "$work/body" && grep -q "$run_b" "$work/body" || fail "report: $(head -c 300 "$work/body")"
+expect 404 GET "/v1/report?runs=$run_a,no-such-run" "$ci"
 
 # --- Kafka down: accepted now, run when it is back -----------------------------------------------
 "$src/deploy/local/kafka.sh" stop --keep --dir "$kafka_dir" >/dev/null 2>&1
