@@ -149,7 +149,8 @@ static struct MHD_Response *make_response(struct hret_api_reply *reply)
         }
     } else if (reply->raw != NULL) {
         r = MHD_create_response_from_buffer(reply->raw_len, (void *)(uintptr_t)reply->raw,
-                                            MHD_RESPMEM_PERSISTENT);
+                                            reply->owned ? MHD_RESPMEM_MUST_COPY
+                                                         : MHD_RESPMEM_PERSISTENT);
         if (r != NULL) {
             MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, reply->raw_type);
         }
@@ -305,6 +306,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     audit(c, who.name[0] ? who.name : NULL, method, url, &reply, cn->started_s);
     enum MHD_Result ret = send_reply(api, c, url, &reply, retry_after);
     cJSON_Delete(reply.json);
+    free(reply.owned);
     return ret;
 }
 

@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hret_api_token.h"
 #include "hret_cloudevents.h"
 #include "hret_compare.h"
 #include "hret_hash.h"
 #include "hret_json.h"
+#include "hret_report.h"
 #include "hret_mem.h"
 #include "hret_request.h"
 #include "hret_store_query.h"
@@ -20,6 +22,8 @@
 #define SAMPLES_LIMIT_DEFAULT 100
 #define SAMPLES_LIMIT_MAX 1000
 #define IDEMPOTENCY_KEY_MAX 255
+#define REPORT_RUNS_MAX 8
+#define REPORT_WRONG_SAMPLES 20
 
 typedef void route_fn(const struct hret_api_ctx *ctx, struct hret_store *st,
                       struct hret_api_call *call, struct hret_api_reply *reply);
@@ -377,6 +381,83 @@ static void compare(const struct hret_api_ctx *ctx, struct hret_store *st,
     hret_compare_run_fini(&runs[1]);
 }
 
+/* ---- GET /v1/report ------------------------------------------------------------------------ */
+
+/* The results document of stored run ref with every sample into *doc; 404 set when none. */
+static bool report_doc(struct hret_store *st, const char *ref, struct hret_api_reply *reply,
+                       cJSON **doc)
+{
+    struct hret_store_run_row r = {0};
+    struct hret_sample *samples = NULL;
+    struct hret_outcome *outcomes = NULL;
+    size_t n = 0;
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_store_run_find(st, ref, &r, &err) != HRET_OK) {
+        if (err.code == HRET_E_INVAL) {
+            hret_api_reply_error(reply, 404, "not_found", err.msg);
+        } else {
+            reply_store_error(reply, &err);
+        }
+    } else if (hret_store_samples_load(st, r.run_id, &samples, &outcomes, &n, &err) != HRET_OK) {
+        reply_store_error(reply, &err);
+    } else {
+        *doc = results_json(&r, samples, outcomes, n, 0, (long)n + 1);
+    }
+    for (size_t i = 0; i < n; i++) {
+        hret_sample_fini(&samples[i]);
+        hret_outcome_fini(&outcomes[i]);
+    }
+    free(samples);
+    free(outcomes);
+    hret_store_run_row_fini(&r);
+    return *doc != NULL;
+}
+
+/* hret report's page of runs=A[,B,...]: the first run, and each other compared with it. */
+static void report(const struct hret_api_ctx *ctx, struct hret_store *st,
+                   struct hret_api_call *call, struct hret_api_reply *reply)
+{
+    const char *list = NULL;
+    if (!arg_text(call, reply, "runs", true, &list)) {
+        return;
+    }
+    struct hret_strlist refs = {0};
+    hret_strlist_split(&refs, list);
+    cJSON *docs[REPORT_RUNS_MAX] = {0};
+    struct hret_report_run runs[REPORT_RUNS_MAX];
+    size_t n = 0;
+    if (refs.count == 0 || refs.count > REPORT_RUNS_MAX) {
+        hret_api_reply_error(reply, 400, "invalid_argument",
+                             "runs: 1 to 8 run ids, comma-separated");
+    }
+    for (; reply->status == 0 && n < refs.count; n++) {
+        if (report_doc(st, refs.items[n], reply, &docs[n])) {
+            runs[n] = (struct hret_report_run){refs.items[n], docs[n]};
+        }
+    }
+    struct hret_report_options opt = {NULL, REPORT_WRONG_SAMPLES, HRET_COMPARE_OPTIONS_DEFAULT,
+                                      (double)time(NULL)};
+    char *html = NULL;
+    struct hret_err err = HRET_ERR_INIT;
+    if (reply->status == 0 && hret_report_html(runs, n, NULL, &opt, &html, &err) != HRET_OK) {
+        hret_api_reply_error(reply, 422, "not_reportable", err.msg);
+    } else if (reply->status == 0) {
+        reply->status = 200;
+        reply->owned = html;
+        reply->raw = html;
+        reply->raw_len = strlen(html);
+        reply->raw_type = "text/html; charset=utf-8";
+        html = NULL;
+    }
+    (void)ctx;
+    snprintf(reply->note, sizeof reply->note, "runs=%.120s", list);
+    free(html);
+    for (size_t i = 0; i < REPORT_RUNS_MAX; i++) {
+        cJSON_Delete(docs[i]);
+    }
+    hret_strlist_fini(&refs);
+}
+
 static void openapi(const struct hret_api_ctx *ctx, struct hret_store *st,
                     struct hret_api_call *call, struct hret_api_reply *reply)
 {
@@ -398,6 +479,7 @@ static const struct hret_api_route routes[] = {
     {"GET", "/v1/runs/*", HRET_API_SCOPE_READ, true, run_get},
     {"GET", "/v1/metrics/history", HRET_API_SCOPE_READ, true, metrics_history},
     {"GET", "/v1/compare", HRET_API_SCOPE_READ, true, compare},
+    {"GET", "/v1/report", HRET_API_SCOPE_READ, true, report},
     {"GET", "/v1/openapi.json", 0, false, openapi},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])

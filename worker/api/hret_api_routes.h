@@ -52,7 +52,8 @@ struct hret_api_call {
 struct hret_api_reply {
     unsigned status;
     cJSON *json;                /* owned body, or NULL */
-    const char *raw, *raw_type; /* or a borrowed body and its type */
+    const char *raw, *raw_type; /* or a body and its type: borrowed, or owned below */
+    char *owned;                /* raw when the reply owns it (freed after sending) */
     size_t raw_len;
     struct hret_api_stream *stream; /* or an event stream (owned) */
     bool replayed;                  /* the Idempotency-Key found an earlier request */

@@ -402,6 +402,7 @@ static const struct hret_cli_command commands[] = {
      "  GET  /v1/runs/{id}?offset=&limit=    (read) HRET's results JSON, samples paged\n"
      "  GET  /v1/metrics/history?metric=&model=&dataset=&subset=    (read)\n"
      "  GET  /v1/compare?a=RUN&b=RUN    (read) the paired comparison (as hret compare --json)\n"
+     "  GET  /v1/report?runs=A[,B...]   (read) hret report's HTML page of stored runs\n"
      "  GET  /v1/openapi.json           the OpenAPI document (schemas/openapi.yaml)\n"
      "\n"
      "Authorization: Bearer TOKEN. No token or an unknown one: 401; a token without the route's\n"
