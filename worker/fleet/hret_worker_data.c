@@ -1,11 +1,13 @@
 /* hret worker: shared dataset loading and event pieces (see hret_worker_data.h). */
 #include "hret_worker_data.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hret_cloudevents.h"
+#include "hret_json.h"
 #include "hret_mem.h"
 #include "hret_store_dscache.h"
 #include "hret_store_dsfiles.h"
@@ -76,6 +78,28 @@ enum hret_result hret_worker_dataset_still_stored(struct hret_store *store, cons
                                 "dataset %s: version %.12s the run reads is no longer in the "
                                 "store (removed with hret dataset rm); the run cannot go on",
                                 name, version);
+}
+
+enum hret_result hret_worker_task_parse(const char *payload, size_t len, char *run_id, size_t cap,
+                                        long long *shard_index, struct hret_err *err)
+{
+    struct hret_err perr = HRET_ERR_INIT;
+    cJSON *task = hret_json_parse(payload ? payload : "", len, 1 << 20, &perr);
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(task, "run_id"));
+    const cJSON *idx = cJSON_GetObjectItemCaseSensitive(task, "shard_index");
+    double v = cJSON_IsNumber(idx) ? idx->valuedouble : -1;
+    enum hret_result r = HRET_OK;
+    if (task == NULL) {
+        r = hret_err_set(err, HRET_E_INVAL, "%s", perr.msg);
+    } else if (id == NULL || id[0] == '\0' || strlen(id) >= cap || !(v >= 0) ||
+               v > 9007199254740991.0 || v != floor(v)) {
+        r = hret_err_set(err, HRET_E_INVAL, "run_id and shard_index are required");
+    } else {
+        snprintf(run_id, cap, "%s", id);
+        *shard_index = (long long)v;
+    }
+    cJSON_Delete(task);
+    return r;
 }
 
 cJSON *hret_worker_model_json(const struct hret_request_model *m)

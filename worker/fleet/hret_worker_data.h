@@ -29,6 +29,12 @@ enum hret_result hret_worker_dataset_load(const struct hret_config *cfg, struct 
 enum hret_result hret_worker_dataset_still_stored(struct hret_store *store, const char *name,
                                                   const char *version, struct hret_err *err);
 
+/* Pure. A shard task message (len bytes of payload, borrowed, nullable when len is 0): a JSON
+ * object with run_id (a string shorter than cap) and shard_index (an integer 0..2^53). Fills
+ * run_id (cap bytes) and *shard_index; HRET_E_INVAL with the reason otherwise. */
+enum hret_result hret_worker_task_parse(const char *payload, size_t len, char *run_id, size_t cap,
+                                        long long *shard_index, struct hret_err *err);
+
 /* The events' model object {name, model_id}; caller owns. */
 cJSON *hret_worker_model_json(const struct hret_request_model *m);
 /* The events' dataset object {name, split, subsets, version, data_version}; version and

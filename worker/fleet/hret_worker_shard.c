@@ -500,23 +500,19 @@ static enum hret_worker_outcome execute(struct shard *s)
 enum hret_worker_outcome hret_worker_shard(struct hret_worker *w, const rd_kafka_message_t *m)
 {
     struct hret_err err = HRET_ERR_INIT;
-    cJSON *task = hret_json_parse(m->payload ? m->payload : "", m->len, MAX_TASK_BYTES, &err);
-    const char *run_id = cJSON_GetStringValue(cJSON_GetObjectItem(task, "run_id"));
-    const cJSON *idx = cJSON_GetObjectItem(task, "shard_index");
     struct shard s = {.w = w};
-    if (run_id == NULL || strlen(run_id) >= sizeof s.run_id || !cJSON_IsNumber(idx) ||
-        idx->valuedouble < 0) {
-        const char *reason = task == NULL ? err.msg : "run_id and shard_index are required";
+    long long idx = 0;
+    if (m->len > MAX_TASK_BYTES || hret_worker_task_parse(m->payload, m->len, s.run_id,
+                                                          sizeof s.run_id, &idx, &err) != HRET_OK) {
+        char reason[sizeof err.msg];
+        snprintf(reason, sizeof reason, "%s", err.code ? err.msg : "the task is too big");
         hret_log_warn(WHO, NULL, "refused shard task: %s", reason);
         hret_err_clear(&err);
         enum hret_result r = hret_kafka_dlq_send(w->producer, m, NULL, reason, "", "bad_request",
                                                  DLQ_TIMEOUT_MS, &err);
-        cJSON_Delete(task);
         return r == HRET_OK ? HRET_WORKER_DONE : HRET_WORKER_RETRY;
     }
-    snprintf(s.run_id, sizeof s.run_id, "%s", run_id);
-    snprintf(s.shard_idx, sizeof s.shard_idx, "%lld", (long long)idx->valuedouble);
-    cJSON_Delete(task);
+    snprintf(s.shard_idx, sizeof s.shard_idx, "%lld", idx);
     enum hret_worker_outcome out = execute(&s);
     shard_fini(&s);
     return out;
