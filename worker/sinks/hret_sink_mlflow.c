@@ -24,6 +24,7 @@
 #include "hret_json.h"
 #include "hret_log.h"
 #include "hret_mem.h"
+#include "hret_mlflow.h"
 #include "hret_sink.h"
 
 #define WHO "bridge mlflow"
@@ -150,13 +151,13 @@ static enum hret_result api_raw(struct ml *m, const char *method, const char *pa
         r = hret_err_set(err, HRET_E_PROTO, "MLflow %s %.*s: the answer is not a JSON object",
                          method, plen, path);
     } else if (r != HRET_OK) {
-        const char *ec = str(doc, "error_code"), *msg = str(doc, "message");
-        if (ec != NULL && code != NULL) {
-            snprintf(code, 64, "%s", ec);
-        }
-        if (ec != NULL) {
-            hret_err_set(err, r, "MLflow %s %.*s: HTTP %ld %s: %.300s", method, plen, path,
-                         resp.status, ec, msg ? msg : "");
+        char ec[64], msg[301];
+        if (hret_mlflow_error(doc, ec, msg, sizeof msg)) {
+            if (code != NULL) {
+                snprintf(code, 64, "%s", ec);
+            }
+            hret_err_set(err, r, "MLflow %s %.*s: HTTP %ld %s: %s", method, plen, path, resp.status,
+                         ec, msg);
         } else {
             hret_err_set(err, r, "MLflow %s %.*s: %s", method, plen, path, cerr.msg);
         }
@@ -191,17 +192,8 @@ static enum hret_result experiment_by_name(struct ml *m, const char *name, char 
     curl_free(q);
     cJSON *resp = NULL;
     enum hret_result r = api(m, "GET", path, NULL, &resp, code, err);
-    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(resp, "experiment");
-    const char *stage = str(exp, "lifecycle_stage");
-    if (r == HRET_OK && stage != NULL && strcmp(stage, "deleted") == 0) {
-        r = hret_err_set(err, HRET_E_INVAL,
-                         "MLflow experiment '%s' is deleted: restore it in MLflow, or name "
-                         "another (tracking.mlflow.experiment, mlflow.experiment)",
-                         name);
-    } else if (r == HRET_OK && str(exp, "experiment_id") == NULL) {
-        r = hret_err_set(err, HRET_E_PROTO, "MLflow get-by-name: the answer has no experiment_id");
-    } else if (r == HRET_OK) {
-        *id = hret_xstrdup(str(exp, "experiment_id"));
+    if (r == HRET_OK) {
+        r = hret_mlflow_experiment_id(resp, name, id, err);
     }
     cJSON_Delete(resp);
     free(path);
@@ -293,12 +285,12 @@ static cJSON *run_tags(const struct delivery *dl)
 /* Remembers the run: its id and where its artifacts go. */
 static void adopt_run(struct delivery *dl, const cJSON *run)
 {
-    const cJSON *info = cJSON_GetObjectItemCaseSensitive(run, "info");
+    char *uri = NULL;
     free(dl->st.external_id);
-    dl->st.external_id = hret_xstrdup(str(info, "run_id"));
+    hret_mlflow_run_info(run, &dl->st.external_id, &uri);
     cJSON_DeleteItemFromObjectCaseSensitive(dl->st.offsets, "artifact_uri");
-    const char *uri = str(info, "artifact_uri");
-    cJSON_AddStringToObject(dl->st.offsets, "artifact_uri", uri ? uri : "");
+    cJSON_AddStringToObject(dl->st.offsets, "artifact_uri", uri);
+    free(uri);
 }
 
 static char *run_name(const struct delivery *dl)
@@ -354,11 +346,11 @@ static enum hret_result phase_run(struct delivery *dl, struct hret_err *err)
     cJSON_AddNumberToObject(search, "max_results", 1);
     cJSON *found = NULL, *created = NULL, *create = NULL;
     r = api(m, "POST", "/api/2.0/mlflow/runs/search", search, &found, NULL, err);
-    const cJSON *run = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(found, "runs"), 0);
+    const cJSON *run = hret_mlflow_search_first(found);
     if (r == HRET_OK && run == NULL) {
         create = create_request(dl, exp_id);
         r = api(m, "POST", "/api/2.0/mlflow/runs/create", create, &created, NULL, err);
-        run = cJSON_GetObjectItemCaseSensitive(created, "run");
+        run = hret_mlflow_created_run(created);
         dl->fresh = true;
     }
     if (r == HRET_OK) {
@@ -449,27 +441,14 @@ static enum hret_result phase_params(struct delivery *dl, size_t *count, struct 
 static enum hret_result logged_metrics(struct delivery *dl, long long step, cJSON **have,
                                        struct hret_err *err)
 {
-    *have = cJSON_CreateObject();
     if (dl->fresh) {
+        *have = cJSON_CreateObject();
         return HRET_OK;
     }
     char *path = hret_xasprintf("/api/2.0/mlflow/runs/get?run_id=%s", dl->st.external_id);
     cJSON *resp = NULL;
     enum hret_result r = api(dl->m, "GET", path, NULL, &resp, NULL, err);
-    const cJSON *data =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(resp, "run"), "data");
-    const cJSON *it = NULL;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(data, "metrics"))
-    {
-        const cJSON *s = cJSON_GetObjectItemCaseSensitive(it, "step");
-        long long at = cJSON_IsNumber(s)   ? (long long)s->valuedouble
-                       : cJSON_IsString(s) ? strtoll(s->valuestring, NULL, 10)
-                                           : 0; /* int64 may come as a string (§1.1) */
-        const char *key = str(it, "key");
-        if (key != NULL && at == step && !cJSON_GetObjectItemCaseSensitive(*have, key)) {
-            cJSON_AddTrueToObject(*have, key);
-        }
-    }
+    *have = hret_mlflow_metrics_at(resp, step);
     cJSON_Delete(resp);
     free(path);
     return r;

@@ -154,18 +154,8 @@ static enum hret_result list_configs(struct fetch *f, const char *base, const ch
     char *url = hret_xasprintf("%s/splits?dataset=%s", base, ds);
     struct page p;
     enum hret_result r = get_all(f, &url, 1, &p, err);
-    const cJSON *splits = NULL;
     if (r == HRET_OK) {
-        r = hret_json_get_array(p.doc, "splits", true, &splits, err);
-    }
-    for (const cJSON *it = splits ? splits->child : NULL; it != NULL; it = it->next) {
-        const char *config = NULL, *s = NULL;
-        hret_json_get_string(it, "config", false, &config, NULL);
-        hret_json_get_string(it, "split", false, &s, NULL);
-        if (config != NULL && s != NULL && (split == NULL || strcmp(s, split) == 0)) {
-            hret_strlist_push(out, hret_xstrdup(config));
-            hret_strlist_push(pair_splits, hret_xstrdup(s));
-        }
+        r = hret_store_hf_splits(p.doc, split, out, pair_splits, err);
     }
     if (r == HRET_OK && out->count == 0) {
         r = hret_err_set(err, HRET_E_INVAL, "%s has no config with a '%s' split", dataset,
@@ -177,9 +167,28 @@ static enum hret_result list_configs(struct fetch *f, const char *base, const ch
     return r;
 }
 
-/* Appends a page's rows to out as {"config", "split", "row_idx", "row"}. */
-static enum hret_result take_rows(cJSON *doc, const char *config, const char *split, cJSON *out,
-                                  struct hret_err *err)
+enum hret_result hret_store_hf_splits(const cJSON *doc, const char *split,
+                                      struct hret_strlist *configs, struct hret_strlist *splits,
+                                      struct hret_err *err)
+{
+    const cJSON *list = NULL;
+    if (hret_json_get_array(doc, "splits", true, &list, err) != HRET_OK) {
+        return err->code;
+    }
+    for (const cJSON *it = list->child; it != NULL; it = it->next) {
+        const char *config = NULL, *s = NULL;
+        hret_json_get_string(it, "config", false, &config, NULL);
+        hret_json_get_string(it, "split", false, &s, NULL);
+        if (config != NULL && s != NULL && (split == NULL || strcmp(s, split) == 0)) {
+            hret_strlist_push(configs, hret_xstrdup(config));
+            hret_strlist_push(splits, hret_xstrdup(s));
+        }
+    }
+    return HRET_OK;
+}
+
+enum hret_result hret_store_hf_take_rows(const cJSON *doc, const char *config, const char *split,
+                                         cJSON *out, struct hret_err *err)
 {
     const cJSON *rows = NULL;
     if (hret_json_get_array(doc, "rows", true, &rows, err) != HRET_OK) {
@@ -238,7 +247,7 @@ static enum hret_result fetch_config(struct fetch *f, const char *base, const ch
                          total);
     }
     if (r == HRET_OK) {
-        r = take_rows(p0.doc, config, split, out, err);
+        r = hret_store_hf_take_rows(p0.doc, config, split, out, err);
     }
     cJSON_Delete(p0.doc);
     size_t npages = total > PAGE_ROWS ? (size_t)((total - 1) / PAGE_ROWS) : 0;
@@ -253,7 +262,7 @@ static enum hret_result fetch_config(struct fetch *f, const char *base, const ch
     r = get_all(f, urls, npages, pages, err);
     for (size_t i = 0; i < npages; i++) {
         if (r == HRET_OK) {
-            r = take_rows(pages[i].doc, config, split, out, err);
+            r = hret_store_hf_take_rows(pages[i].doc, config, split, out, err);
         }
         cJSON_Delete(pages[i].doc);
         free(urls[i]);

@@ -37,4 +37,17 @@ void hret_store_hf_rows_fini(struct hret_store_hf_rows *r);
 enum hret_result hret_store_hf_parse_url(const char *url, char **base, char **dataset,
                                          char **config, char **split, struct hret_err *err);
 
+/* Pure. The (config, split) pairs of a /splits answer (doc borrowed): those of split (borrowed),
+ * or every pair when split is NULL, appended to configs and splits; an error when the answer has
+ * no "splits" array. */
+enum hret_result hret_store_hf_splits(const cJSON *doc, const char *split,
+                                      struct hret_strlist *configs, struct hret_strlist *splits,
+                                      struct hret_err *err);
+
+/* Pure. Appends the rows of a /rows page (doc borrowed) to out (an array) as {"config", "split",
+ * "row_idx", "row"}; an error names what is missing, and a row with truncated cells is refused
+ * (HRET_E_PROTO). */
+enum hret_result hret_store_hf_take_rows(const cJSON *doc, const char *config, const char *split,
+                                         cJSON *out, struct hret_err *err);
+
 #endif
