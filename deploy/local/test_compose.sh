@@ -43,6 +43,21 @@ kcache=$(readlink -f deploy/local/.cache)/kafka-$kafka_version
 [ -f "$kcache/admin/HretKafkaReady.class" ] ||
   fail "no $kcache/admin/HretKafkaReady.class (deploy/local/kafka.sh compiles it on its first start)"
 
+# mlflow_wheels: the pinned mlflow and its dependencies as wheels, downloaded once per machine
+# by the host's pip (of the venv deploy/local/mlflow.sh makes) into the deploy cache.
+mlflow_wheels() {
+  local dir=$HRET_DEPLOY_CACHE/wheels/$mlflow_pin venv
+  if [ ! -f "$dir/.complete" ]; then
+    venv=$(deploy/local/mlflow.sh venv) || fail "deploy/local/mlflow.sh venv"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    "$venv/bin/pip" download -q --disable-pip-version-check --only-binary=:all: -d "$dir" \
+      "$mlflow_pin" >"$work/wheels.log" 2>&1 || fail "pip download $mlflow_pin: $(tail -n 5 "$work/wheels.log")"
+    touch "$dir/.complete"
+  fi
+  printf '%s\n' "$dir"
+}
+
 standin() { # name tag [docker build args...]: build deploy/local/standins/NAME.Dockerfile
   local name=$1 tag=$2 ctx=$work/ctx-$1
   shift 2
@@ -50,6 +65,7 @@ standin() { # name tag [docker build args...]: build deploy/local/standins/NAME.
   cp deploy/local/standins/"$name".Dockerfile "$ctx/Dockerfile"
   cp deploy/local/standins/*.sh "$ctx/"
   [ "$name" != kafka ] || cp -r "$kcache/libs" "$kcache/admin" "$ctx/"
+  [ "$name" != mlflow ] || cp -r "$(mlflow_wheels)" "$ctx/wheels"
   DOCKER_BUILDKIT=0 docker_cli build --network host -t "$tag" "$@" "$ctx" >"$work/build-$name.log" 2>&1 ||
     fail "building the $name stand-in: $(tail -n 20 "$work/build-$name.log")"
   docker_say "stand-in $tag built (deploy/local/standins/$name.Dockerfile)"
