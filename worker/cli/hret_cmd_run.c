@@ -498,9 +498,10 @@ static int setup_modes(struct run_args *a, const struct hret_config *cfg,
         }
     }
     if (a->paths > 1) {
-        if (loglik || judge || (!isnan(a->temperature) && a->temperature <= 0)) {
-            fprintf(stderr, "hret run: --self-consistency needs an evaluator that parses "
-                            "answers (string_match, partial_match, math_match) and a "
+        if (loglik || judge || p->external != NULL ||
+            (!isnan(a->temperature) && a->temperature <= 0)) {
+            fprintf(stderr, "hret run: --self-consistency needs a built-in evaluator that "
+                            "parses answers (string_match, partial_match, math_match) and a "
                             "temperature above 0\n");
             return HRET_EXIT_USAGE;
         }
@@ -568,12 +569,16 @@ static int execute(struct run_args *a, struct run_state *st)
     a->method = a->method ? a->method : st->cfg.default_evaluation_method;
     a->split = a->split ? a->split : st->cfg.default_split;
     st->eval = hret_eval_find(a->method);
-    if (st->eval == NULL) {
-        fprintf(stderr, "hret run: unknown evaluation method '%s' (see hret help run)\n",
+    const struct hret_evaluator_config *external =
+        st->eval ? NULL : hret_config_evaluator(&st->cfg, a->method);
+    if (st->eval == NULL && external == NULL) {
+        fprintf(stderr,
+                "hret run: unknown evaluation method '%s' (not built in and not in the "
+                "config's evaluators:; see hret help run)\n",
                 a->method);
         return HRET_EXIT_USAGE;
     }
-    if (st->eval->init(a->params, &st->eval_state, &err) != HRET_OK) {
+    if (st->eval != NULL && st->eval->init(a->params, &st->eval_state, &err) != HRET_OK) {
         fprintf(stderr, "hret run: --param: %s\n", err.msg);
         return HRET_EXIT_USAGE;
     }
@@ -610,6 +615,8 @@ static int execute(struct run_args *a, struct run_state *st)
         .model = model,
         .evaluator = st->eval,
         .evaluator_state = st->eval_state,
+        .external = external,
+        .external_params = a->params,
         .gen = {.max_tokens = a->max_tokens, .temperature = a->temperature, .top_p = NAN},
         .language_threshold = a->language_threshold,
         .progress = progress,

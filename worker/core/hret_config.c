@@ -123,6 +123,21 @@ static const struct hret_cfg_field model_fields[] = {
 #undef M
 static const struct hret_cfg_table model_table = {sizeof(struct hret_model_config), model_fields};
 
+#define EV struct hret_evaluator_config
+static const struct hret_cfg_field evaluator_fields[] = {
+    {AT(EV, command), .type = HRET_CFG_STRLIST, .flags = HRET_CFG_F_REQUIRED,
+     .desc = "argv of the external evaluator, run without a shell (`command[0]` is looked up in "
+             "`PATH`): it reads the samples as `hret score` JSONL on stdin and writes one verdict "
+             "per line on stdout."},
+    {AT(EV, timeout_ms), .type = HRET_CFG_INT, .def = "60000", .min = 100, .max = 3600000,
+     .desc = "Time a batch may take; past it the process group is killed and the batch's samples "
+             "are errors."},
+    {0},
+};
+#undef EV
+static const struct hret_cfg_table evaluator_table = {sizeof(struct hret_evaluator_config),
+                                                      evaluator_fields};
+
 #define K struct hret_kafka_config
 static const struct hret_cfg_field kafka_fields[] = {
     {AT(K, brokers), .type = HRET_CFG_STR, .def = "127.0.0.1:9092",
@@ -432,6 +447,8 @@ static const struct hret_cfg_field config_fields[] = {
     {AT(C, postgres), .type = HRET_CFG_SECTION, .sub = &postgres_table, .desc = "PostgreSQL."},
     {AT(C, models), .type = HRET_CFG_NAMED, .sub = &model_table,
      .desc = "Named model endpoints that requests refer to."},
+    {AT(C, evaluators), .type = HRET_CFG_NAMED, .sub = &evaluator_table,
+     .desc = "Named external evaluators that `--method` or a request's evaluation method picks."},
     {AT(C, endpoints), .type = HRET_CFG_SECTION, .sub = &endpoints_table,
      .desc = "Endpoint policy."},
     {AT(C, datasets), .type = HRET_CFG_SECTION, .sub = &datasets_table, .desc = "Datasets."},
@@ -595,6 +612,19 @@ const struct hret_model_config *hret_config_model(const struct hret_config *cfg,
         const struct hret_model_config *m = (const struct hret_model_config *)cfg->models.items + i;
         if (strcmp(m->name, name) == 0) {
             return m;
+        }
+    }
+    return NULL;
+}
+
+const struct hret_evaluator_config *hret_config_evaluator(const struct hret_config *cfg,
+                                                          const char *name)
+{
+    for (size_t i = 0; name != NULL && i < cfg->evaluators.count; i++) {
+        const struct hret_evaluator_config *e =
+            (const struct hret_evaluator_config *)cfg->evaluators.items + i;
+        if (strcmp(e->name, name) == 0) {
+            return e;
         }
     }
     return NULL;

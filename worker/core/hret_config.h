@@ -47,6 +47,13 @@ struct hret_model_config {
     enum hret_net_policy net_policy;
 };
 
+/* evaluators.<name>: an external evaluator (hret_eval_external.h). */
+struct hret_evaluator_config {
+    char *name;                  /* the key under evaluators: (must stay first) */
+    struct hret_strlist command; /* argv, run without a shell; command[0] found in PATH */
+    long long timeout_ms;        /* the whole batch; the process group is killed after it */
+};
+
 struct hret_kafka_config {
     char *brokers;
     char *group_id;
@@ -214,7 +221,8 @@ struct hret_config {
     /* service sections */
     struct hret_kafka_config kafka;
     struct hret_postgres_config postgres;
-    struct hret_cfg_array models; /* struct hret_model_config */
+    struct hret_cfg_array models;     /* struct hret_model_config */
+    struct hret_cfg_array evaluators; /* struct hret_evaluator_config */
     struct hret_endpoints_config endpoints;
     struct hret_datasets_config datasets;
     struct hret_mlflow_config mlflow;
@@ -253,6 +261,9 @@ void hret_config_model_free(struct hret_model_config *m); /* NULL is a no-op */
 
 /* The named model, or NULL. Borrowed. */
 const struct hret_model_config *hret_config_model(const struct hret_config *cfg, const char *name);
+/* The named external evaluator, or NULL (name may be NULL). Borrowed. */
+const struct hret_evaluator_config *hret_config_evaluator(const struct hret_config *cfg,
+                                                          const char *name);
 /* Checks the model's key reference where it is read (never the value): an api_key_env variable
  * that is unset or empty, an api_key_file that cannot be read. HRET_E_CONFIG names the
  * reference. */

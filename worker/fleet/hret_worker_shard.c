@@ -291,16 +291,22 @@ static void record_served(struct shard *s, const struct hret_run_report *rep)
 static enum hret_result run_samples(struct shard *s, struct hret_err *err)
 {
     const struct hret_evaluator_ops *ev = hret_eval_find(s->req->method);
+    const struct hret_evaluator_config *external =
+        ev ? NULL : hret_config_evaluator(s->w->cfg, s->req->method);
     void *state = NULL;
-    if (ev == NULL || ev->init(s->req->method_params, &state, err) != HRET_OK) {
-        return ev == NULL ? hret_err_set(err, HRET_E_INVAL, "unknown method %s", s->req->method)
-                          : err->code;
+    if (ev == NULL && external == NULL) {
+        return hret_err_set(err, HRET_E_INVAL, "unknown method %s", s->req->method);
+    }
+    if (ev != NULL && ev->init(s->req->method_params, &state, err) != HRET_OK) {
+        return err->code;
     }
     const struct hret_request_gen *g = &s->run.model->gen;
     struct hret_run_params p = {
         .model = s->run.model->config,
         .evaluator = ev,
         .evaluator_state = state,
+        .external = external,
+        .external_params = s->req->method_params,
         .gen = {.max_tokens = g->max_tokens > 0 ? (long)g->max_tokens : 0,
                 .temperature = g->temperature,
                 .top_p = g->top_p,
@@ -338,7 +344,9 @@ static enum hret_result run_samples(struct shard *s, struct hret_err *err)
     hret_log_info(WHO, s->run_id, "shard %s: %zu run, %zu errors, %zu cached, %zu stored before",
                   s->shard_idx, rep.done, rep.errors, rep.cache_hits, s->stored_before);
     hret_run_report_fini(&rep);
-    ev->destroy(state);
+    if (ev != NULL) {
+        ev->destroy(state);
+    }
     return r;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hret_budget.h"
+#include "hret_eval_external.h"
 #include "hret_hash.h"
 #include "hret_judge.h"
 #include "hret_mem.h"
@@ -123,6 +124,9 @@ static bool score_text(struct run *run, size_t idx, const char *text, struct hre
     const struct hret_run_params *p = run->p;
     const struct hret_sample *s = &run->samples[idx];
     struct hret_err err = HRET_ERR_INIT;
+    if (p->external != NULL) {
+        return true; /* scored as a batch at the end (score_external) */
+    }
     if (p->evaluator->score(p->evaluator_state, text, s->reference, &s->options, v, &err) !=
         HRET_OK) {
         fail_outcome(&run->outcomes[idx], err.code, "scoring failed", err.msg);
@@ -173,6 +177,15 @@ static void pick_option(struct run *run, size_t idx)
     score_text(run, idx, o->prediction, &o->verdict);
 }
 
+/* A failed language gate marks the scored answer wrong. */
+static void apply_gate(struct hret_outcome *o)
+{
+    if (o->gate == HRET_GATE_FAILED) {
+        o->gate_flipped = o->verdict.correct;
+        o->verdict.correct = false;
+    }
+}
+
 /* The language penalizer and, when asked, the gate; then the sample is done. */
 static void finish(struct run *run, size_t idx)
 {
@@ -182,13 +195,50 @@ static void finish(struct run *run, size_t idx)
         o->language_penalizer = hret_eval_hangul_share(o->prediction) >= p->language_threshold;
         if (p->language_gate) {
             o->gate = o->language_penalizer > 0 ? HRET_GATE_PASSED : HRET_GATE_FAILED;
-            if (o->gate == HRET_GATE_FAILED) {
-                o->gate_flipped = o->verdict.correct;
-                o->verdict.correct = false;
+            if (p->external == NULL) {
+                apply_gate(o);
             }
         }
     }
     settle(run, idx);
+}
+
+/* External evaluator: scores every answered sample in one batch; what it fails on becomes the
+ * sample's error. */
+static void score_external(struct run *run)
+{
+    size_t n = 0;
+    size_t *idx = hret_xcalloc(run->count ? run->count : 1, sizeof *idx);
+    for (size_t i = 0; i < run->count; i++) {
+        if (run->outcomes[i].done && run->outcomes[i].error_code == HRET_OK) {
+            idx[n++] = i;
+        }
+    }
+    struct hret_eval_external_item *items = hret_xcalloc(n ? n : 1, sizeof *items);
+    struct hret_verdict *verdicts = hret_xcalloc(n ? n : 1, sizeof *verdicts);
+    char **errors = hret_xcalloc(n ? n : 1, sizeof *errors);
+    for (size_t k = 0; k < n; k++) {
+        items[k] = (struct hret_eval_external_item){&run->samples[idx[k]],
+                                                    run->outcomes[idx[k]].prediction};
+    }
+    struct hret_err err = HRET_ERR_INIT;
+    hret_eval_external_score(run->p->external, run->p->external_params, items, n, verdicts, errors,
+                             &err);
+    for (size_t k = 0; k < n; k++) {
+        struct hret_outcome *o = &run->outcomes[idx[k]];
+        if (errors[k] != NULL) {
+            fail_outcome(o, HRET_E_PROTO, errors[k], "");
+            run->errors++;
+            free(errors[k]);
+            continue;
+        }
+        o->verdict = verdicts[k];
+        apply_gate(o);
+    }
+    free(errors);
+    free(verdicts);
+    free(items);
+    free(idx);
 }
 
 /* ---- requests ---- */
@@ -593,6 +643,12 @@ enum hret_result hret_run_samples(const struct hret_run_params *p,
                                   struct hret_outcome *outcomes, struct hret_run_report *report,
                                   struct hret_err *err)
 {
+    if (p->external != NULL && (p->mode == HRET_RUN_LOGLIK || p->paths > 1 || p->judge_model)) {
+        return hret_err_set(err, HRET_E_INVAL,
+                            "external evaluator '%s' scores answers only: no self-consistency, "
+                            "judge or log-likelihood",
+                            p->external->name);
+    }
     struct run run = {.p = p,
                       .samples = samples,
                       .outcomes = outcomes,
@@ -631,6 +687,9 @@ enum hret_result hret_run_samples(const struct hret_run_params *p,
             p->progress(p->progress_user, run.done, count, run.errors);
             last_progress = now;
         }
+    }
+    if (p->external != NULL && run.fatal.code == HRET_OK) {
+        score_external(&run);
     }
     report->retries = report->http_429 = 0;
     const int pools[2] = {run.pool, run.judge_pool};

@@ -25,7 +25,10 @@
  *                     judge_type; response B is metadata.model_response_b, the rubric
  *                     metadata.rubric.
  *   language gate     language_gate with language_threshold >= 0: a prediction whose Hangul
- *                     share is below the threshold is marked wrong (outcome.gate). */
+ *                     share is below the threshold is marked wrong (outcome.gate).
+ *   external          external set: every answered sample is scored in one batch by the
+ *                     configured command once the endpoint is done; what it fails on becomes
+ *                     the sample's error (hret_eval_external.h). */
 #ifndef HRET_RUN_H
 #define HRET_RUN_H
 
@@ -57,6 +60,11 @@ struct hret_run_params {
     const struct hret_model_config *model; /* borrowed */
     const struct hret_evaluator_ops *evaluator;
     const void *evaluator_state;
+    /* An external evaluator (borrowed; then evaluator is NULL): the answers are scored as one
+     * batch once the endpoint has answered them (hret_eval_external.h), with external_params
+     * (borrowed, nullable). Generate mode only: no paths, judge or log-likelihood. */
+    const struct hret_evaluator_config *external;
+    const cJSON *external_params;
     struct hret_gen_params gen;
     double language_threshold; /* Hangul share for language_penalizer = 1; < 0 = off */
     /* Called at most every 100 ms and once at the end; nullable. */

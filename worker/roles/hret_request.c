@@ -278,17 +278,28 @@ static enum hret_result not_both(struct hret_request_ctx *c, const cJSON *doc,
     return HRET_OK;
 }
 
-static void model_names(const struct hret_config *cfg, char *buf, size_t cap)
+/* "a, b, ..." of a named config array whose entries (size bytes each) start with their name. */
+static void entry_names(const struct hret_cfg_array *a, size_t size, char *buf, size_t cap)
 {
     size_t used = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < cfg->models.count && used < cap; i++) {
-        const struct hret_model_config *m = (const struct hret_model_config *)cfg->models.items + i;
-        used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", m->name);
+    for (size_t i = 0; i < a->count && used < cap; i++) {
+        const char *name = *(char *const *)((const char *)a->items + i * size);
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", name);
     }
-    if (cfg->models.count == 0) {
+    if (a->count == 0) {
         snprintf(buf, cap, "none are configured");
     }
+}
+
+static void model_names(const struct hret_config *cfg, char *buf, size_t cap)
+{
+    entry_names(&cfg->models, sizeof(struct hret_model_config), buf, cap);
+}
+
+static void evaluator_names(const struct hret_config *cfg, char *buf, size_t cap)
+{
+    entry_names(&cfg->evaluators, sizeof(struct hret_evaluator_config), buf, cap);
 }
 
 static void free_dataset(struct hret_request_dataset *d)
@@ -398,18 +409,23 @@ static enum hret_result check_evaluation(struct hret_request_ctx *c, struct raw 
     }
     const struct hret_evaluator_ops *ops = hret_eval_find(q->method);
     snprintf(c->path, sizeof c->path, "%s", piped ? "evaluation_method_name" : "evaluation.method");
-    if (ops == NULL) {
-        char names[300];
-        return hret_request_fail(c, "unknown evaluation method '%s' (known: %s)", q->method,
-                                 hret_eval_names(names, sizeof names));
+    if (ops == NULL && hret_config_evaluator(cfg, q->method) == NULL) {
+        char names[300], external[300];
+        evaluator_names(cfg, external, sizeof external);
+        return hret_request_fail(c,
+                                 "unknown evaluation method '%s' (known: %s; configured "
+                                 "evaluators: %s)",
+                                 q->method, hret_eval_names(names, sizeof names), external);
     }
     snprintf(c->path, sizeof c->path, "%s", piped ? "evaluator_params" : "evaluation.params");
     void *state = NULL;
     struct hret_err e = HRET_ERR_INIT;
-    if (ops->init(q->method_params, &state, &e) != HRET_OK) {
+    if (ops != NULL && ops->init(q->method_params, &state, &e) != HRET_OK) {
         return hret_request_fail(c, "%s", e.msg);
     }
-    ops->destroy(state);
+    if (ops != NULL) {
+        ops->destroy(state);
+    }
     snprintf(c->path, sizeof c->path, "%s", piped ? "judge_model" : "evaluation.judge_model");
     if (q->judge_model != NULL && hret_config_model(cfg, q->judge_model) == NULL) {
         char names[300];
