@@ -240,6 +240,16 @@ static void runs_list(const struct hret_api_ctx *ctx, struct hret_store *st,
     hret_store_run_rows_free(rows, n);
 }
 
+static void free_samples(struct hret_sample *samples, struct hret_outcome *outcomes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        hret_sample_fini(&samples[i]);
+        hret_outcome_fini(&outcomes[i]);
+    }
+    free(samples);
+    free(outcomes);
+}
+
 /* HRET's results JSON of a stored run with one page of its samples. */
 static cJSON *results_json(const struct hret_store_run_row *r, const struct hret_sample *samples,
                            const struct hret_outcome *outcomes, size_t n, long offset, long limit)
@@ -302,12 +312,7 @@ static void run_get(const struct hret_api_ctx *ctx, struct hret_store *st,
         reply->status = 200;
         reply->json = results_json(&r, samples, outcomes, n, offset, limit);
     }
-    for (size_t i = 0; i < n; i++) {
-        hret_sample_fini(&samples[i]);
-        hret_outcome_fini(&outcomes[i]);
-    }
-    free(samples);
-    free(outcomes);
+    free_samples(samples, outcomes, n);
     hret_store_run_row_fini(&r);
 }
 
@@ -403,12 +408,7 @@ static bool report_doc(struct hret_store *st, const char *ref, struct hret_api_r
     } else {
         *doc = results_json(&r, samples, outcomes, n, 0, (long)n + 1);
     }
-    for (size_t i = 0; i < n; i++) {
-        hret_sample_fini(&samples[i]);
-        hret_outcome_fini(&outcomes[i]);
-    }
-    free(samples);
-    free(outcomes);
+    free_samples(samples, outcomes, n);
     hret_store_run_row_fini(&r);
     return *doc != NULL;
 }
