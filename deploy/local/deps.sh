@@ -59,3 +59,6 @@ fi
 # llama.cpp's server for the e2e test against a real inference server (tests/e2e/test_llama.sh):
 # llama-cpp-python built from source (about 6 minutes the first time) by llama.sh through pyvenv.sh.
 "$(dirname "$0")/llama.sh" venv >/dev/null
+
+# pyarrow writes the files the Parquet reader's tests read (tests/data/parquet/).
+"$(dirname "$0")/pyvenv.sh" pyarrow >/dev/null

@@ -7,6 +7,7 @@
 #   deploy/local/pyvenv.sh llama            llama.cpp's server (llama-cpp-python, built from
 #                                           source: about 6 minutes) and gguf (llama.sh)
 #   deploy/local/pyvenv.sh pyclient         httpx, for examples run with clients/python/src
+#   deploy/local/pyvenv.sh pyarrow          pyarrow, which writes the Parquet test files
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +17,7 @@ case ${1:-} in
   schemathesis) want="schemathesis==4.32.5" ;;
   llama) want="llama-cpp-python[server]==0.3.36 gguf==0.19.0" ;;
   pyclient) want="httpx==0.28.1" ;;
+  pyarrow) want="pyarrow==26.0.1" ;;
   *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
 venv=$here/.cache/$1-venv

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # hret run on a directory of Parquet shards as the hub serves HAE-RAE Bench (two configs, two
-# shards each, tests/data/parquet/gen_hub.py in deploy/local/pyarrow.sh's venv) against
+# shards each, tests/data/parquet/gen_hub.py in deploy/local/pyvenv.sh pyarrow's venv) against
 # fake-llm: the same predictions, verdicts and metrics as the same rows given as CSV.
 source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 
-venv=$(bash "$src/deploy/local/pyarrow.sh" venv)
+venv=$(bash "$src/deploy/local/pyvenv.sh" pyarrow)
 "$venv/bin/python" "$src/tests/data/parquet/gen_hub.py" "$work/hub"
 ls "$work/hub/parquet/haerae_bench/loan_words/test-00001-of-00002.parquet" >/dev/null
 [ -z "$(find "$work/hub/parquet" -name '*.csv')" ] || fail "the Parquet tree holds CSV"

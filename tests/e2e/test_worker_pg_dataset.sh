@@ -43,7 +43,7 @@ line=$(HRET_KAFKA_TOPICS="$req_topic $req_topic.dlq $task_topic $task_topic.dlq 
 export "${line?}"
 pg_setup
 
-venv=$(bash "$src/deploy/local/pyarrow.sh" venv)
+venv=$(bash "$src/deploy/local/pyvenv.sh" pyarrow)
 "$venv/bin/python" "$src/tests/data/parquet/gen_hub.py" "$work/hub"
 files="$work/hub/parquet/haerae_bench"
 subsets=general_knowledge,loan_words

@@ -1,6 +1,6 @@
 /* hret_parquet through hret_table: files written by pyarrow (tests/data/parquet/gen_parquet.py,
- * run in deploy/local/pyarrow.sh's venv) in every supported combination of format version, data
- * page version, dictionary and codec, read back cell by cell against the text pyarrow's own
+ * in the venv of deploy/local/pyvenv.sh pyarrow) in every supported combination of format version,
+ * data page version, dictionary and codec, read back cell by cell against the text pyarrow's own
  * values give; and the files the reader must refuse, each refused naming file, column and
  * feature. Both entry points: hret_table_read (a row group at a time) and hret_table_parse. */
 #include "hret_test.h"
@@ -36,7 +36,7 @@ static int setup(void **state)
     }
     char cmd[8192];
     snprintf(cmd, sizeof cmd,
-             "set -e; venv=$(bash '%s/deploy/local/pyarrow.sh' venv); "
+             "set -e; venv=$(bash '%s/deploy/local/pyvenv.sh' pyarrow); "
              "\"$venv/bin/python\" '%s/tests/data/parquet/gen_parquet.py' '%s'",
              getenv("HRET_SOURCE_DIR"), getenv("HRET_SOURCE_DIR"), dir);
     if (system(cmd) != 0) {

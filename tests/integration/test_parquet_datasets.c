@@ -1,7 +1,8 @@
 /* Loader parity, Parquet vs CSV: haerae_bench, kormedmcqa (with few-shot from dev), benchhub
  * (unfiltered and filtered), k2_eval and kudge (Pairwise, Pointwise) read the same rows from the
  * hub's Parquet layout (sharded, several row groups, snappy) and from CSV in the same layout
- * (tests/data/parquet/gen_hub.py, in deploy/local/pyarrow.sh's venv). Every sample must match:
+ * (tests/data/parquet/gen_hub.py, in the venv of deploy/local/pyvenv.sh pyarrow). Every sample
+ * must match:
  * id, subset, prompt, reference, options, metadata, the dataset version, and the string_match
  * and partial_match verdicts of fixed predictions. */
 #include "hret_test.h"
@@ -27,7 +28,7 @@ static int setup(void **state)
     }
     char cmd[8192];
     snprintf(cmd, sizeof cmd,
-             "set -e; venv=$(bash '%s/deploy/local/pyarrow.sh' venv); "
+             "set -e; venv=$(bash '%s/deploy/local/pyvenv.sh' pyarrow); "
              "\"$venv/bin/python\" '%s/tests/data/parquet/gen_hub.py' '%s'",
              getenv("HRET_SOURCE_DIR"), getenv("HRET_SOURCE_DIR"), dir);
     if (system(cmd) != 0) {

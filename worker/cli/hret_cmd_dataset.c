@@ -130,31 +130,33 @@ static size_t column_of(struct hret_strlist *cols, const char *key)
     return cols->count - 1;
 }
 
-/* The rows of one (config, split), items [first, end) of rows, as the table <config>/<split>. */
-static enum hret_result rows_table(const cJSON *rows, int first, int end, const char *path,
+/* The rows of one (config, split): n items from first on (a linked run of the rows array), as
+ * the table <config>/<split>.jsonl. */
+static enum hret_result rows_table(const cJSON *first, size_t n, const char *path,
                                    struct hret_table **out, struct hret_err *err)
 {
     struct hret_strlist cols = {0};
-    for (int i = first; i < end; i++) {
+    const cJSON *it = first;
+    for (size_t i = 0; i < n; i++, it = it->next) {
         const cJSON *v;
-        cJSON_ArrayForEach(v, cJSON_GetObjectItem(cJSON_GetArrayItem(rows, i), "row"))
+        cJSON_ArrayForEach(v, cJSON_GetObjectItem(it, "row"))
         {
             column_of(&cols, v->string);
         }
     }
     struct hret_table_builder *b = hret_table_builder_new(path);
-    enum hret_result r = hret_table_builder_begin(b, (const char *const *)cols.items, cols.count,
-                                                  (size_t)(end - first), err);
-    for (int i = first; i < end && r == HRET_OK; i++) {
+    enum hret_result r =
+        hret_table_builder_begin(b, (const char *const *)cols.items, cols.count, n, err);
+    it = first;
+    for (size_t i = 0; i < n && r == HRET_OK; i++, it = it->next) {
         const cJSON *v;
-        cJSON_ArrayForEach(v, cJSON_GetObjectItem(cJSON_GetArrayItem(rows, i), "row"))
+        cJSON_ArrayForEach(v, cJSON_GetObjectItem(it, "row"))
         {
             if (r != HRET_OK || cJSON_IsNull(v)) {
                 continue;
             }
             char *text = cJSON_IsString(v) ? hret_xstrdup(v->valuestring) : hret_json_print(v);
-            r = hret_table_builder_cell(b, (size_t)(i - first), column_of(&cols, v->string), text,
-                                        strlen(text), err);
+            r = hret_table_builder_cell(b, i, column_of(&cols, v->string), text, strlen(text), err);
             free(text);
         }
     }
@@ -165,6 +167,14 @@ static enum hret_result rows_table(const cJSON *rows, int first, int end, const 
     }
     *out = hret_table_builder_finish(b);
     return HRET_OK;
+}
+
+static bool same_pair(const cJSON *a, const cJSON *b)
+{
+    return strcmp(cJSON_GetObjectItem(a, "config")->valuestring,
+                  cJSON_GetObjectItem(b, "config")->valuestring) == 0 &&
+           strcmp(cJSON_GetObjectItem(a, "split")->valuestring,
+                  cJSON_GetObjectItem(b, "split")->valuestring) == 0;
 }
 
 /* hub:OWNER/NAME -> {datasets.hub_rows_url}/rows?dataset=OWNER/NAME (caller owns). */
@@ -185,24 +195,23 @@ static int import_url(struct hret_store *s, const struct hret_config *cfg, const
     struct hret_store_hf_rows rows;
     struct hret_dataset_fileset set = {0};
     enum hret_result r = hret_store_hf_fetch(&req, &rows, &err);
-    int n = r == HRET_OK ? cJSON_GetArraySize(rows.rows) : 0, first = 0;
-    for (int i = 1; r == HRET_OK && i <= n; i++) { /* rows come grouped by (config, split) */
-        const cJSON *a0 = cJSON_GetArrayItem(rows.rows, first);
-        const cJSON *ai = i < n ? cJSON_GetArrayItem(rows.rows, i) : NULL;
-        const char *c0 = cJSON_GetObjectItem(a0, "config")->valuestring;
-        const char *s0 = cJSON_GetObjectItem(a0, "split")->valuestring;
-        if (ai != NULL && strcmp(c0, cJSON_GetObjectItem(ai, "config")->valuestring) == 0 &&
-            strcmp(s0, cJSON_GetObjectItem(ai, "split")->valuestring) == 0) {
-            continue;
+    const cJSON *first = r == HRET_OK ? rows.rows->child : NULL;
+    while (first != NULL && r == HRET_OK) { /* rows come grouped by (config, split) */
+        size_t n = 1;
+        const cJSON *end = first->next;
+        for (; end != NULL && same_pair(first, end); end = end->next) {
+            n++;
         }
-        char *path = hret_xasprintf("%s/%s.jsonl", c0, s0);
+        char *path =
+            hret_xasprintf("%s/%s.jsonl", cJSON_GetObjectItem(first, "config")->valuestring,
+                           cJSON_GetObjectItem(first, "split")->valuestring);
         struct hret_table *t = NULL;
-        r = rows_table(rows.rows, first, i, path, &t, &err);
+        r = rows_table(first, n, path, &t, &err);
         if (r == HRET_OK) {
             hret_dataset_fileset_add(&set, path, t);
         }
         free(path);
-        first = i;
+        first = end;
     }
     int status = r == HRET_OK ? store(s, name, url, &rows.configs, rows.split, &set)
                               : hret_store_cli_fail("hret dataset import", &err);

@@ -2,7 +2,7 @@
 """The same rows as Parquet (as the Hugging Face hub serves them) and as CSV, for the loader
 parity test (tests/integration/test_parquet_datasets.c) and the Parquet `hret run` e2e test.
 
-    gen_hub.py OUT      (run with deploy/local/pyarrow.sh's venv)
+    gen_hub.py OUT      (run with deploy/local/pyvenv.sh pyarrow's venv)
 
 Writes OUT/parquet/<dataset>/... in the hub's layout (`<config>/<split>-0000K-of-0000N.parquet`
 shards as push_to_hub writes them, BenchHub and K2-Eval under data/), OUT/csv/<dataset>/... with

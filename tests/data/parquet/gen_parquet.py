@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Parquet files written by pyarrow for the reader's tests (tests/integration/test_parquet.c).
 
-    gen_parquet.py OUT      (run with deploy/local/pyarrow.sh's venv)
+    gen_parquet.py OUT      (run with deploy/local/pyvenv.sh pyarrow's venv)
     gen_parquet.py --corpus tests/fuzz/corpus/parquet   (the fuzz seeds: small files)
 
 Writes OUT/<case>.parquet for every supported combination (format version 1.0 / 2.6, data pages
