@@ -3,6 +3,7 @@
 
     python3 tests/fakes/fake_hf_rows.py [--port 0] [--dataset HAERAE-HUB/KMMLU]
         [--configs Accounting:250,Law:40] [--variant 0] [--truncate Law:3] [--fail-first 0]
+        [--broken Accounting:200]
 
 Serves, on 127.0.0.1 only (standard library, one thread per request):
   GET /splits?dataset=D                          {"splits": [{"dataset","config","split"}]}
@@ -15,7 +16,8 @@ like the real server: length above 100 is a 422, an unknown dataset/config/split
 Every config has a "test" split with the given number of KMMLU-shaped rows and a "dev" split
 of 5; the content is deterministic, --variant N changes row 0 of the first config (a new
 version), --truncate C:K marks row K of config C as truncated, --fail-first N answers the
-first N /rows requests with 429 and Retry-After: 0. Prints "listening on 127.0.0.1:PORT".
+first N /rows requests with 429 and Retry-After: 0, --broken C:O answers every /rows request of
+config C at offset O with a 404 (an import that stops part-way). Prints "listening on 127.0.0.1:PORT".
 """
 import argparse
 import json
@@ -89,6 +91,8 @@ class Handler(BaseHTTPRequestHandler):
                 STATS["sent_429"] += 1
         if fail:
             return self.reply(429, {"error": "Too many requests"}, [("Retry-After", "0")])
+        if (q.get("config"), q.get("offset", "0")) in srv.broken:
+            return self.reply(404, {"error": "This page is broken (fake)."})
         rows = srv.data.get(q.get("config"), {}).get(q.get("split"))
         if rows is None:
             return self.reply(404, {"error": "The config or the split does not exist."})
@@ -112,12 +116,14 @@ def main():
     ap.add_argument("--variant", type=int, default=0)
     ap.add_argument("--truncate", default="")
     ap.add_argument("--fail-first", type=int, default=0)
+    ap.add_argument("--broken", default="")
     args = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     srv.daemon_threads = True
     srv.dataset = args.dataset
     srv.data = build(args)
     srv.fail_first = args.fail_first
+    srv.broken = {tuple(spec.split(":", 1)) for spec in filter(None, args.broken.split(","))}
     srv.truncate = set()
     for spec in filter(None, args.truncate.split(",")):
         c, _, k = spec.partition(":")

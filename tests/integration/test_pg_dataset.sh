@@ -82,6 +82,29 @@ assert files == {"Accounting/test.jsonl": 250, "Accounting/dev.jsonl": 5, "Law/t
                  "Law/dev.jsonl": 5}, files
 assert len(d["version"]) == 64' || fail "show --json"
 
+# 4c. resumable: an import that stops part-way keeps its pages; the next attempt fetches only
+# the pages it lacks, and the kept pages are gone once the import is complete
+start_hf --configs Accounting:250,Law:40 --broken Accounting:200
+set +e
+"$hret" dataset import kmmlu-resume --from "$url" --split test >/dev/null 2>resume.err
+rc=$?
+set -e
+[ $rc -ne 0 ] && grep -q "HTTP 404" resume.err || fail "broken page: $rc $(cat resume.err)"
+[ "$(versions kmmlu-resume)" -eq 0 ] || fail "a failed import stored a version"
+[ "$(pg_sql "SELECT count(*) FROM dataset_import_pages")" -eq 2 ] ||
+  fail "kept pages: $(pg_sql "SELECT config, page_offset FROM dataset_import_pages")"
+start_hf --port "$hf_port" --configs Accounting:250,Law:40 # the same URL: the same import
+"$hret" dataset import kmmlu-resume --from "$url" --split test >resume.txt || fail "resume"
+grep -q "resumed with 2 pages" resume.txt && grep -q ": 290 rows in 2 files" resume.txt ||
+  fail "resume: $(cat resume.txt)"
+stats=$(curl -s "http://127.0.0.1:$hf_port/fake/stats")
+python3 -c 'import json,sys; s=json.loads(sys.argv[1]); assert s["rows_requests"] == 2, s' "$stats" ||
+  fail "the resumed import fetched again: $stats"
+[ "$(pg_sql "SELECT version FROM datasets WHERE name = 'kmmlu-resume'")" = \
+  "$(pg_sql "SELECT version FROM datasets WHERE name = 'kmmlu-hf' ORDER BY created_at LIMIT 1")" ] ||
+  fail "the resumed import differs from a whole one"
+[ "$(pg_sql "SELECT count(*) FROM dataset_import_pages")" -eq 0 ] || fail "kept pages left"
+
 # 5. truncated cells and unknown datasets fail and store nothing
 start_hf --configs Accounting:250,Law:40 --truncate Law:3
 set +e
@@ -121,7 +144,7 @@ python3 -c 'import json, sys; assert json.loads(sys.argv[1]) == json.loads(sys.a
 import json, sys
 rows = json.load(sys.stdin)
 names = sorted(r["name"] for r in rows)
-assert names == ["kmmlu", "kmmlu-all", "kmmlu-dev", "kmmlu-hf", "kmmlu-hf"], names
+assert names == ["kmmlu", "kmmlu-all", "kmmlu-dev", "kmmlu-hf", "kmmlu-hf", "kmmlu-resume"], names
 assert all(len(r["version"]) == 64 for r in rows)' || fail "list"
 "$hret" dataset list kmmlu-hf | grep -c "kmmlu-hf" | grep -qx 2 || fail "list NAME"
 
