@@ -191,7 +191,10 @@ static int import_url(struct hret_store *s, const struct hret_config *cfg, const
 {
     struct hret_err err = HRET_ERR_INIT;
     char *url = rows_api_url(cfg, a->from);
-    struct hret_store_hf_request req = {url, &a->subsets, a->split};
+    struct hret_store_dsfiles_pages kept = {s, url}; /* resumes an earlier attempt */
+    struct hret_store_hf_pages hooks;
+    hret_store_dsfiles_page_hooks(&kept, &hooks);
+    struct hret_store_hf_request req = {url, &a->subsets, a->split, &hooks};
     struct hret_store_hf_rows rows;
     struct hret_dataset_fileset set = {0};
     enum hret_result r = hret_store_hf_fetch(&req, &rows, &err);
@@ -213,8 +216,14 @@ static int import_url(struct hret_store *s, const struct hret_config *cfg, const
         free(path);
         first = end;
     }
+    if (r == HRET_OK && rows.resumed > 0) {
+        printf("resumed with %zu pages kept from an earlier attempt\n", rows.resumed);
+    }
     int status = r == HRET_OK ? store(s, name, url, &rows.configs, rows.split, &set)
                               : hret_store_cli_fail("hret dataset import", &err);
+    if (status == HRET_EXIT_OK && hret_store_dsfiles_pages_done(s, url, &err) != HRET_OK) {
+        fprintf(stderr, "hret dataset import: kept pages not forgotten: %s\n", err.msg);
+    }
     hret_dataset_fileset_fini(&set);
     hret_store_hf_rows_fini(&rows);
     free(url);

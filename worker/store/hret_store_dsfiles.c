@@ -341,3 +341,55 @@ enum hret_result hret_store_dsfiles_manifest(struct hret_store *s, const char *n
     PQclear(res);
     return HRET_OK;
 }
+
+/* ---- pages kept between attempts of a rows API import ----------------------------------- */
+
+static char *page_get(void *ctx, const char *config, const char *split, long offset)
+{
+    struct hret_store_dsfiles_pages *at = ctx;
+    char off[32];
+    snprintf(off, sizeof off, "%ld", offset);
+    const char *params[] = {at->source, config, split, off};
+    PGresult *res = NULL;
+    struct hret_err err = HRET_ERR_INIT;
+    char *body = NULL;
+    if (hret_pg_query(hret_store_pg(at->s), "kept page",
+                      "SELECT body FROM dataset_import_pages WHERE source = $1 AND config = $2"
+                      " AND split = $3 AND page_offset = $4::bigint",
+                      4, params, false, &res, &err) == HRET_OK &&
+        PQntuples(res) == 1) {
+        body = hret_xstrdup(PQgetvalue(res, 0, 0));
+    }
+    PQclear(res);
+    return body; /* a failed lookup fetches the page again */
+}
+
+static void page_put(void *ctx, const char *config, const char *split, long offset,
+                     const char *body)
+{
+    struct hret_store_dsfiles_pages *at = ctx;
+    char off[32];
+    snprintf(off, sizeof off, "%ld", offset);
+    const char *params[] = {at->source, config, split, off, body};
+    struct hret_err err = HRET_ERR_INIT;
+    (void)hret_pg_query(
+        hret_store_pg(at->s), "keep page",
+        "INSERT INTO dataset_import_pages (source, config, split, page_offset, body)"
+        " VALUES ($1, $2, $3, $4::bigint, $5) ON CONFLICT DO NOTHING",
+        5, params, false, NULL, &err); /* best effort: only resuming needs it */
+}
+
+void hret_store_dsfiles_page_hooks(struct hret_store_dsfiles_pages *at,
+                                   struct hret_store_hf_pages *hooks)
+{
+    *hooks = (struct hret_store_hf_pages){at, page_get, page_put};
+}
+
+enum hret_result hret_store_dsfiles_pages_done(struct hret_store *s, const char *source,
+                                               struct hret_err *err)
+{
+    const char *params[] = {source};
+    return hret_pg_query(hret_store_pg(s), "forget kept pages",
+                         "DELETE FROM dataset_import_pages WHERE source = $1", 1, params, false,
+                         NULL, err);
+}

@@ -14,6 +14,7 @@
 #include "hret_dataset_fileset.h"
 #include "hret_err.h"
 #include "hret_store.h"
+#include "hret_store_hf.h"
 
 struct hret_store_dsfiles_info {        /* all borrowed */
     const char *name;                   /* what runs call it: a registry name (haerae_bench) */
@@ -48,5 +49,17 @@ enum hret_result hret_store_dsfiles_rm(struct hret_store *s, const char *name, c
 enum hret_result hret_store_dsfiles_manifest(struct hret_store *s, const char *name,
                                              const char *version, cJSON **out, char found[65],
                                              struct hret_err *err);
+
+/* The rows API pages of an import of source kept in dataset_import_pages between attempts
+ * (resuming): fills hooks (its ctx is at, which must outlive the fetch). */
+struct hret_store_dsfiles_pages {
+    struct hret_store *s; /* borrowed */
+    const char *source;   /* borrowed */
+};
+void hret_store_dsfiles_page_hooks(struct hret_store_dsfiles_pages *at,
+                                   struct hret_store_hf_pages *hooks);
+/* Forgets the pages kept for source, once its version is stored. */
+enum hret_result hret_store_dsfiles_pages_done(struct hret_store *s, const char *source,
+                                               struct hret_err *err);
 
 #endif

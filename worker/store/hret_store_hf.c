@@ -92,6 +92,8 @@ enum hret_result hret_store_hf_parse_url(const char *url, char **base, char **da
 struct fetch {
     struct hret_http *http;
     int pool;
+    const struct hret_store_hf_pages *pages; /* nullable */
+    size_t resumed;
 };
 
 struct page {
@@ -229,6 +231,42 @@ static char *rows_url(const char *base, const char *ds, const char *config, cons
     return url;
 }
 
+/* Rows pages [0, n) at offsets offs: those kept by an earlier attempt from the page store, the
+ * rest fetched together and kept (also when another page of the batch fails). */
+static enum hret_result get_pages(struct fetch *f, const char *config, const char *split,
+                                  char **urls, const long *offs, size_t n, struct page *pages,
+                                  struct hret_err *err)
+{
+    char **want = hret_xcalloc(n ? n : 1, sizeof *want);
+    size_t *slot = hret_xcalloc(n ? n : 1, sizeof *slot), nwant = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *kept =
+            f->pages && f->pages->get ? f->pages->get(f->pages->ctx, config, split, offs[i]) : NULL;
+        pages[i] = (struct page){NULL, false, HRET_ERR_INIT};
+        pages[i].doc = kept ? hret_json_parse(kept, strlen(kept), MAX_BODY, NULL) : NULL;
+        f->resumed += pages[i].doc != NULL;
+        if (pages[i].doc == NULL) {
+            want[nwant] = urls[i];
+            slot[nwant++] = i;
+        }
+        free(kept);
+    }
+    struct page *got = hret_xcalloc(nwant ? nwant : 1, sizeof *got);
+    enum hret_result r = nwant ? get_all(f, want, nwant, got, err) : HRET_OK;
+    for (size_t k = 0; k < nwant; k++) {
+        if (got[k].doc != NULL && f->pages && f->pages->put) {
+            char *text = hret_json_print(got[k].doc);
+            f->pages->put(f->pages->ctx, config, split, offs[slot[k]], text);
+            free(text);
+        }
+        pages[slot[k]].doc = got[k].doc;
+    }
+    free(got);
+    free(slot);
+    free(want);
+    return r;
+}
+
 /* One config: the first page for the total, then the other pages together. */
 static enum hret_result fetch_config(struct fetch *f, const char *base, const char *ds,
                                      const char *config, const char *split, cJSON *out,
@@ -236,7 +274,8 @@ static enum hret_result fetch_config(struct fetch *f, const char *base, const ch
 {
     char *first = rows_url(base, ds, config, split, 0);
     struct page p0;
-    enum hret_result r = get_all(f, &first, 1, &p0, err);
+    long off0 = 0;
+    enum hret_result r = get_pages(f, config, split, &first, &off0, 1, &p0, err);
     free(first);
     long long total = 0;
     if (r == HRET_OK) {
@@ -256,10 +295,13 @@ static enum hret_result fetch_config(struct fetch *f, const char *base, const ch
     }
     char **urls = hret_xcalloc(npages, sizeof *urls);
     struct page *pages = hret_xcalloc(npages, sizeof *pages);
+    long *offs = hret_xcalloc(npages, sizeof *offs);
     for (size_t i = 0; i < npages; i++) {
-        urls[i] = rows_url(base, ds, config, split, (long)(i + 1) * PAGE_ROWS);
+        offs[i] = (long)(i + 1) * PAGE_ROWS;
+        urls[i] = rows_url(base, ds, config, split, offs[i]);
     }
-    r = get_all(f, urls, npages, pages, err);
+    r = get_pages(f, config, split, urls, offs, npages, pages, err);
+    free(offs);
     for (size_t i = 0; i < npages; i++) {
         if (r == HRET_OK) {
             r = hret_store_hf_take_rows(pages[i].doc, config, split, out, err);
@@ -303,7 +345,7 @@ enum hret_result hret_store_hf_fetch(const struct hret_store_hf_request *req,
     const char *want = req->split ? req->split : split; /* NULL: every split */
     out->split = want ? hret_xstrdup(want) : NULL;
     out->rows = cJSON_CreateArray();
-    struct fetch f = {NULL, -1};
+    struct fetch f = {NULL, -1, req->pages, 0};
     char *ds = escape(out->dataset);
     enum hret_result r = open_fetch(&f, err);
     struct hret_strlist listed = {0}, splits = {0};
@@ -339,6 +381,7 @@ enum hret_result hret_store_hf_fetch(const struct hret_store_hf_request *req,
         hret_log_debug("hf", out->dataset, "%s: %d rows so far", out->configs.items[i],
                        cJSON_GetArraySize(out->rows));
     }
+    out->resumed = f.resumed;
     hret_http_destroy(f.http);
     free(ds);
     free(base);

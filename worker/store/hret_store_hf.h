@@ -14,17 +14,29 @@
 #include "hret_cfg.h"
 #include "hret_err.h"
 
+/* Where pages are kept between attempts, for resuming an import (schemas/sql/
+ * 008_dataset_import_pages.sql); both hooks are optional. */
+struct hret_store_hf_pages {
+    void *ctx;
+    /* The page stored by an earlier attempt, or NULL (caller owns the result). */
+    char *(*get)(void *ctx, const char *config, const char *split, long offset);
+    /* Keeps a page fetched now (body borrowed, NUL-terminated JSON). */
+    void (*put)(void *ctx, const char *config, const char *split, long offset, const char *body);
+};
+
 struct hret_store_hf_request { /* all borrowed */
     const char *url;           /* {base}/rows?dataset=D[&config=C][&split=S] or {base}?dataset=D */
-    const struct hret_strlist *subsets; /* nullable: configs to fetch (else URL's, else all) */
-    const char *split;                  /* nullable: URL's, else every split */
+    const struct hret_strlist *subsets;      /* nullable: configs to fetch (else URL's, else all) */
+    const char *split;                       /* nullable: URL's, else every split */
+    const struct hret_store_hf_pages *pages; /* nullable: no resuming */
 };
 
 struct hret_store_hf_rows {
     char *dataset, *split;       /* owned; split NULL when every split was fetched */
     struct hret_strlist configs; /* fetched (config, split) pairs, in order */
     struct hret_strlist splits;
-    cJSON *rows; /* owned array of {"config", "split", "row_idx", "row"} */
+    cJSON *rows;    /* owned array of {"config", "split", "row_idx", "row"} */
+    size_t resumed; /* pages taken from an earlier attempt */
 };
 
 enum hret_result hret_store_hf_fetch(const struct hret_store_hf_request *req,
