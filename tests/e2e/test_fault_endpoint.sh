@@ -64,6 +64,9 @@ while :; do
 done
 elapsed=$((SECONDS - t0))
 rss_end=$(rss)
+# the model was called once per sample plus once per retry the workers counted (issue 16)
+retries=$(stack_retries worker0.log worker1.log)
+stack_check_calls $((items + retries)) 0 "$flaky_port"
 for p in "${wpid[@]}"; do kill -0 "$p" 2>/dev/null || fail "worker $p died"; done
 [ "${s%%:*}" = completed ] || fail "run status $s: $(pg_sql "SELECT error FROM runs WHERE request_id = 'flap-1'")"
 

@@ -92,8 +92,14 @@ stop_worker() { # SIGTERM; the worker must exit 0 within 20 s
   [ $rc = 0 ] || fail "worker exit status $rc after SIGTERM"
 }
 start_worker
+calls() { # model calls fake-llm on $port has answered
+  curl -sf "http://127.0.0.1:$port/fake/stats" |
+    python3 -c 'import json, sys; e = json.load(sys.stdin)["endpoints"]; print(e["chat_completions"] + e["completions"])'
+}
+calls0=$(calls)
 
-# 1. two models x one dataset: both results, accuracy as hret run's
+# 1. two models x one dataset: both results, accuracy as hret run's; the model called once per
+# sample (issue 16)
 "$hret" submit --config "$work/submit.yaml" --dataset kmmlu --model a,b --request-id req-1 \
   --run-name twomodels --wait --timeout 180 >"$work/submit1.out" || fail "submit 1: $(cat "$work/submit1.out")"
 python3 - "$work" <<'PY' || fail "results differ from hret run"
@@ -110,6 +116,7 @@ for name in "ab":
     assert abs(got[name] - want) < 5e-5, (name, got[name], want)
 print("accuracy", got)
 PY
+[ $(($(calls) - calls0)) = 600 ] || fail "req-1: $(($(calls) - calls0)) model calls for 600 samples"
 q() { pg_sql "$1"; }
 [ "$(q "SELECT count(*) FROM runs WHERE request_id = 'req-1' AND status = 'completed'")" = 2 ] ||
   fail "runs: $(q "SELECT run_id, status, error FROM runs")"

@@ -16,6 +16,9 @@ slow_port=$port
 STACK_SHARD_SIZE=100 STACK_LEASE_S=6 STACK_INFLIGHT=8 \
   STACK_KAFKA_PROPERTIES='{session.timeout.ms: "6000", heartbeat.interval.ms: "1000"}' \
   stack_config "max_workers: 2"
+# a kill every few seconds interrupts each shard several times: more attempts than the default 5
+sed -i 's/shard_lease_s: 6}/shard_lease_s: 6, max_shard_attempts: 100}/' "$work/hret.yaml"
+grep -q 'max_shard_attempts: 100' "$work/hret.yaml" || fail "max_shard_attempts not set"
 
 # what a clean run gives: the same answers from a fake-llm without latency
 start_fake fast --answer-key "$work/data/kmmlu/answer_key.tsv" --model-accuracy a=0.55 \
@@ -58,6 +61,10 @@ run_id=$(pg_sql "SELECT run_id FROM runs WHERE request_id = 'crash-1'")
   fail "shards not done: $(pg_sql "SELECT shard_idx, status, owner FROM shards WHERE run_id = '$run_id' AND status <> 'done'")"
 reclaimed=$(pg_sql "SELECT count(*) FROM shards WHERE run_id = '$run_id' AND attempts > 1")
 echo "shards run more than once: $reclaimed" >&2
+# a kill costs at most what the killed worker had in flight (8: max_inflight) and the answers it
+# received since its last write to the response cache (every 100 ms: about as many at 100 ms a
+# request); a shard run again takes the rest from the cache (issue 16)
+stack_check_calls "$items" $((kills * 2 * 8)) "$slow_port"
 
 want=$(python3 -c "import json,sys; print(repr(json.load(open(sys.argv[1]))['metrics']['accuracy']))" "$work/clean.json")
 got=$(pg_sql "SELECT value FROM metrics WHERE run_id = '$run_id' AND name = 'accuracy' AND subset = ''")
@@ -73,4 +80,4 @@ done
 kcat -C -b "$HRET_KAFKA" -t "$res_topic" -o beginning -e -q -f '%h\t%s\n' >"$work/results.tsv"
 n=$(grep -c "ce_type=hret.run.completed.v1.*\"run_id\": *\"$run_id\"" "$work/results.tsv" || true)
 [ "$n" -ge 1 ] || fail "no hret.run.completed.v1 event for $run_id on $res_topic"
-echo "crash test: $items samples stored once, accuracy $got = clean, $kills kills, $reclaimed shards rerun, result event seen $n time(s)" >&2
+echo "crash test: $items samples stored once, accuracy $got = clean, $kills kills, $reclaimed shards rerun, $(stack_llm_calls "$slow_port") model calls, result event seen $n time(s)" >&2

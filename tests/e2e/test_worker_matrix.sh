@@ -24,6 +24,8 @@ cat >"$work/request.json" <<'JSON'
 JSON
 stack_submit "$work/request.json" >"$work/submit.out" || fail "submit: $(cat "$work/submit.out")"
 [ "$(grep -c '^completed run=' "$work/submit.out")" = 4 ] || fail "want 4 completed runs: $(cat "$work/submit.out")"
+# the model was called once per sample of the four runs (issue 16)
+stack_check_calls "$(pg_sql "SELECT sum(planned_samples) FROM runs WHERE request_id = 'matrix-1'")"
 
 for m in a b; do
   "$hret" run --config "$work/hret.yaml" --dataset kmmlu --data-dir "$work/data/kmmlu" --model $m \
