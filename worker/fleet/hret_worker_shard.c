@@ -25,15 +25,18 @@
 #define MAX_TASK_BYTES (1 << 20)
 #define DLQ_TIMEOUT_MS 30000
 
-/* A shard is taken when it is pending or when its holder's lease ran out (the holder died, hangs
- * or gave it back); never from a live holder, not even a sibling slot of this worker (each slot
- * is an owner of its own, host:pid:slot); only while its run is live and it has attempts left
- * (datasets.max_shard_attempts; the sweep fails the run of a shard that has none). */
+/* A shard is taken when it is pending, when its holder's lease ran out (the holder died, hangs or
+ * gave it back), or when this very slot holds it (its give-back failed, say with the database
+ * away, and it retries the message); never from another live holder, not even a sibling slot of
+ * this worker (each slot is an owner of its own, host:pid:slot, and runs one shard at a time);
+ * only while its run is live and it has attempts left (datasets.max_shard_attempts; the sweep
+ * fails the run of a shard that has none). */
 static const char claim_sql[] =
     "UPDATE shards SET status = 'running', owner = $3, attempts = attempts + 1,"
     " lease_until = now() + make_interval(secs => $4::integer), updated_at = now()"
     " WHERE run_id = $1 AND shard_idx = $2::integer AND (status = 'pending'"
-    " OR (status = 'running' AND lease_until < now())) AND attempts < $5::integer"
+    " OR (status = 'running' AND (lease_until < now() OR owner = $3)))"
+    " AND attempts < $5::integer"
     " AND " HRET_WORKER_LIVE_RUN " RETURNING first_idx, end_idx";
 
 static const char holder_sql[] =
