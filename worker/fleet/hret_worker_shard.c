@@ -99,9 +99,10 @@ struct shard {
     /* hret_run's stop flag for this shard: set when the worker stops or the lease is lost, and
      * then the shard's queued and in-flight requests are dropped at once */
     volatile sig_atomic_t halt;
-    double renewed_ms;          /* when the lease was last renewed */
-    char *request_id, *version; /* owned */
-    char data_version[65];      /* the imported version the run reads, "" for files */
+    struct hret_store_cache *cache; /* while the shard runs: flushed on every progress tick */
+    double renewed_ms;              /* when the lease was last renewed */
+    char *request_id, *version;     /* owned */
+    char data_version[65];          /* the imported version the run reads, "" for files */
     struct hret_request *req;
     struct hret_worker_run run;
     struct hret_dataset *ds;
@@ -240,8 +241,9 @@ static enum hret_result select_samples(struct shard *s, struct hret_err *err)
     return HRET_OK;
 }
 
-/* hret_run's progress hook (every 100 ms): passes the worker's stop on, and renews the lease every
- * third of its length, on this slot's own connection (the run is single-threaded, so the
+/* hret_run's progress hook (every 100 ms): passes the worker's stop on, writes the responses
+ * received since the last tick to the response cache, and renews the lease every third of its
+ * length, on this slot's own connection (the run is single-threaded, so the
  * connection is idle here). A renewal that finds the lease gone (the worker stalled past it and
  * another took the shard, or the run failed) halts the shard: hret_run then drops its queued and
  * in-flight requests, so a stalled holder wastes at most what it had in flight. */
@@ -252,6 +254,9 @@ static void renew_lease(void *user, size_t done, size_t total, size_t errors)
     if (s->w->stop != NULL && *s->w->stop) {
         s->halt = 1;
     }
+    /* the answers received so far become durable: a crash loses what is in flight and at most
+     * the answers of the last tick */
+    hret_store_cache_flush(s->cache, NULL);
     double now = hret_http_now_ms();
     if (s->lost || now - s->renewed_ms < (double)s->w->cfg->datasets.shard_lease_s * 1000.0 / 3.0) {
         return;
@@ -325,6 +330,7 @@ static enum hret_result run_samples(struct shard *s, struct hret_err *err)
         p.judge_model = hret_config_model(s->w->cfg, s->req->judge_model);
     }
     struct hret_store_cache *cache = hret_store_cache_new(s->w->store, p.model);
+    s->cache = cache;
     struct hret_run_cache hooks;
     hret_store_cache_hooks(cache, &hooks);
     p.cache = &hooks;
@@ -336,6 +342,7 @@ static enum hret_result run_samples(struct shard *s, struct hret_err *err)
     struct hret_err cache_err = HRET_ERR_INIT;
     hret_store_cache_flush(cache, &cache_err);
     hret_store_cache_destroy(cache);
+    s->cache = NULL;
     s->done = rep.done;
     s->errors = rep.errors;
     record_served(s, &rep);
