@@ -73,11 +73,14 @@ enum hret_result hret_worker_finish_run(struct hret_worker *w, struct hret_pg *p
 enum hret_result hret_worker_compare(struct hret_worker *w, struct hret_pg *pg,
                                      const struct hret_request *q, struct hret_err *err);
 
-/* Marks run failed (class and message borrowed) with its hret.run.failed.v1 event, in one
- * transaction. A finished run is left alone. */
-enum hret_result hret_worker_fail_run(struct hret_worker *w, const char *request_id,
-                                      const char *run_id, const char *cls, const char *message,
-                                      struct hret_err *err);
+/* Marks run failed (class and message borrowed) with its hret.run.failed.v1 event and its open
+ * shards failed, in one transaction that holds the request row's lock; when it was the request's
+ * last open run, closes the request (failed, naming its failed runs) and compares the runs that
+ * completed. req (borrowed, nullable: then parsed from the stored request) is the run's request.
+ * A finished run is left alone. */
+enum hret_result hret_worker_fail_run(struct hret_worker *w, const struct hret_request *req,
+                                      const char *request_id, const char *run_id, const char *cls,
+                                      const char *message, struct hret_err *err);
 
 /* A new failed-event payload (caller owns). */
 cJSON *hret_worker_failed_data(const char *request_id, const char *run_id, const char *cls,

@@ -31,10 +31,19 @@ static const char request_open_sql[] =
     "SELECT count(*) FROM runs WHERE request_id = $1"
     " AND status NOT IN ('completed', 'partial', 'failed', 'cancelled')";
 
+/* A request with a failed run is failed, and its error names each failed run and why. */
 static const char request_close_sql[] =
     "UPDATE requests SET status = CASE WHEN EXISTS (SELECT 1 FROM runs WHERE request_id = $1"
-    " AND status = 'failed') THEN 'failed' ELSE 'completed' END, finished_at = now(),"
+    " AND status = 'failed') THEN 'failed' ELSE 'completed' END,"
+    " error = (SELECT string_agg('run ' || run_id || ' (' || model_name || ' on ' || dataset_name"
+    " || ') failed: ' || COALESCE(error, 'no reason recorded'), '; ' ORDER BY run_id) FROM runs"
+    " WHERE request_id = $1 AND status = 'failed'), finished_at = now(),"
     " updated_at = now() WHERE request_id = $1 AND finished_at IS NULL";
+
+/* The request row's lock, which shard completion takes first too: the runs of one request
+ * finish one at a time, so exactly one of them sees the request's last run finish. */
+static const char request_lock_sql[] =
+    "SELECT spec::text FROM requests WHERE request_id = $1 FOR UPDATE";
 
 static const char fail_sql[] =
     "UPDATE runs SET status = 'failed', error = $2, finished_at = now(), updated_at = now()"
@@ -240,21 +249,48 @@ enum hret_result hret_worker_finish_run(struct hret_worker *w, struct hret_pg *p
 
 struct fail_job {
     struct hret_worker *w;
+    const struct hret_request *req; /* nullable: parsed back from the stored spec when needed */
     const char *request_id, *run_id, *cls, *message;
 };
+
+/* The comparisons among the request's completed runs, once its last run failed (the completed
+ * path compares in aggregate). spec: the stored request, parsed when j has none; a request the
+ * configuration no longer accepts (a model removed) is logged and compared no further. */
+static enum hret_result compare_after_failure(struct hret_pg *pg, const struct fail_job *j,
+                                              const char *spec, struct hret_err *err)
+{
+    if (j->req != NULL) {
+        return j->req->n_models > 1 ? hret_worker_compare(j->w, pg, j->req, err) : HRET_OK;
+    }
+    struct hret_request *req = NULL;
+    struct hret_err perr = HRET_ERR_INIT;
+    if (hret_request_parse(spec, strlen(spec), j->w->cfg, &req, NULL, &perr) != HRET_OK) {
+        hret_log_warn(WHO, j->request_id, "no comparisons: the stored request: %s", perr.msg);
+        return HRET_OK;
+    }
+    enum hret_result r = req->n_models > 1 ? hret_worker_compare(j->w, pg, req, err) : HRET_OK;
+    hret_request_destroy(req);
+    return r;
+}
 
 static enum hret_result fail_txn(struct hret_pg *pg, void *user, struct hret_err *err)
 {
     struct fail_job *j = user;
     const char *params[] = {j->run_id, j->message};
-    PGresult *res = NULL;
-    if (hret_pg_query(pg, "fail shards", fail_shards_sql, 2, params, false, NULL, err) != HRET_OK) {
-        return err->code;
+    const char *lock[] = {j->request_id};
+    PGresult *spec = NULL, *res = NULL;
+    enum hret_result r =
+        hret_pg_query(pg, "lock request", request_lock_sql, 1, lock, false, &spec, err);
+    if (r != HRET_OK || PQntuples(spec) != 1 ||
+        hret_pg_query(pg, "fail shards", fail_shards_sql, 2, params, false, NULL, err) != HRET_OK) {
+        PQclear(spec);
+        return r != HRET_OK ? r : err->code;
     }
-    enum hret_result r = hret_pg_query(pg, "fail run", fail_sql, 2, params, false, &res, err);
+    r = hret_pg_query(pg, "fail run", fail_sql, 2, params, false, &res, err);
     bool changed = r == HRET_OK && strcmp(PQcmdTuples(res), "0") != 0;
     PQclear(res);
     if (!changed) {
+        PQclear(spec);
         return r;
     }
     cJSON *data = hret_worker_failed_data(j->request_id, j->run_id, j->cls, j->message, NULL);
@@ -268,15 +304,22 @@ static enum hret_result fail_txn(struct hret_pg *pg, void *user, struct hret_err
         hret_ops_run("failed");
     }
     bool closed = false;
-    return r == HRET_OK ? close_request(pg, j->request_id, &closed, err) : r;
+    if (r == HRET_OK) {
+        r = close_request(pg, j->request_id, &closed, err);
+    }
+    if (r == HRET_OK && closed) {
+        r = compare_after_failure(pg, j, PQgetvalue(spec, 0, 0), err);
+    }
+    PQclear(spec);
+    return r;
 }
 
-enum hret_result hret_worker_fail_run(struct hret_worker *w, const char *request_id,
-                                      const char *run_id, const char *cls, const char *message,
-                                      struct hret_err *err)
+enum hret_result hret_worker_fail_run(struct hret_worker *w, const struct hret_request *req,
+                                      const char *request_id, const char *run_id, const char *cls,
+                                      const char *message, struct hret_err *err)
 {
     hret_log_error(WHO, run_id, "run failed (%s): %s", cls, message);
-    struct fail_job j = {w, request_id, run_id, cls, message};
+    struct fail_job j = {w, req, request_id, run_id, cls, message};
     return hret_pg_transaction(hret_store_pg(w->store), "fail run", fail_txn, &j, err);
 }
 
@@ -288,7 +331,7 @@ static enum hret_result fail_nothing_scored(struct hret_worker *w, struct hret_p
 {
     char *message = hret_xasprintf("nothing scored: %s", why);
     hret_log_error(WHO, run->run_id, "run failed (nothing_scored): %s", message);
-    struct fail_job j = {w, run->req->request_id, run->run_id, "nothing_scored", message};
+    struct fail_job j = {w, run->req, run->req->request_id, run->run_id, "nothing_scored", message};
     enum hret_result r = fail_txn(pg, &j, err);
     free(message);
     return r;

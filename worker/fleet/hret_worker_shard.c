@@ -508,8 +508,8 @@ static enum hret_worker_outcome execute(struct shard *s)
     hret_ops_shard("failed");
     struct hret_err fail_err = HRET_ERR_INIT;
     const char *cls = r == HRET_E_INVAL ? "dataset" : r == HRET_E_PROTO ? "endpoint" : "internal";
-    if (s->request_id == NULL ||
-        hret_worker_fail_run(s->w, s->request_id, s->run_id, cls, err.msg, &fail_err) != HRET_OK) {
+    if (s->request_id == NULL || hret_worker_fail_run(s->w, s->req, s->request_id, s->run_id, cls,
+                                                      err.msg, &fail_err) != HRET_OK) {
         hret_log_error(WHO, s->run_id, "shard %s failed: %s", s->shard_idx, err.msg);
     }
     return HRET_WORKER_DONE;

@@ -59,8 +59,8 @@ static enum hret_result fail_exhausted(struct hret_worker *w, const char *max_at
                  PQgetisnull(res, i, 4) ? "none recorded (its workers died or stopped renewing "
                                           "the lease)"
                                         : PQgetvalue(res, i, 4));
-        r = hret_worker_fail_run(w, PQgetvalue(res, i, 1), PQgetvalue(res, i, 0), "shard_attempts",
-                                 msg, err);
+        r = hret_worker_fail_run(w, NULL, PQgetvalue(res, i, 1), PQgetvalue(res, i, 0),
+                                 "shard_attempts", msg, err);
     }
     PQclear(res);
     return r;
