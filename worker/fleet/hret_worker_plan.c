@@ -21,9 +21,14 @@
 #define WHO "worker"
 #define DLQ_TIMEOUT_MS 30000
 
+/* Requests are deduplicated by request_id (a redelivery); a CloudEvent id already used by another
+ * request is refused before (event_owner_sql), never taken for a duplicate. */
 static const char request_sql[] =
     "INSERT INTO requests (request_id, event_id, status, spec, source)"
-    " VALUES ($1, $2, 'planned', $3::jsonb, $4) ON CONFLICT DO NOTHING";
+    " VALUES ($1, $2, 'planned', $3::jsonb, $4) ON CONFLICT (request_id) DO NOTHING";
+
+static const char event_owner_sql[] =
+    "SELECT request_id FROM requests WHERE event_id = $1 AND request_id <> $2";
 
 static const char known_sql[] = "SELECT 1 FROM requests WHERE request_id = $1";
 
@@ -55,6 +60,7 @@ struct plan {
     struct plan_run *runs;                /* n_models * n_datasets, owned */
     size_t n_runs;
     bool duplicate; /* out: the request was already planned */
+    bool reused_id; /* out: another request came with this CloudEvent id */
 };
 
 static cJSON *task_data(const struct plan *p, const struct plan_run *r, long long shard,
@@ -121,11 +127,36 @@ static enum hret_result plan_run_row(struct hret_pg *pg, const struct plan *p,
     return res == HRET_OK ? plan_shards(pg, p, r, err) : res;
 }
 
+/* Refuses a CloudEvent id that came with another request (a producer reusing ids): taken for a
+ * redelivery, the new request would be lost without a word. */
+static enum hret_result check_event_id(struct hret_pg *pg, struct plan *p, struct hret_err *err)
+{
+    if (p->event_id == NULL) {
+        return HRET_OK;
+    }
+    const char *params[] = {p->event_id, p->req->request_id};
+    PGresult *res = NULL;
+    enum hret_result r =
+        hret_pg_query(pg, "event id owner", event_owner_sql, 2, params, false, &res, err);
+    if (r == HRET_OK && PQntuples(res) > 0) {
+        p->reused_id = true;
+        r = hret_err_set(err, HRET_E_CONFLICT,
+                         "ce_id '%s' was already used by request '%s': a new request needs a "
+                         "CloudEvent id of its own",
+                         p->event_id, PQgetvalue(res, 0, 0));
+    }
+    PQclear(res);
+    return r;
+}
+
 static enum hret_result plan_txn(struct hret_pg *pg, void *user, struct hret_err *err)
 {
     struct plan *p = user;
     const char *params[] = {p->req->request_id, p->event_id, p->spec, p->source};
     PGresult *res = NULL;
+    if (check_event_id(pg, p, err) != HRET_OK) {
+        return err->code;
+    }
     enum hret_result r =
         hret_pg_query(pg, "plan request", request_sql, 4, params, false, &res, err);
     p->duplicate = r == HRET_OK && strcmp(PQcmdTuples(res), "0") == 0;
@@ -252,7 +283,8 @@ static enum hret_worker_outcome plan_request(struct hret_worker *w, const rd_kaf
     cJSON *canonical = hret_request_to_json(req);
     char *spec = hret_json_print(canonical);
     cJSON_Delete(canonical);
-    struct plan p = {w, req, ce_id[0] ? ce_id : NULL, source, spec, NULL, NULL, NULL, 0, false};
+    struct plan p = {w,     req,  ce_id[0] ? ce_id : NULL, source, spec, NULL, NULL, NULL, 0,
+                     false, false};
     enum hret_worker_outcome out = HRET_WORKER_DONE;
     const char *id[] = {req->request_id};
     PGresult *known = NULL;
@@ -268,8 +300,9 @@ static enum hret_worker_outcome plan_request(struct hret_worker *w, const rd_kaf
     } else if (hret_pg_transaction(hret_store_pg(w->store), "plan", plan_txn, &p, &err) !=
                HRET_OK) {
         hret_log_error(WHO, req->request_id, "planning failed: %s", err.msg);
-        out = hret_result_is_retriable(err.code) ? HRET_WORKER_RETRY
-                                                 : refuse(w, m, err.msg, "", "db_conflict");
+        out = hret_result_is_retriable(err.code)
+                  ? HRET_WORKER_RETRY
+                  : refuse(w, m, err.msg, "", p.reused_id ? "reused_event_id" : "db_conflict");
     } else if (!p.duplicate) {
         hret_ops_request("accepted");
         hret_log_info(WHO, req->request_id, "planned %zu run(s)", p.n_runs);
