@@ -1,8 +1,8 @@
 /* hret worker, requests: a valid request becomes its request row, one run row per (model,
  * dataset), the runs' shard rows and one shard-task outbox row per shard, all in one
  * transaction; a redelivered request id finds its row and changes nothing. An invalid request
- * goes to the requests topic's DLQ with the reason, and a hret.run.failed.v1 event goes to the
- * results topic. */
+ * goes to the requests topic's DLQ with the reason, and its hret.run.failed.v1 event to the
+ * outbox (an id stable across redeliveries), which the relay publishes on the results topic. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,34 +234,57 @@ static char *refused_id(const rd_kafka_message_t *m)
     return out;
 }
 
-/* DLQ, then the failed event straight to the results topic (no state changed). */
+/* The message's CloudEvent id into out ("" when it has none). */
+static void message_ce_id(const rd_kafka_message_t *m, char *out, size_t size)
+{
+    rd_kafka_headers_t *h = NULL;
+    out[0] = '\0';
+    if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        hret_cloudevent_header(h, "ce_id", out, size);
+    }
+}
+
+/* The failed event of a refused request (id borrowed), as an outbox row whose event id is stable
+ * across redeliveries of the message (its ce_id, else its topic, partition and offset): a
+ * redelivered refusal adds nothing, and the relay publishes it like every other event. */
+static enum hret_result add_refused_event(struct hret_worker *w, const rd_kafka_message_t *m,
+                                          const char *id, const char *reason, const char *path,
+                                          struct hret_err *err)
+{
+    char ce_id[64], event_id[512];
+    message_ce_id(m, ce_id, sizeof ce_id);
+    if (ce_id[0] != '\0') {
+        snprintf(event_id, sizeof event_id, "%s:refused:%s", id, ce_id);
+    } else {
+        snprintf(event_id, sizeof event_id, "%s:refused:%s/%d/%lld", id,
+                 rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset);
+    }
+    cJSON *data = hret_worker_failed_data(id, NULL, "invalid_request", reason, path);
+    struct hret_outbox_event ev = {event_id, w->cfg->kafka.results_topic, id, "hret.run.failed.v1",
+                                   data};
+    enum hret_result r = hret_outbox_add(hret_store_pg(w->store), &ev, err);
+    cJSON_Delete(data);
+    return r;
+}
+
+/* The failed event into the outbox, then the message to the DLQ; either failing retries the
+ * message (both are idempotent enough: the event by its id, the DLQ at least once). */
 static enum hret_worker_outcome refuse(struct hret_worker *w, const rd_kafka_message_t *m,
                                        const char *reason, const char *path, const char *cls)
 {
     struct hret_err err = HRET_ERR_INIT;
     char *id = refused_id(m);
     hret_log_warn(WHO, id, "refused request: %s", reason);
+    if (id != NULL && add_refused_event(w, m, id, reason, path, &err) != HRET_OK) {
+        hret_log_error(WHO, id, "failed event: %s", err.msg);
+        free(id);
+        return HRET_WORKER_RETRY;
+    }
     if (hret_kafka_dlq_send(w->producer, m, NULL, reason, path, cls, DLQ_TIMEOUT_MS, &err) !=
         HRET_OK) {
         hret_log_error(WHO, id, "dead-letter: %s", err.msg);
         free(id);
         return HRET_WORKER_RETRY;
-    }
-    if (id != NULL) {
-        cJSON *data = hret_worker_failed_data(id, NULL, "invalid_request", reason, path);
-        char *value = hret_json_print(data);
-        struct hret_cloudevent ev;
-        struct hret_kafka_delivery d;
-        hret_err_clear(&err);
-        if (hret_cloudevent_init(&ev, "hret.run.failed.v1", HRET_OUTBOX_SOURCE, &err) == HRET_OK) {
-            struct hret_kafka_message out = {
-                w->cfg->kafka.results_topic, id, strlen(id), value, strlen(value), &ev, NULL, NULL};
-            if (hret_kafka_produce_wait(w->producer, &out, DLQ_TIMEOUT_MS, &d, &err) != HRET_OK) {
-                hret_log_error(WHO, id, "failed event: %s", err.msg);
-            }
-        }
-        free(value);
-        cJSON_Delete(data);
     }
     free(id);
     hret_ops_request("rejected");
@@ -273,13 +296,10 @@ static enum hret_worker_outcome plan_request(struct hret_worker *w, const rd_kaf
                                              const struct hret_request *req, char *path)
 {
     struct hret_err err = HRET_ERR_INIT;
-    char source[300], ce_id[64] = "";
+    char source[300], ce_id[64];
     snprintf(source, sizeof source, "%s/%d/%lld", rd_kafka_topic_name(m->rkt), (int)m->partition,
              (long long)m->offset);
-    rd_kafka_headers_t *h = NULL;
-    if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        hret_cloudevent_header(h, "ce_id", ce_id, sizeof ce_id);
-    }
+    message_ce_id(m, ce_id, sizeof ce_id);
     cJSON *canonical = hret_request_to_json(req);
     char *spec = hret_json_print(canonical);
     cJSON_Delete(canonical);
