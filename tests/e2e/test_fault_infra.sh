@@ -24,7 +24,9 @@ start_fake fast --answer-key "$work/data/kmmlu/answer_key.tsv" --model-accuracy 
   --model-accuracy b=0.7 --seed 5
 sed "s/127.0.0.1:$slow_port/127.0.0.1:$port/g" "$work/hret.yaml" >"$work/clean.yaml"
 "$hret" run --config "$work/clean.yaml" --dataset kmmlu --data-dir "$work/data/kmmlu" --model b \
-  --quiet --output "$work/clean.json" >/dev/null || fail "clean hret run"
+  --quiet --output "$work/clean.json" >"$work/clean.out" || fail "clean hret run"
+clean_id=$(sed -n 's/^ *stored *run \([^ ]*\) .*/\1/p' "$work/clean.out")
+[ -n "$clean_id" ] || fail "the clean run was not stored: $(cat "$work/clean.out")"
 want=$(python3 -c "import json,sys; print(repr(json.load(open(sys.argv[1]))['metrics']['accuracy']))" "$work/clean.json")
 
 declare -a wpid
@@ -67,8 +69,10 @@ wait_and_check() {
   done
   done_at=$SECONDS
   run_id=$(q "SELECT run_id FROM runs WHERE request_id = '$req'")
-  [ "$(q "SELECT count(*) || '/' || count(DISTINCT sample_idx) || '/' || min(sample_idx) || '/' || max(sample_idx) FROM samples WHERE run_id = '$run_id'")" = "$items/$items/0/$((items - 1))" ] ||
-    fail "$req samples: $(q "SELECT count(*), count(DISTINCT sample_idx) FROM samples WHERE run_id = '$run_id'")"
+  # every sample stored, each with the clean run's prediction and score
+  [ "$(q "SELECT count(*) FROM samples f JOIN samples c ON c.run_id = '$clean_id' AND c.sample_idx = f.sample_idx
+          AND c.prediction = f.prediction AND c.correct = f.correct WHERE f.run_id = '$run_id'")" = "$items" ] ||
+    fail "$req samples: $(q "SELECT count(*) FROM samples WHERE run_id = '$run_id'") stored, $(q "SELECT count(*) FROM samples f JOIN samples c ON c.run_id = '$clean_id' AND c.sample_idx = f.sample_idx AND c.prediction = f.prediction WHERE f.run_id = '$run_id'") as the clean run"
   [ "$(q "SELECT count(*) FROM samples WHERE run_id = '$run_id' AND error_class IS NOT NULL")" = 0 ] ||
     fail "$req: samples with errors: $(q "SELECT error_class, error FROM samples WHERE run_id = '$run_id' AND error_class IS NOT NULL LIMIT 3")"
   [ "$(q "SELECT count(*) FROM shards WHERE run_id = '$run_id' AND status <> 'done'")" = 0 ] ||
@@ -94,6 +98,8 @@ wait_and_check() {
   ids=$(grep "ce_type=hret.run.completed.v1.*\"run_id\": *\"$run_id\"" "$work/results.tsv" |
     grep -o 'ce_id=[^,	]*' | sort -u | wc -l)
   [ "$ids" = 1 ] || fail "$req: $ids different ce_ids for one run's result event"
+  [ "$(q "SELECT count(*) FROM outbox WHERE msg_key = '$run_id' AND ce_type = 'hret.run.completed.v1'")" = 1 ] ||
+    fail "$req: completed events in the outbox"
   events_seen=$n
   echo "$req: $items samples stored once, accuracy $got = clean, $reruns shards rerun, result event seen $n time(s)" >&2
 }

@@ -25,7 +25,9 @@ start_fake fast --answer-key "$work/data/kmmlu/answer_key.tsv" --model-accuracy 
   --model-accuracy b=0.7 --seed 5
 sed "s/127.0.0.1:$slow_port/127.0.0.1:$port/g" "$work/hret.yaml" >"$work/clean.yaml"
 "$hret" run --config "$work/clean.yaml" --dataset kmmlu --data-dir "$work/data/kmmlu" --model b \
-  --quiet --output "$work/clean.json" >/dev/null || fail "clean hret run"
+  --quiet --output "$work/clean.json" >"$work/clean.out" || fail "clean hret run"
+clean_id=$(sed -n 's/^ *stored *run \([^ ]*\) .*/\1/p' "$work/clean.out")
+[ -n "$clean_id" ] || fail "the clean run was not stored: $(cat "$work/clean.out")"
 
 declare -a wpid
 start_w() { # index
@@ -55,8 +57,10 @@ echo "run completed after $kills kill -9s" >&2
 [ "$kills" -ge 3 ] || fail "only $kills workers were killed: the run was too fast to test anything"
 
 run_id=$(pg_sql "SELECT run_id FROM runs WHERE request_id = 'crash-1'")
-[ "$(pg_sql "SELECT count(*) || '/' || count(DISTINCT sample_idx) || '/' || min(sample_idx) || '/' || max(sample_idx) FROM samples WHERE run_id = '$run_id'")" = "$items/$items/0/$((items - 1))" ] ||
-  fail "samples: $(pg_sql "SELECT count(*), count(DISTINCT sample_idx) FROM samples WHERE run_id = '$run_id'")"
+# every sample stored, each with the clean run's prediction and score
+[ "$(pg_sql "SELECT count(*) FROM samples f JOIN samples c ON c.run_id = '$clean_id' AND c.sample_idx = f.sample_idx
+   AND c.prediction = f.prediction AND c.correct = f.correct WHERE f.run_id = '$run_id'")" = "$items" ] ||
+  fail "samples: $(pg_sql "SELECT count(*) FROM samples WHERE run_id = '$run_id'") stored, $(pg_sql "SELECT count(*) FROM samples f JOIN samples c ON c.run_id = '$clean_id' AND c.sample_idx = f.sample_idx AND c.prediction = f.prediction WHERE f.run_id = '$run_id'") as the clean run"
 [ "$(pg_sql "SELECT count(*) FROM shards WHERE run_id = '$run_id' AND status <> 'done'")" = 0 ] ||
   fail "shards not done: $(pg_sql "SELECT shard_idx, status, owner FROM shards WHERE run_id = '$run_id' AND status <> 'done'")"
 reclaimed=$(pg_sql "SELECT count(*) FROM shards WHERE run_id = '$run_id' AND attempts > 1")
@@ -77,7 +81,12 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 [ "$(pg_sql "SELECT count(*) FROM outbox WHERE published_at IS NULL")" = 0 ] || fail "outbox rows left unpublished"
+[ "$(pg_sql "SELECT count(*) FROM outbox WHERE msg_key = '$run_id' AND ce_type = 'hret.run.completed.v1'")" = 1 ] ||
+  fail "completed events in the outbox"
 kcat -C -b "$HRET_KAFKA" -t "$res_topic" -o beginning -e -q -f '%h\t%s\n' >"$work/results.tsv"
 n=$(grep -c "ce_type=hret.run.completed.v1.*\"run_id\": *\"$run_id\"" "$work/results.tsv" || true)
 [ "$n" -ge 1 ] || fail "no hret.run.completed.v1 event for $run_id on $res_topic"
+# a worker killed between publishing and marking the row publishes it again: same ce_id
+ids=$(grep "ce_type=hret.run.completed.v1.*\"run_id\": *\"$run_id\"" "$work/results.tsv" | grep -o 'ce_id=[^,	]*' | sort -u | wc -l)
+[ "$ids" = 1 ] || fail "$ids different ce_ids for the run's result event"
 echo "crash test: $items samples stored once, accuracy $got = clean, $kills kills, $reclaimed shards rerun, $(stack_llm_calls "$slow_port") model calls, result event seen $n time(s)" >&2
