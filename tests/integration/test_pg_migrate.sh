@@ -26,6 +26,9 @@ for t in requests runs shards samples metrics response_cache outbox comparisons 
   [ "$(pg_sql "SELECT to_regclass('$t') IS NOT NULL")" = t ] || fail "table $t missing"
 done
 [ "$(pg_sql "SELECT count(*) FROM schema_migrations")" -eq "$nfiles" ] || fail "schema_migrations"
+# consumers dedupe on state of their own (requests, shards, bridge_state, monitor_evaluations); the
+# shared consumed_events table nothing wrote is gone (issue 16 item 10)
+[ "$(pg_sql "SELECT to_regclass('consumed_events') IS NULL")" = t ] || fail "consumed_events still exists"
 sum=$(sha256sum "$HRET_SOURCE_DIR/schemas/sql/001_init.sql" | cut -d' ' -f1)
 [ "$(pg_sql "SELECT checksum FROM schema_migrations WHERE name = '001_init.sql'")" = "$sum" ] ||
   fail "checksum is not the file's SHA-256"
