@@ -9,7 +9,9 @@ source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 source "$src/tests/support/stack_env.sh"
 
 STACK_FAKE_FLAGS="--latency-ms 300" stack_up 40
-STACK_SHARD_SIZE=10 STACK_LEASE_S=3 STACK_INFLIGHT=2 stack_config "max_workers: 1" \
+STACK_SHARD_SIZE=10 STACK_LEASE_S=3 STACK_INFLIGHT=2 \
+  STACK_KAFKA_PROPERTIES='{session.timeout.ms: "6000", heartbeat.interval.ms: "1000"}' \
+  stack_config "max_workers: 1" \
   "outbox: {retention_s: 3600}"
 stack_worker
 stack_submit --dataset kmmlu --model a --limit 10 --request-id done-1 >"$work/done.out" ||

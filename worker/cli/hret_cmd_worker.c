@@ -26,6 +26,7 @@
 #define POLL_IDLE_MS 200 /* nothing running: a message still wakes the poll at once */
 #define POLL_BUSY_MS 20  /* slots running: reap them promptly */
 #define RELAY_EVERY_MS 1000
+#define PRUNE_EVERY_MS 60000
 
 struct loop {
     struct hret_worker *w; /* the main thread's: its store relays and sweeps */
@@ -34,7 +35,7 @@ struct loop {
     rd_kafka_message_t **stash; /* polled while every slot was busy, in order */
     size_t stashed, stash_cap;
     bool paused, relay_due;
-    double last_relay, last_sweep;
+    double last_relay, last_sweep, last_prune;
 };
 
 static void relay(struct hret_worker *w)
@@ -104,8 +105,8 @@ static void start(struct loop *l, rd_kafka_message_t *m)
     hret_worker_slots_start(l->slots, m, request); /* a slot is free: the caller checked */
 }
 
-/* Relays the outbox when something finished (or every second) and sweeps expired leases every
- * third of a lease. */
+/* Relays the outbox when something finished (or every second), sweeps expired leases every
+ * third of a lease and prunes the published outbox rows past their retention every minute. */
 static void housekeeping(struct loop *l)
 {
     double now = hret_http_now_ms();
@@ -125,6 +126,14 @@ static void housekeeping(struct loop *l)
             hret_log_warn("worker", NULL, "lease sweep: %s", err.msg);
         }
         l->relay_due = n > 0;
+    }
+    if (l->last_prune == 0 || now - l->last_prune >= PRUNE_EVERY_MS) {
+        l->last_prune = now;
+        size_t n = 0;
+        struct hret_err err = HRET_ERR_INIT;
+        if (hret_worker_prune(l->w, &n, &err) != HRET_OK) {
+            hret_log_warn("worker", NULL, "outbox prune: %s", err.msg);
+        }
     }
 }
 

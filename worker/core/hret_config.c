@@ -230,6 +230,17 @@ static const struct hret_cfg_field datasets_fields[] = {
 static const struct hret_cfg_table datasets_table = {sizeof(struct hret_datasets_config),
                                                      datasets_fields};
 
+#define OB struct hret_outbox_config
+static const struct hret_cfg_field outbox_fields[] = {
+    {AT(OB, retention_s), .type = HRET_CFG_INT, .def = "604800", .min = 60, .max = 315360000,
+     .desc = "Seconds a published outbox row is kept; then a worker prunes it (the shard tasks of "
+             "runs still going stay: the lease sweep copies them)."},
+    {0},
+};
+#undef OB
+static const struct hret_cfg_table outbox_table = {sizeof(struct hret_outbox_config),
+                                                   outbox_fields};
+
 #define ML struct hret_mlflow_config
 static const struct hret_cfg_field mlflow_fields[] = {
     {AT(ML, tracking_uri), .type = HRET_CFG_STR, .def = "http://127.0.0.1:5000",
@@ -452,6 +463,8 @@ static const struct hret_cfg_field config_fields[] = {
     {AT(C, endpoints), .type = HRET_CFG_SECTION, .sub = &endpoints_table,
      .desc = "Endpoint policy."},
     {AT(C, datasets), .type = HRET_CFG_SECTION, .sub = &datasets_table, .desc = "Datasets."},
+    {AT(C, outbox), .type = HRET_CFG_SECTION, .sub = &outbox_table,
+     .desc = "The workers' transactional outbox."},
     {AT(C, mlflow), .type = HRET_CFG_SECTION, .sub = &mlflow_table, .desc = "MLflow bridge."},
     {AT(C, wandb), .type = HRET_CFG_SECTION, .sub = &wandb_table, .desc = "W&B bridge."},
     {AT(C, tensorboard), .type = HRET_CFG_SECTION, .sub = &tensorboard_table,

@@ -96,6 +96,10 @@ struct hret_datasets_config {
     long long max_shard_attempts;
 };
 
+struct hret_outbox_config {
+    long long retention_s;
+};
+
 struct hret_mlflow_config {
     char *tracking_uri;
     char *experiment;
@@ -225,6 +229,7 @@ struct hret_config {
     struct hret_cfg_array evaluators; /* struct hret_evaluator_config */
     struct hret_endpoints_config endpoints;
     struct hret_datasets_config datasets;
+    struct hret_outbox_config outbox;
     struct hret_mlflow_config mlflow;
     struct hret_wandb_config wandb;
     struct hret_tensorboard_config tensorboard;

@@ -50,6 +50,10 @@ enum hret_worker_outcome hret_worker_shard(struct hret_worker *w, const rd_kafka
  * were handed out. Any worker may sweep at any time (hret_worker_sweep.c). */
 enum hret_result hret_worker_sweep(struct hret_worker *w, size_t *reclaimed, struct hret_err *err);
 
+/* Deletes up to 1000 published outbox rows older than outbox.retention_s, keeping the shard tasks
+ * of live runs (the sweep copies them). *pruned = how many. */
+enum hret_result hret_worker_prune(struct hret_worker *w, size_t *pruned, struct hret_err *err);
+
 /* A shard's run, as the finishing code needs it (all borrowed). */
 struct hret_worker_run {
     const char *run_id;

@@ -89,3 +89,32 @@ enum hret_result hret_worker_sweep(struct hret_worker *w, size_t *reclaimed, str
     }
     return HRET_OK;
 }
+
+/* Published rows past outbox.retention_s, a batch at a time (the index of 004_outbox_prune.sql);
+ * the shard tasks of live runs stay, as the sweep copies them when it queues a shard again (a
+ * task's event id starts with its run id). */
+static const char prune_sql[] =
+    "DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o WHERE o.published_at IS NOT NULL"
+    " AND o.published_at < now() - make_interval(secs => $1::integer)"
+    " AND NOT (o.ce_type = 'hret.shard.task.v1' AND EXISTS (SELECT 1 FROM runs r"
+    " WHERE r.run_id = split_part(o.event_id, ':', 1) AND r.status IN ('planned', 'running')))"
+    " LIMIT 1000)";
+
+enum hret_result hret_worker_prune(struct hret_worker *w, size_t *pruned, struct hret_err *err)
+{
+    char retention[32];
+    snprintf(retention, sizeof retention, "%lld", w->cfg->outbox.retention_s);
+    const char *params[] = {retention};
+    PGresult *res = NULL;
+    *pruned = 0;
+    if (hret_pg_query(hret_store_pg(w->store), "outbox prune", prune_sql, 1, params, false, &res,
+                      err) != HRET_OK) {
+        return err->code;
+    }
+    *pruned = (size_t)atoll(PQcmdTuples(res));
+    PQclear(res);
+    if (*pruned > 0) {
+        hret_log_info(WHO, NULL, "pruned %zu published outbox row(s) past the retention", *pruned);
+    }
+    return HRET_OK;
+}
