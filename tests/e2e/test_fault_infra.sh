@@ -135,6 +135,9 @@ w0=$(($(wc -l <"$work/worker0.log") + 1))
 w1=$(($(wc -l <"$work/worker1.log") + 1))
 
 # b. Kafka ---------------------------------------------------------------------------------------
+# the same model and samples as pg-1: without this, kafka-1 would take pg-1's answers from the
+# response cache (all but those dropped while the database was down) and call the model less
+q "DELETE FROM response_cache" >/dev/null
 submit_and_wait kafka-1 0 # as soon as it is planned: shard tasks may still be in the outbox
 t_stop=$SECONDS
 "$src/deploy/local/kafka.sh" stop --keep --dir "$kafka_dir" >/dev/null 2>&1
