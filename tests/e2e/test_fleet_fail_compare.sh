@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 16 item 3: a failing run neither loses the comparisons of the runs that completed nor
 # leaves its request open. One log-likelihood request for three models: a and b on a fake-llm
-# with prompt log-probabilities, c (the baseline's last candidate, and the slowest: 1.5 s a
+# with prompt log-probabilities, c (the baseline's last candidate, and the slowest: 8 s a
 # request) on one without them, so c fails after a and b completed. The comparison of b with the
 # baseline a is stored and published exactly once, and the request closes as failed, naming c's
 # run.
@@ -10,10 +10,11 @@ source "$src/tests/support/stack_env.sh"
 
 stack_up 40
 main_port=$port
-start_fake noecho --logprobs off --latency-ms 1500
+start_fake noecho --logprobs off --latency-ms 8000
 noecho_port=$port
 port=$main_port
-STACK_SHARD_SIZE=20 stack_config "max_workers: 2"
+# four slots: c's two shards never hold every slot while a and b wait
+STACK_SHARD_SIZE=20 stack_config "max_workers: 4"
 sed -i "/^  b: /a\\  c: {base_url: \"http://127.0.0.1:$noecho_port/v1\", model: c, max_inflight: 4}" "$work/hret.yaml"
 grep -q "^  c: " "$work/hret.yaml" || fail "model c not in the config"
 stack_worker
