@@ -10,20 +10,14 @@ source "$src/tests/support/stack_env.sh"
 stack_up 20
 stack_config
 stack_worker
-produce() { # ce_id request_id
-  printf '{"request_id": "%s", "datasets": [{"name": "kmmlu"}], "models": [{"name": "b"}]}\n' "$2" |
-    kcat -P -b "$HRET_KAFKA" -t "$req_topic" -k "$2" -H ce_specversion=1.0 -H "ce_id=$1" \
-      -H ce_source=/test -H ce_type=hret.eval.requested.v1 -H ce_time=2026-12-07T10:00:00.000Z \
-      -H content-type=application/json
-}
-produce same-ce-id ids-1
+stack_request same-ce-id ids-1 b
 for _ in $(seq 300); do
   [ "$(pg_sql "SELECT status FROM requests WHERE request_id = 'ids-1'")" = completed ] && break
   sleep 0.1
 done
 [ "$(pg_sql "SELECT status FROM requests WHERE request_id = 'ids-1'")" = completed ] || fail "ids-1 not completed"
-produce same-ce-id ids-2
-produce other-ce-id ids-1
+stack_request same-ce-id ids-2 b
+stack_request other-ce-id ids-1 b
 deadline=$((SECONDS + 30))
 while [ $SECONDS -lt $deadline ]; do
   n=$(kcat -C -b "$HRET_KAFKA" -t "$req_topic.dlq" -o beginning -e -q -f '%k\t%h\n' 2>/dev/null | grep -c '^ids-2' || true)

@@ -9,14 +9,8 @@ source "$src/tests/support/stack_env.sh"
 stack_up 20
 stack_config
 stack_worker
-produce() { # ce_id request_id
-  printf '{"request_id": "%s", "datasets": [{"name": "kmmlu"}], "models": [{"name": "nope"}]}\n' "$2" |
-    kcat -P -b "$HRET_KAFKA" -t "$req_topic" -k "$2" -H ce_specversion=1.0 -H "ce_id=$1" \
-      -H ce_source=/test -H ce_type=hret.eval.requested.v1 -H ce_time=2026-12-07T10:00:00.000Z \
-      -H content-type=application/json
-}
-produce bad-ce rej-1
-produce bad-ce rej-1
+stack_request bad-ce rej-1 nope
+stack_request bad-ce rej-1 nope
 deadline=$((SECONDS + 30))
 while [ $SECONDS -lt $deadline ]; do
   [ "$(kcat -C -b "$HRET_KAFKA" -t "$req_topic.dlq" -o beginning -e -q -f '%k\n' 2>/dev/null | grep -c '^rej-1$' || true)" -ge 2 ] && break

@@ -15,6 +15,8 @@
 #   stack_submit ARGS...  hret submit --wait on $work/hret.yaml (prints the outcome lines)
 #   stack_events TOPIC N  prints the first N messages of TOPIC (value only, one per line)
 #   stack_produce ID TYPE KEY JSON  one CloudEvent (binary mode) onto the results topic
+#   stack_request CE_ID REQUEST_ID MODEL  a kmmlu request for MODEL as a CloudEvent with the given
+#                     ce_id onto the requests topic (kcat: the test picks the ids)
 #   stack_stop PID NAME   SIGTERM; fails unless the role exits 0 within 20 s
 #   stack_metrics_port LOG  the port of a role's /metrics, from the "listening on" line of LOG
 #                     (give the role `http: {listen: "127.0.0.1:0"}`)
@@ -112,6 +114,13 @@ stack_produce() { # ce_id ce_type key json
   { printf '%s' "$4" | tr -d '\n'; echo; } | kcat -P -b "$HRET_KAFKA" -t "$res_topic" -k "$3" \
     -H ce_specversion=1.0 -H "ce_id=$1" -H ce_source=/test -H "ce_type=$2" \
     -H ce_time=2026-11-28T10:00:00.000Z -H content-type=application/json
+}
+
+stack_request() { # ce_id request_id model
+  printf '{"request_id": "%s", "datasets": [{"name": "kmmlu"}], "models": [{"name": "%s"}]}\n' "$2" "$3" |
+    kcat -P -b "$HRET_KAFKA" -t "$req_topic" -k "$2" -H ce_specversion=1.0 -H "ce_id=$1" \
+      -H ce_source=/test -H ce_type=hret.eval.requested.v1 -H ce_time=2026-12-07T10:00:00.000Z \
+      -H content-type=application/json
 }
 
 stack_stop() { # pid name
