@@ -47,6 +47,7 @@ grep -qi '^content-type: text/plain; version=0.0.4' "$work/headers" ||
 
 stack_submit --dataset kmmlu --model a,b --request-id req-ops1 >"$work/submit.out" 2>&1 ||
   fail "submit: $(cat "$work/submit.out")"
+stack_check_calls $((2 * items)) # once per sample of both runs (issue 16)
 
 # The strict parser: every line is a comment, HELP/TYPE (TYPE once, before the family's samples,
 # families contiguous) or `name{labels} value`; histograms have ascending cumulative buckets
