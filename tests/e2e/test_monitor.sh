@@ -68,7 +68,9 @@ submit() { # request id, n: temperature 0.0n makes the request body (and the cac
   printf '{"request_id": "%s", "run_name": "nightly-%s", "datasets": [{"name": "kmmlu"}],
     "models": [{"name": "b", "params": {"temperature": 0.0%s}}],
     "alerts": {"min_accuracy": 0.5, "max_drop": 0.05}}\n' "$1" "$2" "$2" >"$work/$1.json"
+  curl -sf -X POST "http://127.0.0.1:$port/fake/reset" >/dev/null || fail "fake-llm reset"
   stack_submit "$work/$1.json" >"$work/$1.out" 2>&1 || fail "submit $1: $(cat "$work/$1.out")"
+  stack_check_calls 80 # once per sample (issue 16)
 }
 q() { pg_sql "$1"; }
 received() { wc -l <"$recv_log" | tr -d ' '; }
