@@ -38,6 +38,7 @@ stack_worker
 # 1. two real runs --------------------------------------------------------------------------------
 stack_submit --dataset kmmlu --model a,b --run-name tbrun --meta epoch=2 >"$work/submit.out" ||
   fail "submit: $(cat "$work/submit.out")"
+stack_check_calls 80 # once per sample of both runs (issue 16)
 
 # 2. hand-made events ------------------------------------------------------------------------------
 base='"request_id":"req-hand","status":"completed","dataset":{"name":"kmmlu","split":"test"},

@@ -80,6 +80,7 @@ stack_config 'http: {listen: "127.0.0.1:0"}' "webhooks:
 stack_worker
 stack_submit --dataset kmmlu --model a,b --run-name hook >"$work/submit.out" ||
   fail "submit: $(cat "$work/submit.out")"
+stack_check_calls 80 # once per sample of both runs (issue 16)
 printf '%s\n' '{"request_id":"req-hand","run_id":"run-hand","status":"completed","model":{"name":"b"},"dataset":{"name":"other","split":"test"},"evaluation":{"method":"string_match"},"metrics":{"accuracy":0.5},"counts":{"samples":2,"errors":0},"started_at":"2026-11-28T09:00:00.000Z","finished_at":"2026-11-28T09:30:00.000Z"}' |
   kcat -P -b "$HRET_KAFKA" -t "$res_topic" -k run-hand -H ce_specversion=1.0 -H ce_id=hand-1 \
     -H ce_source=/test -H ce_type=hret.run.completed.v1 -H ce_time=2026-11-28T10:00:00.000Z \
