@@ -2,13 +2,14 @@
 # One request, two models, two datasets (issue 6): four runs, one comparison per dataset, and
 # result events whose metrics equal `hret run`'s for the same model and data — accuracy,
 # per-subset accuracy, tokens and cost included. Then a request naming an inline endpoint on the
-# allowlist runs like a configured model.
+# allowlist (host:port, private networks allowed: fake-llm is on loopback) runs like a configured
+# model.
 source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 source "$src/tests/support/stack_env.sh"
 
 stack_up 120
 cp -r "$src/tests/data/datasets/haerae_bench" "$work/data/haerae_bench"
-stack_config "endpoints: {allow_inline: true, allowlist: [127.0.0.1]}"
+stack_config "endpoints: {allow_inline: true, allow_private_networks: true, allowlist: [\"127.0.0.1:$port\"]}"
 sed -i 's/max_inflight: 16}/max_inflight: 16, price_input_per_1m: 0.5, price_output_per_1m: 1.5}/' \
   "$work/hret.yaml"
 stack_worker
