@@ -118,8 +118,9 @@ stack_submit --dataset kmmlu --model a,b --request-id scan-1 --run-name scan \
   fail "status: $(cat "$work/status.out")"
 [ "$(pg_sql "SELECT count(*) FROM samples WHERE error_class IS NOT NULL")" = 0 ] ||
   fail "model calls failed (key or gateway header not sent?): $(pg_sql "SELECT DISTINCT error FROM samples WHERE error IS NOT NULL")"
+# hret run logs to W&B in process too (--track), so its key's path is scanned as well
 "$hret" run --config "$work/hret.yaml" --dataset kmmlu --data-dir "$work/data/kmmlu" --model a \
-  --quiet --output "$work/out/run.json" >"$work/run.out" 2>"$work/run.err" ||
+  --quiet --track wandb --output "$work/out/run.json" >"$work/run.out" 2>"$work/run.err" ||
   fail "hret run: $(cat "$work/run.err")"
 
 declare -a bridges
@@ -142,7 +143,7 @@ for b in "${bridges[@]}"; do wait "$b" || fail "a bridge exited with status $?";
 kill -TERM "$worker"
 wait "$worker" || true
 curl -sf "http://127.0.0.1:$wport/_fake/state" >"$work/wandb-state.json" || fail "fake_wandb state"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["violations"] == [], d["violations"]; assert len(d["runs"]) == 2, len(d["runs"])' \
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["violations"] == [], d["violations"]; assert len(d["runs"]) == 3, len(d["runs"])' \
   "$work/wandb-state.json" || fail "W&B: $(head -c 600 "$work/wandb-state.json")"
 
 # under ASan+UBSan: no report in any log
