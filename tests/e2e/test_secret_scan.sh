@@ -152,7 +152,12 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["violation
 # the database, every topic
 pg_dump "$HRET_PG" >"$work/pg_dump.sql" 2>"$work/pg_dump.err" || fail "pg_dump: $(cat "$work/pg_dump.err")"
 grep -q "scan-1" "$work/pg_dump.sql" || fail "the dump does not hold the request"
-topics=$(kcat -L -b "$HRET_KAFKA" 2>/dev/null | sed -n 's/^ *topic "\([^"]*\)".*/\1/p')
+# kcat -L can answer with a partial topic list while the broker is busy (seen under ASan): ask again
+for _ in $(seq 30); do
+  topics=$(kcat -L -b "$HRET_KAFKA" 2>/dev/null | sed -n 's/^ *topic "\([^"]*\)".*/\1/p')
+  echo "$topics" | grep -qx "$res_topic" && break
+  sleep 0.5
+done
 echo "$topics" | grep -qx "$res_topic" || fail "topic list: $topics"
 ntopics=0
 for t in $topics; do
