@@ -525,7 +525,7 @@ def check_dockerfile(src, out):
                 pk |= {w for w in seg.split() if not w.startswith("-")}
         return pk
     runtime_need = {"librdkafka1", "libcurl4", "libcjson1", "libyaml-0-2", "libpq5",
-                    "libmicrohttpd12", "libssl3"}
+                    "libmicrohttpd12", "libssl3", "libsnappy1v5", "zlib1g", "libzstd1"}
     miss = runtime_need - apt_packages(final)
     if miss:
         err(rel, f"runtime packages missing: {sorted(miss)}")
