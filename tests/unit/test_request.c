@@ -368,6 +368,44 @@ static void test_prescan(void **state)
     assert_int_equal(hret_request_prescan(surrogate, 5, 100, 4, &err), HRET_E_INVAL);
 }
 
+/* evaluation.self_consistency / language_penalty / language_gate: hret run's scoring modes. */
+static void test_scoring_modes(void **state)
+{
+    (void)state;
+    struct hret_err err = HRET_ERR_INIT;
+    struct hret_request *req = parse_text("{}", NULL, &err);
+    assert_non_null(req);
+    assert_int_equal(req->sc_paths, 0);
+    assert_true(isnan(req->language_penalty));
+    assert_false(req->language_gate);
+    hret_request_destroy(req);
+    req = parse_text("{\"evaluation\": {\"self_consistency\": {\"paths\": 4, \"temperature\": "
+                     "1.1}, \"language_penalty\": 0.25}}",
+                     NULL, &err);
+    assert_non_null(req);
+    assert_int_equal(req->sc_paths, 4);
+    assert_true(req->sc_temperature == 1.1);
+    assert_true(req->language_penalty == 0.25);
+    assert_false(req->language_gate);
+    hret_request_destroy(req);
+    /* the gate alone takes hret run's default threshold; paths alone its temperature */
+    req = parse_text("{\"evaluation\": {\"language_gate\": true, \"self_consistency\": "
+                     "{\"paths\": 2}}}",
+                     NULL, &err);
+    assert_non_null(req);
+    assert_true(req->language_gate);
+    assert_true(req->language_penalty == 0.5);
+    assert_true(req->sc_temperature == 0.7);
+    cJSON *j = hret_request_to_json(req);
+    const cJSON *ev = cJSON_GetObjectItem(j, "evaluation");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(ev, "language_gate")));
+    assert_true(cJSON_GetObjectItem(ev, "language_penalty")->valuedouble == 0.5);
+    assert_int_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "self_consistency"), "paths")->valueint, 2);
+    cJSON_Delete(j);
+    hret_request_destroy(req);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,7 +413,7 @@ int main(void)
         cmocka_unit_test(test_defaults),       cmocka_unit_test(test_pipeline_runner),
         cmocka_unit_test(test_error_path),     cmocka_unit_test(test_secret_keys),
         cmocka_unit_test(test_seed),           cmocka_unit_test(test_urls),
-        cmocka_unit_test(test_prescan),
+        cmocka_unit_test(test_prescan),        cmocka_unit_test(test_scoring_modes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

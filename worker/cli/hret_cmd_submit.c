@@ -27,6 +27,9 @@ struct submit_args {
     const char *config, *kafka, *file, *dataset, *method, *run_name, *split, *request_id;
     struct hret_strlist models, subsets;
     long long limit, num_few_shot, timeout_s;
+    long long paths;         /* --self-consistency; 0 = off */
+    double language_penalty; /* --language-penalty; < 0 = off */
+    bool language_gate;      /* --language-gate */
     bool wait, dry_run, flags;
     cJSON *meta, *params;
     cJSON *dataset_params; /* --dataset-param, --template, --few-shot-template */
@@ -52,6 +55,9 @@ static const struct option long_options[] = {
     {"dataset-param", required_argument, NULL, 0x100},
     {"template", required_argument, NULL, 0x101},
     {"few-shot-template", required_argument, NULL, 0x102},
+    {"self-consistency", required_argument, NULL, 0x103},
+    {"language-penalty", required_argument, NULL, 0x104},
+    {"language-gate", no_argument, NULL, 0x105},
     {NULL, 0, NULL, 0},
 };
 
@@ -68,9 +74,22 @@ static bool parse_count(const char *flag, const char *text, long long max, long 
     return true;
 }
 
+static bool parse_fraction(const char *flag, const char *text, double *out)
+{
+    char *end = NULL;
+    double v = strtod(text, &end);
+    if (*text == '\0' || *end != '\0' || !(v >= 0 && v <= 1)) {
+        fprintf(stderr, WHO ": --%s expects a number between 0 and 1, got '%s'\n", flag, text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 static int parse_args(int argc, char **argv, struct submit_args *a)
 {
     a->limit = a->num_few_shot = -1;
+    a->language_penalty = -1;
     a->timeout_s = 600;
     a->meta = cJSON_CreateObject();
     a->params = cJSON_CreateObject();
@@ -107,6 +126,17 @@ static int parse_args(int argc, char **argv, struct submit_args *a)
         case 0x102:
             ok = hret_cli_add_file_param(a->dataset_params, "few_shot_example_template", optarg,
                                          WHO);
+            break;
+        case 0x103:
+            ok = parse_count("self-consistency", optarg, 64, &a->paths);
+            a->flags = true;
+            break;
+        case 0x104:
+            ok = parse_fraction("language-penalty", optarg, &a->language_penalty);
+            a->flags = true;
+            break;
+        case 0x105:
+            a->language_gate = a->flags = true;
             break;
         case 'N':
             a->run_name = optarg;
@@ -158,6 +188,33 @@ static int parse_args(int argc, char **argv, struct submit_args *a)
 }
 
 /* ---- building and sending ------------------------------------------------------------------ */
+
+/* The evaluation section from --method, --param and the scoring-mode flags, if any. */
+static void add_evaluation(const struct submit_args *a, cJSON *o)
+{
+    cJSON *ev = cJSON_CreateObject();
+    if (a->method != NULL) {
+        cJSON_AddStringToObject(ev, "method", a->method);
+    }
+    if (a->params->child != NULL) {
+        cJSON_AddItemToObject(ev, "params", cJSON_Duplicate(a->params, 1));
+    }
+    if (a->paths > 0) { /* the parser refuses 1 with the JSON path */
+        cJSON_AddNumberToObject(cJSON_AddObjectToObject(ev, "self_consistency"), "paths",
+                                (double)a->paths);
+    }
+    if (a->language_penalty >= 0) {
+        cJSON_AddNumberToObject(ev, "language_penalty", a->language_penalty);
+    }
+    if (a->language_gate) {
+        cJSON_AddBoolToObject(ev, "language_gate", true);
+    }
+    if (ev->child != NULL) {
+        cJSON_AddItemToObject(o, "evaluation", ev);
+    } else {
+        cJSON_Delete(ev);
+    }
+}
 
 /* The request text from FILE (JSON, or YAML by extension) or from the flags; caller owns. */
 static char *request_text(const struct submit_args *a, size_t max, size_t *len,
@@ -211,15 +268,7 @@ static char *request_text(const struct submit_args *a, size_t max, size_t *len,
             cJSON_AddItemToArray(ms, m);
         }
     }
-    if (a->method != NULL || a->params->child != NULL) {
-        cJSON *ev = cJSON_AddObjectToObject(o, "evaluation");
-        if (a->method != NULL) {
-            cJSON_AddStringToObject(ev, "method", a->method);
-        }
-        if (a->params->child != NULL) {
-            cJSON_AddItemToObject(ev, "params", cJSON_Duplicate(a->params, 1));
-        }
-    }
+    add_evaluation(a, o);
     if (a->run_name != NULL) {
         cJSON_AddStringToObject(o, "run_name", a->run_name);
     }

@@ -141,10 +141,28 @@ static const struct hret_request_table dataset_table = {sizeof(struct hret_reque
                                                         dataset_fields, dataset_init};
 
 #define R struct hret_request
+static const struct hret_request_field sc_fields[] = {
+    {.key = "paths",
+     .type = HRET_REQUEST_F_INT,
+     .offset = offsetof(R, sc_paths),
+     .min = 2,
+     .max = 64,
+     .required = true},
+    {.key = "temperature",
+     .type = HRET_REQUEST_F_NUM,
+     .offset = offsetof(R, sc_temperature),
+     .max = 2},
+    {0},
+};
+static const struct hret_request_table sc_table = {0, sc_fields, NULL};
+
 static const struct hret_request_field eval_fields[] = {
     {.key = "method", .type = HRET_REQUEST_F_NAME, .offset = offsetof(R, method)},
     {.key = "params", .type = HRET_REQUEST_F_OBJECT, .offset = offsetof(R, method_params)},
     {AT(R, judge_model), .type = HRET_REQUEST_F_NAME},
+    {.key = "self_consistency", .type = HRET_REQUEST_F_SECTION, .sub = &sc_table},
+    {AT(R, language_penalty), .type = HRET_REQUEST_F_NUM, .max = 1},
+    {AT(R, language_gate), .type = HRET_REQUEST_F_BOOL},
     {0},
 };
 static const struct hret_request_table eval_table = {0, eval_fields, NULL};
@@ -398,6 +416,30 @@ static enum hret_result pipeline(struct hret_request_ctx *c, struct raw *w,
     return HRET_OK;
 }
 
+/* Self-consistency and the language gate, as hret run takes them (its setup_modes). */
+static enum hret_result check_modes(struct hret_request_ctx *c, struct hret_request *q, bool piped)
+{
+    if (q->language_gate && isnan(q->language_penalty)) {
+        q->language_penalty = 0.5;
+    }
+    if (q->sc_paths == 0) {
+        return HRET_OK;
+    }
+    snprintf(c->path, sizeof c->path, "%s",
+             piped ? "scaling_method_name" : "evaluation.self_consistency");
+    if (hret_eval_find(q->method) == NULL || strcmp(q->method, "log_likelihood") == 0 ||
+        strcmp(q->method, "llm_judge") == 0 || q->judge_model != NULL) {
+        return hret_request_fail(c,
+                                 "self-consistency needs a built-in evaluator that parses "
+                                 "answers (string_match, partial_match, math_match), not '%s'",
+                                 q->method);
+    }
+    if (q->sc_temperature <= 0) {
+        return hret_request_fail(c, "self-consistency needs a temperature above 0");
+    }
+    return HRET_OK;
+}
+
 static enum hret_result check_evaluation(struct hret_request_ctx *c, struct raw *w,
                                          const struct hret_config *cfg)
 {
@@ -431,6 +473,9 @@ static enum hret_result check_evaluation(struct hret_request_ctx *c, struct raw 
         char names[300];
         model_names(cfg, names, sizeof names);
         return hret_request_fail(c, "unknown model '%s' (configured: %s)", q->judge_model, names);
+    }
+    if (check_modes(c, q, piped) != HRET_OK) {
+        return HRET_E_INVAL;
     }
     c->path[0] = '\0';
     return HRET_OK;
@@ -556,6 +601,8 @@ enum hret_result hret_request_parse(const char *text, size_t len, const struct h
     w->req.doc = doc;
     w->req.tracking.mlflow = w->req.tracking.wandb = w->req.tracking.tensorboard = -1;
     w->req.alerts.min_accuracy = w->req.alerts.max_drop = NAN;
+    w->req.sc_temperature = 0.7;
+    w->req.language_penalty = NAN;
     w->p_ds.seed = -1;
     enum hret_result r = HRET_E_INVAL;
     if (!cJSON_IsObject(doc)) {

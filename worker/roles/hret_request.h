@@ -85,7 +85,11 @@ struct hret_request {
     const cJSON *method_params; /* object or NULL; borrowed from doc */
     char *judge_model;          /* a configured model or NULL */
     long long num_few_shot;
-    const cJSON *metadata; /* object or NULL; borrowed from doc */
+    long long sc_paths;      /* self-consistency answers per sample: 0 = off, else 2..64 */
+    double sc_temperature;   /* their sampling temperature, default 0.7 */
+    double language_penalty; /* Hangul-share threshold of language_penalizer; NAN = off */
+    bool language_gate;      /* answers below the threshold are wrong (threshold 0.5 if unset) */
+    const cJSON *metadata;   /* object or NULL; borrowed from doc */
     struct hret_request_tracking tracking;
     struct hret_strlist track_metrics;
     struct hret_request_alerts alerts;

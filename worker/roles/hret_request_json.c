@@ -118,6 +118,17 @@ cJSON *hret_request_to_json(const struct hret_request *req)
     add_str(ev, "method", req->method);
     add_copy(ev, "params", req->method_params);
     add_str(ev, "judge_model", req->judge_model);
+    if (req->sc_paths > 0) {
+        cJSON *sc = cJSON_AddObjectToObject(ev, "self_consistency");
+        cJSON_AddNumberToObject(sc, "paths", (double)req->sc_paths);
+        cJSON_AddNumberToObject(sc, "temperature", req->sc_temperature);
+    }
+    if (!isnan(req->language_penalty)) {
+        cJSON_AddNumberToObject(ev, "language_penalty", req->language_penalty);
+    }
+    if (req->language_gate) {
+        cJSON_AddBoolToObject(ev, "language_gate", true);
+    }
     cJSON_AddNumberToObject(o, "num_few_shot", (double)req->num_few_shot);
     add_copy(o, "metadata", req->metadata);
     const struct hret_request_tracking *t = &req->tracking;

@@ -194,6 +194,12 @@ static enum hret_result get_field(struct hret_request_ctx *c, const cJSON *v,
     case HRET_REQUEST_F_INT:
     case HRET_REQUEST_F_NUM:
         return get_number(c, v, f, dst);
+    case HRET_REQUEST_F_BOOL:
+        if (!cJSON_IsBool(v)) {
+            return hret_request_fail(c, "expected true or false");
+        }
+        *(bool *)dst = cJSON_IsTrue(v);
+        return HRET_OK;
     case HRET_REQUEST_F_OBJECT:
         if (!cJSON_IsObject(v)) {
             return hret_request_fail(c, "expected an object");

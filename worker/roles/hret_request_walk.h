@@ -21,6 +21,7 @@ enum hret_request_ftype {
     HRET_REQUEST_F_DIR,     /* char *, relative path without ".." */
     HRET_REQUEST_F_INT,     /* long long in [min, max] */
     HRET_REQUEST_F_NUM,     /* double in [min, max] */
+    HRET_REQUEST_F_BOOL,    /* bool */
     HRET_REQUEST_F_OBJECT,  /* const cJSON *, any object (borrowed from the document) */
     HRET_REQUEST_F_SUBSET,  /* struct hret_strlist from one path component or a list of them */
     HRET_REQUEST_F_NAMES,   /* struct hret_strlist from a list of names, at most max */
