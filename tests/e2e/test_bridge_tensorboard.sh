@@ -48,7 +48,7 @@ base=$(echo "$base" | tr -d '\n')
 stack_produce hand-off hret.run.completed.v1 run-off "{$base,\"run_id\":\"run-off\",\"run_name\":\"off\",
 \"model\":{\"name\":\"a\"},\"metrics\":{\"accuracy\":0.5},\"finished_at\":\"2026-11-28T09:30:00.000Z\",
 \"tracking\":{\"tensorboard\":false}}"
-stack_produce hand-tracked hret.run.completed.v1 run-tracked "{$base,\"run_id\":\"run-tracked\",
+stack_produce hand-tracked hret.run.completed.v1 run-tracked "{$base,\"run_id\":\"../../run-tracked\",
 \"run_name\":\"tracked\",\"model\":{\"name\":\"org/m\"},\"metrics\":{\"accuracy\":0.25,
 \"latency_p50_ms\":12.5},\"subset_metrics\":{\"law\":{\"accuracy\":0.125,\"total\":8}},
 \"finished_at\":\"2026-11-28T09:31:02.500Z\",\"metadata\":{\"step\":\"7\"},
@@ -74,6 +74,9 @@ kcat -C -b "$HRET_KAFKA" -t hret.bridge.tensorboard.dlq -o beginning -c 1 -e -q 
 [ "$(pg_sql "SELECT count(*) FROM bridge_state WHERE sink = 'tensorboard' AND state = 'finished'")" = 3 ] ||
   fail "bridge_state: $(pg_sql "SELECT sink, subject, state FROM bridge_state")"
 [ -e "$work/tb/off" ] && fail "tracking {tensorboard: false} still wrote $work/tb/off"
+# a run id from an event is never a path: "../../run-tracked" stays one file name under log_dir
+[ -z "$(find "$work" -name 'events.out.tfevents.*' -not -path "$work/tb/*")" ] ||
+  fail "an event file outside log_dir: $(find "$work" -name 'events.out.tfevents.*')"
 
 "$venv/bin/python" - "$work" <<'PY' || fail "event files do not match the result events"
 import glob, json, os, struct, sys
@@ -105,7 +108,7 @@ for run_id, ev in runs.items():
     group = ev.get("run_name") or ev["request_id"]
     d = f"{work}/tb/{group}/{ev['model']['name'].replace('/', '_')}"
     [path] = glob.glob(f"{d}/events.out.tfevents.*.hret")
-    assert run_id in os.path.basename(path), path
+    assert run_id.replace("/", "_") in os.path.basename(path), path  # never a path
     acc = EventAccumulator(d, size_guidance={"scalars": 0})
     acc.Reload()
     tags = set(acc.Tags()["scalars"])
@@ -121,7 +124,7 @@ for run_id, ev in runs.items():
     assert acc.file_version == 2.0, acc.file_version  # the reader parses "brain.Event:2"
     print(f"{group}/{ev['model']['name']}: {len(want)} scalars at step {step}, "
           f"accuracy {acc.Scalars('accuracy')[0].value:.4f}")
-tracked = runs["run-tracked"]
+tracked = runs["../../run-tracked"]
 assert set(expected(tracked)) == {"accuracy", "law/accuracy"}
 for e in runs.values():
     if e["request_id"] != "req-hand":
