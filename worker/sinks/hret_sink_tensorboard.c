@@ -229,8 +229,10 @@ static enum hret_role_verdict deliver_tb(void *state, const struct hret_role_eve
                                                                      : request->valuestring);
     char *sub = component(model->valuestring);
     char *dir = hret_xasprintf("%s/%s/%s", tb->log_dir, group, sub);
-    char *name =
-        hret_xasprintf("events.out.tfevents.%lld.%s.%.36s.hret", (long long)wall, tb->host, id);
+    char *safe_id = component(id); /* the event's run id is not trusted to be a UUID */
+    char *name = hret_xasprintf("events.out.tfevents.%lld.%s.%.36s.hret", (long long)wall, tb->host,
+                                safe_id);
+    free(safe_id);
     char *path = hret_xasprintf("%s/%s", dir, name);
     struct hret_buf bytes;
     hret_buf_init(&bytes, MAX_FILE_BYTES);
