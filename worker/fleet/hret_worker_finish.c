@@ -99,11 +99,6 @@ static cJSON *completed_data(const struct hret_worker_run *run, const PGresult *
     cJSON_AddItemToObject(o, "model", hret_worker_model_json(run->model));
     cJSON_AddItemToObject(o, "dataset",
                           hret_worker_dataset_json(run->ds, run->version, run->data_version));
-    cJSON *ev = cJSON_AddObjectToObject(o, "evaluation");
-    cJSON_AddStringToObject(ev, "method", q->method);
-    if (q->method_params != NULL) {
-        cJSON_AddItemToObject(ev, "params", cJSON_Duplicate(q->method_params, 1));
-    }
     cJSON_AddNumberToObject(o, "num_few_shot", (double)q->num_few_shot);
     cJSON *m = cJSON_AddObjectToObject(o, "metrics");
     for (const cJSON *it = metrics->child; it != NULL; it = it->next) {
@@ -128,9 +123,10 @@ static cJSON *completed_data(const struct hret_worker_run *run, const PGresult *
     if (q->metadata != NULL) {
         cJSON_AddItemToObject(o, "metadata", cJSON_Duplicate(q->metadata, 1));
     }
-    /* tracking and track_metrics as the request normalised them: the bridges route by them. */
+    /* the evaluation (method, params, judge, scoring modes), tracking and track_metrics as the
+     * request normalised them: the bridges route by the last two. */
     cJSON *normal = hret_request_to_json(q);
-    static const char *const copied[] = {"tracking", "track_metrics"};
+    static const char *const copied[] = {"evaluation", "tracking", "track_metrics"};
     for (size_t i = 0; i < sizeof copied / sizeof copied[0]; i++) {
         cJSON *it = cJSON_DetachItemFromObjectCaseSensitive(normal, copied[i]);
         if (it != NULL) {

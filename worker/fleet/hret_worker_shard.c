@@ -11,6 +11,7 @@
 #include "hret_eval.h"
 #include "hret_http.h"
 #include "hret_json.h"
+#include "hret_judge.h"
 #include "hret_log.h"
 #include "hret_mem.h"
 #include "hret_ops.h"
@@ -296,6 +297,26 @@ static void record_served(struct shard *s, const struct hret_run_report *rep)
     }
 }
 
+/* The request's scoring modes into p, as hret run sets them from its flags (setup_modes in
+ * hret_cmd_run.c): the judge and its type, self-consistency at its own temperature, the
+ * language penalty and gate (the parser gave the gate its default threshold). */
+static void set_modes(const struct hret_config *cfg, const struct hret_request *q,
+                      struct hret_run_params *p)
+{
+    if (q->judge_model != NULL) {
+        p->judge_model = hret_config_model(cfg, q->judge_model);
+        enum hret_judge_type t = HRET_JUDGE_K2_EVAL;
+        hret_judge_params(q->method_params, &t, NULL); /* the parser checked them */
+        p->judge_type = (int)t;
+    }
+    if (q->sc_paths > 1) {
+        p->paths = (unsigned)q->sc_paths;
+        p->gen.temperature = q->sc_temperature;
+    }
+    p->language_threshold = isnan(q->language_penalty) ? -1 : q->language_penalty;
+    p->language_gate = q->language_gate;
+}
+
 static enum hret_result run_samples(struct shard *s, struct hret_err *err)
 {
     const struct hret_evaluator_ops *ev = hret_eval_find(s->req->method);
@@ -320,15 +341,12 @@ static enum hret_result run_samples(struct shard *s, struct hret_err *err)
                 .top_p = g->top_p,
                 .seed = g->seed,
                 .has_seed = g->has_seed},
-        .language_threshold = -1,
         .stop = &s->halt,
         .progress = renew_lease,
         .progress_user = s,
         .mode = strcmp(s->req->method, "log_likelihood") == 0 ? HRET_RUN_LOGLIK : HRET_RUN_GENERATE,
     };
-    if (s->req->judge_model != NULL) {
-        p.judge_model = hret_config_model(s->w->cfg, s->req->judge_model);
-    }
+    set_modes(s->w->cfg, s->req, &p);
     struct hret_store_cache *cache = hret_store_cache_new(s->w->store, p.model);
     s->cache = cache;
     struct hret_run_cache hooks;
