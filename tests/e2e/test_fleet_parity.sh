@@ -203,8 +203,9 @@ tmpl=$(python3 -c 'import json, sys; print(json.dumps(open(sys.argv[1]).read()))
 check_mode template keyed $n 0 "\"datasets\": [{\"name\": \"kmmlu\", \"params\": {\"base_prompt_template\": $tmpl}}]" \
   --template "$work/base.tmpl"
 
-# the completed events carry the request's scoring modes
-stack_events "$res_topic" ${#modes[@]} >"$work/events.jsonl"
+# the completed events carry the request's scoring modes (each is on the topic: submit --wait
+# saw it; kcat -e stops at the end, and a redelivered duplicate displaces nothing)
+stack_events "$res_topic" 1000 >"$work/events.jsonl"
 python3 - "$work/events.jsonl" <<'PY' || fail "completed events"
 import json, sys
 ev = {e["request_id"]: e["evaluation"] for e in map(json.loads, open(sys.argv[1])) if e.get("status") == "completed"}
