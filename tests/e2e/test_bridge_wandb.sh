@@ -27,12 +27,7 @@ start_wandb() { # fake flags...; reuses $wport once it is known
   python3 "$fake_wandb" --port "$wport" "$@" >"$work/wandb.out" 2>>"$work/wandb.log" &
   wandb_pid=$!
   pids+=($wandb_pid)
-  for _ in $(seq 100); do
-    grep -q listening "$work/wandb.out" 2>/dev/null && break
-    sleep 0.1
-  done
-  grep -q listening "$work/wandb.out" || fail "fake_wandb did not start"
-  wport=$(sed 's/.*://' "$work/wandb.out")
+  wport=$(listening_port "$work/wandb.out" fake_wandb) || exit 1
 }
 stop_wandb() {
   kill "$wandb_pid"

@@ -56,9 +56,7 @@ s.serve_forever()
 PY
 python3 "$work/recv.py" "$work/requests.jsonl" 4 >"$work/recv.out" 2>"$work/recv.log" &
 pids+=($!)
-for _ in $(seq 100); do grep -q listening "$work/recv.out" 2>/dev/null && break; sleep 0.05; done
-rport=$(sed -n 's/.*://p' "$work/recv.out")
-[ -n "$rport" ] || fail "the receiver did not start"
+rport=$(listening_port "$work/recv.out") || exit 1
 : >"$work/requests.jsonl"
 url="http://127.0.0.1:$rport"
 

@@ -5,22 +5,11 @@
 # too: the discordant counts are exactly #(u < 0.55 and u >= 0.70) = 0 and
 # #(0.55 <= u < 0.70), overall and per subset. B must come out better; a model compared with
 # itself must show no significant difference; bad arguments exit 2.
-set -euo pipefail
-hret="$HRET_BUILD_DIR/hret"
-fake="$HRET_BUILD_DIR/fake-llm"
-src="$HRET_SOURCE_DIR"
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 
 python3 "$src/tests/data/gen_kmmlu_synth.py" --out "$work/synth" --items 2000 --seed 11 >/dev/null
-"$fake" --port 0 --log-level warn --answer-key "$work/synth/answer_key.tsv" --seed 5 \
-  --model-accuracy a=0.55 --model-accuracy b=0.70 >"$work/fake.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do grep -q listening "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed 's/.*://' "$work/fake.out")
+start_fake fake --answer-key "$work/synth/answer_key.tsv" --seed 5 --model-accuracy a=0.55 \
+  --model-accuracy b=0.70
 cat >"$work/hret_config.yaml" <<YAML
 output_dir: $work/out
 models:

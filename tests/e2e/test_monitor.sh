@@ -32,12 +32,7 @@ start_receiver() { # extra args...; reuses $rport once known
     >"$work/recv.out" 2>>"$work/recv.log" &
   recv_pid=$!
   pids+=($recv_pid)
-  for _ in $(seq 100); do
-    grep -q listening "$work/recv.out" 2>/dev/null && break
-    sleep 0.1
-  done
-  grep -q listening "$work/recv.out" || fail "alert_receiver did not start"
-  rport=$(sed 's/.*://' "$work/recv.out")
+  rport=$(listening_port "$work/recv.out" alert_receiver) || exit 1
 }
 stop_receiver() {
   kill "$recv_pid"
@@ -58,11 +53,7 @@ restart_fake() { # accuracy of b, fingerprint
     >"$work/llm.out" 2>&1 &
   fake_pid=$!
   pids+=($fake_pid)
-  for _ in $(seq 100); do
-    grep -q listening "$work/llm.out" 2>/dev/null && break
-    sleep 0.05
-  done
-  grep -q listening "$work/llm.out" || fail "fake-llm did not restart: $(cat "$work/llm.out")"
+  listening_port "$work/llm.out" "fake-llm (restarted)" >/dev/null || exit 1
 }
 submit() { # request id, n: temperature 0.0n makes the request body (and the cache key) new
   printf '{"request_id": "%s", "run_name": "nightly-%s", "datasets": [{"name": "kmmlu"}],

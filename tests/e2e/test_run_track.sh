@@ -14,8 +14,7 @@ extra_cleanup() {
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 started() { # name out-file: waits for "listening ...:PORT" and prints the port
-  for _ in $(seq 600); do grep -q listening "$2" 2>/dev/null && break; sleep 0.1; done
-  sed -n 's/.*listening.*:\([0-9]*\).*/\1/p' "$2" | head -1 | grep . || fail "$1 did not start: $(cat "$2")"
+  listening_port "$2" "$1"
 }
 
 "$src/deploy/local/mlflow.sh" venv >/dev/null # installs once (cached, locked)

@@ -81,15 +81,11 @@ PY
 : >"$work/requests.jsonl"
 python3 "$work/recv.py" "$work/requests.jsonl" >"$work/recv.out" 2>"$work/recv.log" &
 pids+=($!)
-for _ in $(seq 100); do grep -q listening "$work/recv.out" 2>/dev/null && break; sleep 0.05; done
-rport=$(sed -n 's/.*://p' "$work/recv.out")
-[ -n "$rport" ] || fail "the receiver did not start"
+rport=$(listening_port "$work/recv.out") || exit 1
 python3 "$src/tests/fakes/fake_wandb.py" --port 0 --api-key-env HRET_SCAN_WANDB_KEY \
   >"$work/wandb.out" 2>>"$work/wandb.log" &
 pids+=($!)
-for _ in $(seq 100); do grep -q listening "$work/wandb.out" 2>/dev/null && break; sleep 0.1; done
-wport=$(sed -n 's/.*://p' "$work/wandb.out")
-[ -n "$wport" ] || fail "fake_wandb did not start"
+wport=$(listening_port "$work/wandb.out") || exit 1
 
 STACK_PG=own stack_up 40
 stack_config 'http: {listen: "127.0.0.1:0"}' "mlflow_tracking: true" "wandb_tracking: true" \

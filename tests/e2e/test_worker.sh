@@ -39,12 +39,10 @@ python3 "$src/tests/data/gen_kmmlu_synth.py" --out "$work/data/kmmlu" --items 30
 "$fake" --port 0 --log-level warn --answer-key "$work/data/kmmlu/answer_key.tsv" \
   --model-accuracy a=0.55 --model-accuracy b=0.7 --seed 5 >"$work/fake.out" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do grep -q listening "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed 's/.*://' "$work/fake.out")
+port=$(listening_port "$work/fake.out") || exit 1
 "$fake" --port 0 --log-level warn --latency-ms 200 >"$work/slow.out" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do grep -q listening "$work/slow.out" 2>/dev/null && break; sleep 0.05; done
-slow_port=$(sed 's/.*://' "$work/slow.out")
+slow_port=$(listening_port "$work/slow.out") || exit 1
 
 config() { # extra models...
   cat <<YAML

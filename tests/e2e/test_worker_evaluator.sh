@@ -37,8 +37,7 @@ python3 "$src/tests/data/gen_kmmlu_synth.py" --out "$work/data/kmmlu" --items 30
 "$fake" --port 0 --log-level warn --answer-key "$work/data/kmmlu/answer_key.tsv" \
   --model-accuracy a=0.55 --model-accuracy b=0.7 --seed 5 >"$work/fake.out" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do grep -q listening "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed 's/.*://' "$work/fake.out")
+port=$(listening_port "$work/fake.out") || exit 1
 "$fake" --port 0 --log-level warn --latency-ms 200 >"$work/slow.out" 2>&1 &
 
 # an evaluator that answers only the first 2 samples of each batch

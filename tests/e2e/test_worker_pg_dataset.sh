@@ -31,8 +31,7 @@ start_fake() { # NAME FLAGS... -> $port
   shift
   "$fake" --port 0 --log-level warn "$@" >"$work/$name.out" 2>&1 &
   pids+=($!)
-  for _ in $(seq 100); do grep -q listening "$work/$name.out" 2>/dev/null && break; sleep 0.05; done
-  port=$(sed 's/.*://' "$work/$name.out")
+  port=$(listening_port "$work/$name.out") || exit 1
 }
 
 tag="d$$_$RANDOM"

@@ -10,11 +10,7 @@ source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 export WANDB_API_KEY="fake-test-key"
 python3 "$src/tests/fakes/fake_wandb.py" --port 0 --fail-first 2 >"$work/wandb.out" 2>"$work/wandb.log" &
 pids+=($!)
-for _ in $(seq 100); do
-  grep -q listening "$work/wandb.out" 2>/dev/null && break
-  sleep 0.1
-done
-wport=$(sed 's/.*://' "$work/wandb.out")
+wport=$(listening_port "$work/wandb.out") || exit 1
 [ -n "$wport" ] || fail "fake_wandb did not start: $(cat "$work/wandb.log")"
 
 python3 - "$wport" <<'PY' || fail "fake_wandb: see above"

@@ -22,8 +22,7 @@ start_hf() { # fake_hf_rows flags... -> $url
   [ -n "$hf_pid" ] && kill "$hf_pid" 2>/dev/null && wait "$hf_pid" 2>/dev/null || true
   python3 "$src/tests/fakes/fake_hf_rows.py" "$@" >"$work/hf.out" 2>&1 &
   hf_pid=$!
-  for _ in $(seq 100); do grep -q listening "$work/hf.out" 2>/dev/null && break; sleep 0.05; done
-  hf_port=$(sed 's/.*://' "$work/hf.out")
+  hf_port=$(listening_port "$work/hf.out") || exit 1
   url="http://127.0.0.1:$hf_port/rows?dataset=HAERAE-HUB/KMMLU"
 }
 versions() { pg_sql "SELECT count(*) FROM datasets WHERE name = '$1'"; }

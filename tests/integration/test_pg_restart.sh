@@ -11,8 +11,7 @@ pg_setup own
 python3 "$src/tests/data/gen_kmmlu_synth.py" --out "$work/synth" --items 200 --seed 4 >/dev/null
 "$fake" --port 0 --log-level warn --latency-ms 250 >"$work/fake.out" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do grep -q listening "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed 's/.*://' "$work/fake.out")
+port=$(listening_port "$work/fake.out") || exit 1
 cat >"$work/hret_config.yaml" <<YAML
 log_level: error
 models:

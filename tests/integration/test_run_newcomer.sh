@@ -67,8 +67,7 @@ HRET_TEST_UNSET_KEY=k "$hret" config check "$work/keyed.yaml" 2>"$work/check2.er
 # errors and kept out of the accuracy (never a silent wrong answer)
 python3 "$src/tests/fakes/fake_empty_llm.py" >"$work/empty.out" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do grep -q listening "$work/empty.out" 2>/dev/null && break; sleep 0.05; done
-empty=$(sed 's/.*://' "$work/empty.out")
+empty=$(listening_port "$work/empty.out") || exit 1
 cat >"$work/empty.yaml" <<YAML
 log_level: warn
 models:

@@ -8,11 +8,7 @@ export HRET_WEBHOOK_SECRET=s3cret-for-the-receiver-test
 python3 "$src/examples/webhook_receiver.py" --port 0 --count 2 >"$work/recv.out" \
   2>"$work/recv.err" &
 pids+=($!)
-for _ in $(seq 100); do
-  grep -q listening "$work/recv.out" 2>/dev/null && break
-  sleep 0.05
-done
-rport=$(sed -n 's/^listening on 127.0.0.1://p' "$work/recv.out")
+rport=$(listening_port "$work/recv.out") || exit 1
 [ -n "$rport" ] || fail "receiver did not start: $(cat "$work/recv.err")"
 
 python3 - "$rport" <<'PY' || fail "receiver answers"

@@ -11,6 +11,7 @@
 # No test skips for want of a database: pg.sh needs only the Debian postgresql package
 # (deploy/local/deps.sh).
 pg_src=${HRET_SOURCE_DIR:?HRET_SOURCE_DIR is not set}
+source "$pg_src/tests/support/listening.sh"
 pg_dir=""
 pg_db=""
 pg_admin=""

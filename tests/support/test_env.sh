@@ -15,6 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$src/tests/support/listening.sh"
 
 # start_fake NAME FLAGS...: starts build/fake-llm on a free port and sets $port. Not for use in
 # a subshell: cleanup must know the pid.
@@ -23,10 +24,5 @@ start_fake() {
   shift
   "$fake" --port 0 --log-level warn "$@" >"$work/$name.out" 2>&1 &
   pids+=($!)
-  for _ in $(seq 100); do
-    grep -q listening "$work/$name.out" 2>/dev/null && break
-    sleep 0.05
-  done
-  port=$(sed 's/.*://' "$work/$name.out")
-  [ -n "$port" ] || fail "fake-llm $name did not start: $(cat "$work/$name.out")"
+  port=$(listening_port "$work/$name.out" "fake-llm $name") || exit 1
 }
