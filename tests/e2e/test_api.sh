@@ -33,7 +33,7 @@ stack_worker
 "$hret" api --config "$work/hret.yaml" >>"$work/api.log" 2>&1 &
 api_pid=$!
 pids+=($api_pid)
-for _ in $(seq 200); do grep -q 'serving /v1 on' "$work/api.log" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q 'serving /v1 on' "$work/api.log" && break; sleep 0.05; done
 api_port=$(sed -n 's/.*serving \/v1 on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/api.log")
 [ -n "$api_port" ] || fail "hret api did not start"
 base="http://127.0.0.1:$api_port"
@@ -171,7 +171,7 @@ sed 's/rate_per_minute: 100000, rate_burst: 1000/rate_per_minute: 6, rate_burst:
 "$hret" api --config "$work/limited.yaml" >>"$work/limited.log" 2>&1 &
 limited=$!
 pids+=($limited)
-for _ in $(seq 200); do grep -q 'serving /v1 on' "$work/limited.log" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q 'serving /v1 on' "$work/limited.log" && break; sleep 0.05; done
 lport=$(sed -n 's/.*serving \/v1 on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/limited.log")
 codes=""
 for _ in 1 2 3; do
@@ -191,7 +191,7 @@ sed 's/api: {/api: {cors_origins: ["https:\/\/nb.example"], /' "$work/limited.ya
 "$hret" api --config "$work/cors.yaml" >>"$work/cors.log" 2>&1 &
 cors=$!
 pids+=($cors)
-for _ in $(seq 200); do grep -q 'serving /v1 on' "$work/cors.log" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q 'serving /v1 on' "$work/cors.log" && break; sleep 0.05; done
 cport=$(sed -n 's/.*serving \/v1 on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/cors.log")
 curl -s -o /dev/null -D "$work/headers" -H 'Origin: https://nb.example' "http://127.0.0.1:$cport/v1/openapi.json"
 grep -qi '^Access-Control-Allow-Origin: https://nb.example' "$work/headers" || fail "no CORS header"

@@ -39,7 +39,7 @@ token=$("$hret" api token add fuzz --scopes submit,read --config "$work/hret.yam
 "$hret" api --config "$work/hret.yaml" >"$work/api.log" 2>&1 &
 api_pid=$!
 pids+=($api_pid)
-for _ in $(seq 200); do grep -q 'serving /v1 on' "$work/api.log" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q 'serving /v1 on' "$work/api.log" && break; sleep 0.05; done
 api_port=$(sed -n 's/.*serving \/v1 on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/api.log")
 [ -n "$api_port" ] || fail "hret api did not start: $(cat "$work/api.log")"
 base="http://127.0.0.1:$api_port"

@@ -35,7 +35,7 @@ while [ $SECONDS -lt $deadline ]; do
 done
 [ "$n" -ge 1 ] || fail "no hret.run.failed.v1 event for ids-2"
 # the redelivered ids-1 (a new ce_id) was seen and changed nothing
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   grep -q "id=ids-1 .*already planned" "$work/worker.log" && break
   sleep 0.1
 done

@@ -32,7 +32,7 @@ run_c=$(pg_sql "SELECT run_id FROM runs WHERE request_id = 'failcmp-1' AND model
 [ "$(pg_sql "SELECT count(*) FROM runs WHERE request_id = 'failcmp-1' AND status = 'completed' AND finished_at < (SELECT finished_at FROM runs WHERE run_id = '$run_c')")" = 2 ] ||
   fail "run c did not fail last: $(pg_sql "SELECT model_name, status, finished_at FROM runs WHERE request_id = 'failcmp-1'")"
 
-for _ in $(seq 50); do
+for _ in $(seq 150); do
   [ "$(pg_sql "SELECT count(*) FROM outbox WHERE published_at IS NULL")" = 0 ] && break
   sleep 0.2
 done

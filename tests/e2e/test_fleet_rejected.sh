@@ -18,7 +18,7 @@ while [ $SECONDS -lt $deadline ]; do
 done
 [ "$(kcat -C -b "$HRET_KAFKA" -t "$req_topic.dlq" -o beginning -e -q -f '%k\n' | grep -c '^rej-1$' || true)" = 2 ] ||
   fail "want both deliveries dead-lettered"
-for _ in $(seq 50); do
+for _ in $(seq 150); do
   [ "$(pg_sql "SELECT count(*) FROM outbox WHERE published_at IS NULL")" = 0 ] && break
   sleep 0.2
 done

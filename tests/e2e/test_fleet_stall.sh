@@ -61,7 +61,7 @@ stack_check_calls "$items" $((sent + inflight))
   fail "samples with errors: $(pg_sql "SELECT count(*) FROM samples WHERE run_id = '$run_id' AND error IS NOT NULL")"
 [ "$(pg_sql "SELECT count(*) FROM outbox WHERE msg_key = '$run_id' AND ce_type = 'hret.run.completed.v1'")" = 1 ] ||
   fail "completed events in the outbox"
-for _ in $(seq 50); do
+for _ in $(seq 150); do
   [ "$(pg_sql "SELECT count(*) FROM outbox WHERE published_at IS NULL")" = 0 ] && break
   sleep 0.2
 done

@@ -131,7 +131,7 @@ done
 n=$(value 'hret_db_write_seconds_count{}')
 [ "${n%.*}" -ge 1 ] || fail "no sample write was timed"
 
-for _ in $(seq 50); do
+for _ in $(seq 300); do
   grep -q 'stats requests=1 .*samples=80' "$work/worker.log" && break
   sleep 0.1
 done

@@ -24,7 +24,7 @@ reader=$("$hret" api token add py-read --scopes read --config "$work/hret.yaml" 
 stack_worker
 "$hret" api --config "$work/hret.yaml" >>"$work/api.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 200); do grep -q 'serving /v1 on' "$work/api.log" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q 'serving /v1 on' "$work/api.log" && break; sleep 0.05; done
 api_port=$(sed -n 's/.*serving \/v1 on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/api.log")
 [ -n "$api_port" ] || fail "hret api did not start"
 

@@ -146,7 +146,7 @@ for m in a b; do
 done
 # the two-model request also yields a comparison (b against the baseline a), published
 [ "$(q "SELECT count(*) FROM comparisons WHERE request_id = 'req-1'")" = 1 ] || fail "comparison row"
-for _ in $(seq 50); do
+for _ in $(seq 300); do
   [ "$(q "SELECT count(*) FROM outbox WHERE published_at IS NULL")" = 0 ] && break
   sleep 0.1
 done

@@ -125,7 +125,7 @@ print(f"from postgres: accuracy {acc:.4f} over 46 samples, as hret run on the fi
 PY
 [ "$(pg_sql "SELECT count(DISTINCT data_version) || ' ' || min(data_version) FROM runs")" = "1 $version" ] ||
   fail "runs.data_version: $(pg_sql "SELECT request_id, data_version FROM runs")"
-for _ in $(seq 50); do
+for _ in $(seq 300); do
   [ "$(pg_sql "SELECT count(*) FROM outbox WHERE published_at IS NULL")" = 0 ] && break
   sleep 0.1
 done

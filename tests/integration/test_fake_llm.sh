@@ -271,7 +271,7 @@ ok "llama-cpp-python's ways: one choice whatever n, 400 context_length_exceeded 
 curl -sS -o /dev/null -w '%{http_code}' --max-time 30 -H 'x-fake-rate-hang: 1' \
     --data-binary "$(chat_body m x)" "$BASE/v1/chat/completions" >"$WORK/held" 2>/dev/null &
 HELD=$!
-for _ in $(seq 50); do
+for _ in $(seq 300); do
     get /fake/stats >/dev/null
     [[ $(jq_py "$WORK/body" 'd["hangs"]') == 1 ]] && break
     sleep 0.1

@@ -74,7 +74,7 @@ YAML
 "$hret" run --config "$work/slow.yaml" --dataset kmmlu --data-dir "$work/synth" --model slow --quiet \
   --run-name crashed --output "$work/crashed.json" >/dev/null 2>&1 &
 crashed_pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   [ "$(pg_sql "SELECT count(*) FROM runs WHERE run_name = 'crashed'")" = 1 ] && break
   sleep 0.1
 done
