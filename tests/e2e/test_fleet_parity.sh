@@ -13,7 +13,8 @@
 #   - the completed event's evaluation section names the mode.
 # Modes: self-consistency (n honoured, n ignored), language penalty, language gate, llm_judge
 # (k2_eval from a keyed judge; rubric_and_response), log_likelihood, few-shot with a few-shot
-# example template, a custom base_prompt_template.
+# example template (PipelineRunner's dataset_params), a custom base_prompt_template
+# (datasets[].params).
 source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 source "$src/tests/support/stack_env.sh"
 
@@ -196,8 +197,9 @@ check_mode judge_rubric keyed $n $n "$ds, \"evaluation\": {\"method\": \"llm_jud
 check_mode loglik keyed $((4 * n)) 0 "$ds, \"evaluation\": {\"method\": \"log_likelihood\"}" \
   --method log_likelihood
 shot=$(python3 -c 'import json, sys; print(json.dumps(open(sys.argv[1]).read()))' "$work/shot.tmpl")
-check_mode fewshot keyed $n 0 "\"datasets\": [{\"name\": \"kmmlu\", \"few_shot_split\": \"dev\",
-  \"params\": {\"few_shot_example_template\": $shot}}], \"num_few_shot\": 2" \
+# few-shot in HRET's PipelineRunner keys (dataset_params), the template in datasets[].params
+check_mode fewshot keyed $n 0 "\"dataset_name\": \"kmmlu\", \"few_shot_split\": \"dev\",
+  \"dataset_params\": {\"few_shot_example_template\": $shot}, \"num_few_shot\": 2" \
   --num-few-shot 2 --few-shot-split dev --few-shot-template "$work/shot.tmpl"
 tmpl=$(python3 -c 'import json, sys; print(json.dumps(open(sys.argv[1]).read()))' "$work/base.tmpl")
 check_mode template keyed $n 0 "\"datasets\": [{\"name\": \"kmmlu\", \"params\": {\"base_prompt_template\": $tmpl}}]" \
