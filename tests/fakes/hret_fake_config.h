@@ -21,6 +21,8 @@ struct hret_fake_knobs {
     const char *default_answer;
     long latency_ms;
     long jitter_ms;
+    double rate_slow; /* probability that a response takes slow_factor times as long */
+    long slow_factor;
     double rate_429;
     long retry_after;
     bool quota;

@@ -67,6 +67,7 @@ enum draw {
     DRAW_MALFORMED,
     DRAW_TRUNCATED,
     DRAW_JITTER,
+    DRAW_SLOW,
     DRAW_COUNT
 };
 
@@ -218,7 +219,8 @@ static long model_call(struct server *srv, struct MHD_Connection *conn, struct r
         hret_fake_stats_event(&srv->stats, HRET_FAKE_EV_HANG);
         return k.hang_ms;
     }
-    return k.latency_ms + (long)(u[DRAW_JITTER] * (double)(k.jitter_ms + 1));
+    long ms = k.latency_ms + (long)(u[DRAW_JITTER] * (double)(k.jitter_ms + 1));
+    return u[DRAW_SLOW] < k.rate_slow ? ms * k.slow_factor : ms; /* a heavy tail */
 }
 
 static void models_reply(const struct server *srv, struct hret_fake_reply *r)

@@ -239,7 +239,12 @@ start=$(date +%s%N)
 post /v1/chat/completions "$(chat_body m "$Q_CAPITAL")" -H 'x-fake-latency-ms: 300' >/dev/null
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 [[ $elapsed_ms -ge 300 ]] || fail "latency 300 ms answered after $elapsed_ms ms"
-ok "faults: 429 + Retry-After, quota, 500, 503, malformed, truncated, padding, 400s, latency ${elapsed_ms} ms"
+start=$(date +%s%N) # the heavy tail: a slow response takes --slow-factor times the latency
+post /v1/chat/completions "$(chat_body m "$Q_CAPITAL")" -H 'x-fake-latency-ms: 100' \
+  -H 'x-fake-rate-slow: 1' -H 'x-fake-slow-factor: 4' >/dev/null
+slow_ms=$((($(date +%s%N) - start) / 1000000))
+[[ $slow_ms -ge 400 ]] || fail "a slow response (100 ms x 4) answered after $slow_ms ms"
+ok "faults: 429 + Retry-After, quota, 500, 503, malformed, truncated, padding, 400s, latency ${elapsed_ms} ms, slow ${slow_ms} ms"
 
 # ---- stats ----
 expect_eq "reset" "$(post /fake/reset '')" 200
