@@ -7,11 +7,14 @@
 #   fleet_rpm_utilization  three workers share a model's fleet_rpm (PostgreSQL leases) on a run
 #                        the budget paces: the rate reached over fleet_rpm, and the busiest
 #                        wall-clock minute fake-llm saw
+#   fleet_vs_run_heavy_tail  one worker's samples/s over `hret run`'s on the same endpoint with the
+#                        same max_inflight (32), latency 200-400 ms with 3% of requests 15x slower
 # Appends rows to $HRET_BENCH_RESULTS (tests/bench/run.sh's format); runnable alone too (then
 # it prints them). Needs build-bench/hret and fake-llm (run.sh builds them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
+source "$root/tests/support/listening.sh"
 bin=${HRET_BENCH_BIN:-$root/build-bench}
 results=${HRET_BENCH_RESULTS:-/dev/stdout}
 work=$(mktemp -d /tmp/hret-fleet.XXXXXX)
@@ -42,19 +45,23 @@ eval "export $(deploy/local/pg.sh start "$pg_dir")"
 "$bin/hret" migrate >/dev/null 2>&1
 python3 tests/data/gen_kmmlu_synth.py --out "$work/data/kmmlu" --items $items --seed 3 >/dev/null
 python3 tests/data/gen_kmmlu_synth.py --out "$work/data/small" --items 10 --seed 4 >/dev/null
+python3 tests/data/gen_kmmlu_synth.py --out "$work/data/tail" --items 1200 --seed 5 >/dev/null
 
 start_fake() { # name flags...: sets $fake_port (not in a subshell: cleanup must know the pid)
   local name=$1
   shift
   "$bin/fake-llm" --port 0 --threads 2 --log-level warn "$@" >"$work/$name.port" &
   pids+=($!)
-  for _ in $(seq 50); do grep -q listening "$work/$name.port" 2>/dev/null && break; sleep 0.1; done
-  fake_port=$(sed 's/.*://' "$work/$name.port")
+  fake_port=$(listening_port "$work/$name.port" "fake-llm $name")
 }
 start_fake slow --latency-ms $latency --answer-key "$work/data/kmmlu/answer_key.tsv"
 slow=$fake_port
 start_fake fast --answer-key "$work/data/kmmlu/answer_key.tsv"
 fast=$fake_port
+# real LLM servers' latency: 200-400 ms, and 3% of requests 15 times slower
+start_fake tail --latency-ms 200 --jitter-ms 200 --rate-slow 0.03 --slow-factor 15 \
+  --answer-key "$work/data/tail/answer_key.tsv"
+tail_port=$fake_port
 {
   cat <<YAML
 log_level: warn
@@ -66,6 +73,7 @@ models:
   one: {base_url: "http://127.0.0.1:$slow/v1", model: one, max_inflight: $inflight}
   four: {base_url: "http://127.0.0.1:$slow/v1", model: four, max_inflight: $inflight}
   budget: {base_url: "http://127.0.0.1:$fast/v1", model: budget, max_inflight: 64, fleet_rpm: $fleet_rpm}
+  tail: {base_url: "http://127.0.0.1:$tail_port/v1", model: tail, max_inflight: 32}
 YAML
   for i in $(seq 0 10); do # distinct models: no request hits the response cache of another
     echo "  quick$i: {base_url: \"http://127.0.0.1:$fast/v1\", model: quick$i, max_inflight: 16}"
@@ -135,3 +143,16 @@ stop_workers
 peak=$(curl -sf "http://127.0.0.1:$fast/fake/stats" | python3 -c 'import json, sys; print(max(json.load(sys.stdin)["per_minute"].values()))')
 record fleet_rpm_utilization "$(python3 -c "print($items / ($tb / 60) / $fleet_rpm)")" ratio ">= 0.9" \
   "$items samples, 3 workers, fleet_rpm $fleet_rpm, fake-llm 0 ms: $(printf %.1f "$tb") s from send to result (lease start-up included); the busiest wall-clock minute had $peak requests (bound: fleet_rpm + one slice, $((fleet_rpm + fleet_rpm * 3 / 60)))"
+
+echo "bench: fleet: stragglers, one worker vs hret run, 1200 samples, heavy-tailed latency" >&2
+tail_items=1200
+start_workers 1
+tw=$(timed_submit tail tail-1 tail)
+stop_workers
+curl -sf -X POST "http://127.0.0.1:$tail_port/fake/reset" >/dev/null
+start=$(date +%s.%N)
+"$bin/hret" run --config "$work/hret.yaml" --dataset kmmlu --data-dir "$work/data/tail" \
+  --model tail --no-cache --quiet --output "$work/tail-run.json" >/dev/null
+tr=$(python3 -c "import time; print(time.time() - $start)")
+record fleet_vs_run_heavy_tail "$(python3 -c "print(($tail_items / $tw) / ($tail_items / $tr))")" ratio ">= 0.9" \
+  "$tail_items samples, fake-llm 200-400 ms with 3% of requests 15x slower, max_inflight 32: one worker (4 slots, shard_size $shard) $(printf %.1f "$tw") s from send to result, hret run $(printf %.1f "$tr") s"
