@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hret_buf.h"
 #include "hret_config.h"
@@ -246,6 +247,104 @@ static void test_seed(void **state)
     hret_request_destroy(req);
 }
 
+/* model_backend_name: a configured name first, then HRET's backend kinds. */
+static void test_backend_kinds(void **state)
+{
+    (void)state;
+    struct hret_err err = HRET_ERR_INIT;
+    char path[HRET_REQUEST_PATH_MAX];
+    /* openai/litellm + model_name: the configured model with that model id, or that name */
+    struct hret_request *req = parse_text(
+        "{\"model_backend_name\": \"openai\", \"model_backend_params\": {\"model_name\": "
+        "\"cand-7b\", \"temperature\": 0.7}}",
+        path, &err);
+    assert_non_null(req);
+    assert_string_equal(req->models[0].name, "candidate");
+    assert_ptr_equal(req->models[0].config, hret_config_model(&cfg, "candidate"));
+    assert_null(req->models[0].base_url);
+    assert_null(req->models[0].inline_config);
+    assert_true(req->models[0].gen.temperature == 0.7);
+    hret_request_destroy(req);
+    req = parse_text("{\"model_backend_name\": \"litellm\", \"model_backend_params\": "
+                     "{\"provider\": \"openai\", \"model_name\": \"judge\"}}",
+                     path, &err);
+    assert_non_null(req);
+    assert_string_equal(req->models[0].name, "judge");
+    hret_request_destroy(req);
+    /* with api_base it is an inline endpoint, under the inline rules */
+    req =
+        parse_text("{\"model_backend_name\": \"openai\", \"model_backend_params\": {\"api_base\": "
+                   "\"https://models.internal.example/v1\", \"model_name\": \"cand-7b\"}}",
+                   path, &err);
+    assert_non_null(req);
+    assert_ptr_equal(req->models[0].config, req->models[0].inline_config);
+    assert_string_equal(req->models[0].model_id, "cand-7b");
+    hret_request_destroy(req);
+    /* in-process backends are refused with how to serve the model instead */
+    req = parse_text("{\"model_backend_name\": \"huggingface\", \"model_backend_params\": "
+                     "{\"model_name_or_path\": \"org/m-1b\"}}",
+                     path, &err);
+    assert_null(req);
+    assert_string_equal(path, "model_backend_name");
+    assert_non_null(strstr(err.msg, "vllm serve org/m-1b"));
+    assert_non_null(strstr(err.msg, "llama-server"));
+    assert_non_null(strstr(err.msg, "models:"));
+    hret_err_clear(&err);
+    req = parse_text("{\"model_backend_name\": \"vllm\"}", path, &err);
+    assert_null(req);
+    assert_non_null(strstr(err.msg, "HRET's offline vLLM backend"));
+    assert_non_null(strstr(err.msg, "vllm serve <model>"));
+    hret_err_clear(&err);
+    /* neither a configured name nor a kind: the configured models are listed */
+    req = parse_text("{\"model_backend_name\": \"gpt-4o\"}", path, &err);
+    assert_null(req);
+    assert_string_equal(err.msg,
+                        "model_backend_name: unknown model 'gpt-4o' (configured: baseline, "
+                        "candidate, judge)");
+}
+
+/* A configured model named like a backend kind wins over the kind. */
+static void test_backend_kind_shadowed(void **state)
+{
+    (void)state;
+    char file[] = "/tmp/hret_test_request_XXXXXX";
+    int fd = mkstemp(file);
+    assert_true(fd >= 0);
+    const char *yaml = "models:\n  vllm: {base_url: \"http://127.0.0.1:8000/v1\", model: q}\n";
+    assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+    close(fd);
+    struct hret_config own;
+    struct hret_err err = HRET_ERR_INIT;
+    assert_int_equal(hret_config_load(&own, file, NULL, &err), HRET_OK);
+    unlink(file);
+    const char *text = "{\"model_backend_name\": \"vllm\"}";
+    struct hret_request *req = NULL;
+    assert_int_equal(hret_request_parse(text, strlen(text), &own, &req, NULL, &err), HRET_OK);
+    assert_string_equal(req->models[0].name, "vllm");
+    assert_ptr_equal(req->models[0].config, hret_config_model(&own, "vllm"));
+    hret_request_destroy(req);
+    hret_config_fini(&own);
+}
+
+/* HRET's top-level few-shot templates are dataset parameters here. */
+static void test_few_shot_templates(void **state)
+{
+    (void)state;
+    struct hret_err err = HRET_ERR_INIT;
+    struct hret_request *req = parse_text(
+        "{\"dataset_name\": \"haerae_bench\", \"few_shot_instruction\": \"I:\\n\", "
+        "\"dataset_params\": {\"few_shot_example_template\": \"{input}={reference}\\n\"}}",
+        NULL, &err);
+    assert_non_null(req);
+    const cJSON *p = req->datasets[0].params;
+    assert_string_equal(cJSON_GetObjectItem(p, "few_shot_instruction")->valuestring, "I:\n");
+    assert_non_null(cJSON_GetObjectItem(p, "few_shot_example_template"));
+    hret_request_destroy(req);
+    req = parse_text("{\"dataset_name\": \"haerae_bench\", \"few_shot_example_template\": \"{x}\"}",
+                     NULL, &err);
+    assert_null(req); /* the dataset's own check sees it: an unknown placeholder */
+}
+
 static void test_error_path(void **state)
 {
     (void)state;
@@ -409,11 +508,19 @@ static void test_scoring_modes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_fixtures), cmocka_unit_test(test_invalid_fixtures),
-        cmocka_unit_test(test_defaults),       cmocka_unit_test(test_pipeline_runner),
-        cmocka_unit_test(test_error_path),     cmocka_unit_test(test_secret_keys),
-        cmocka_unit_test(test_seed),           cmocka_unit_test(test_urls),
-        cmocka_unit_test(test_prescan),        cmocka_unit_test(test_scoring_modes),
+        cmocka_unit_test(test_valid_fixtures),
+        cmocka_unit_test(test_invalid_fixtures),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_pipeline_runner),
+        cmocka_unit_test(test_error_path),
+        cmocka_unit_test(test_secret_keys),
+        cmocka_unit_test(test_seed),
+        cmocka_unit_test(test_urls),
+        cmocka_unit_test(test_prescan),
+        cmocka_unit_test(test_scoring_modes),
+        cmocka_unit_test(test_backend_kinds),
+        cmocka_unit_test(test_backend_kind_shadowed),
+        cmocka_unit_test(test_few_shot_templates),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
