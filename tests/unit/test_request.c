@@ -303,6 +303,73 @@ static void test_backend_kinds(void **state)
                         "candidate, judge)");
 }
 
+/* scaling_method_name, language_penalize and target_lang as HRET defaults them. */
+static void test_runner_modes(void **state)
+{
+    (void)state;
+    struct hret_err err = HRET_ERR_INIT;
+    /* PipelineRunner keys: HRET's language penalty on, no self-consistency */
+    struct hret_request *req = parse_text("{\"dataset_name\": \"kmmlu\"}", NULL, &err);
+    assert_non_null(req);
+    assert_true(req->language_penalty == 0.5);
+    assert_false(req->language_gate);
+    assert_int_equal(req->sc_paths, 0);
+    assert_null(req->prompt_suffix);
+    hret_request_destroy(req);
+    /* self_consistency: n_paths 5 and prompt_cot by default, at the backend's temperature */
+    req = parse_text("{\"model_backend_name\": \"openai\", \"model_backend_params\": "
+                     "{\"model_name\": \"base-7b\", \"temperature\": 0.9}, "
+                     "\"scaling_method_name\": \"self_consistency\"}",
+                     NULL, &err);
+    assert_non_null(req);
+    assert_int_equal(req->sc_paths, 5);
+    assert_true(req->sc_temperature == 0.9);
+    assert_string_equal(req->prompt_suffix, "\nLet's think step by step.\n");
+    assert_true(req->language_penalty == 0.5);
+    cJSON *j = hret_request_to_json(req);
+    const cJSON *ev = cJSON_GetObjectItem(j, "evaluation");
+    assert_string_equal(cJSON_GetObjectItem(ev, "prompt_suffix")->valuestring,
+                        "\nLet's think step by step.\n");
+    assert_int_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "self_consistency"), "paths")->valueint, 5);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "models"), 0), "name")
+            ->valuestring,
+        "baseline");
+    cJSON_Delete(j);
+    hret_request_destroy(req);
+    /* n_paths 1: one answer to the CoT prompt; prompt_cot replaced; penalty off */
+    req = parse_text("{\"scaling_method_name\": \"self_consistency\", \"scaling_params\": "
+                     "{\"n_paths\": 1, \"prompt_cot\": \" Think.\"}, \"language_penalize\": false, "
+                     "\"target_lang\": \"en\"}",
+                     NULL, &err);
+    assert_non_null(req);
+    assert_int_equal(req->sc_paths, 0);
+    assert_string_equal(req->prompt_suffix, " Think.");
+    assert_true(isnan(req->language_penalty));
+    hret_request_destroy(req);
+    /* the native form has no PipelineRunner defaults; prompt_suffix is its own key */
+    req = parse_text("{\"datasets\": [{\"name\": \"kmmlu\"}], \"evaluation\": {\"prompt_suffix\": "
+                     "\"\\nQ.\"}}",
+                     NULL, &err);
+    assert_non_null(req);
+    assert_true(isnan(req->language_penalty));
+    assert_string_equal(req->prompt_suffix, "\nQ.");
+    hret_request_destroy(req);
+    char path[HRET_REQUEST_PATH_MAX];
+    req = parse_text("{\"evaluation\": {\"method\": \"log_likelihood\", \"prompt_suffix\": \"x\"}}",
+                     path, &err);
+    assert_null(req);
+    assert_string_equal(path, "evaluation.prompt_suffix");
+    hret_err_clear(&err);
+    /* temperature 0 from the backend params: no sampled paths to vote on */
+    req = parse_text("{\"model_backend_name\": \"baseline\", \"model_backend_params\": "
+                     "{\"temperature\": 0}, \"scaling_method_name\": \"self_consistency\"}",
+                     path, &err);
+    assert_null(req);
+    assert_non_null(strstr(err.msg, "temperature above 0"));
+}
+
 /* A configured model named like a backend kind wins over the kind. */
 static void test_backend_kind_shadowed(void **state)
 {
@@ -313,7 +380,7 @@ static void test_backend_kind_shadowed(void **state)
     const char *yaml = "models:\n  vllm: {base_url: \"http://127.0.0.1:8000/v1\", model: q}\n";
     assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
     close(fd);
-    struct hret_config own;
+    struct hret_config own = {0};
     struct hret_err err = HRET_ERR_INIT;
     assert_int_equal(hret_config_load(&own, file, NULL, &err), HRET_OK);
     unlink(file);
@@ -521,6 +588,7 @@ int main(void)
         cmocka_unit_test(test_backend_kinds),
         cmocka_unit_test(test_backend_kind_shadowed),
         cmocka_unit_test(test_few_shot_templates),
+        cmocka_unit_test(test_runner_modes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
