@@ -25,13 +25,8 @@ struct raw {
     char *p_method;                   /* evaluation_method_name */
     const cJSON *p_eval_params;       /* evaluator_params */
     char *p_judge;                    /* judge_model */
-};
-
-/* model_backend_params */
-struct backend_params {
-    struct hret_request_gen gen;
-    char *base_url, *api_base, *model, *model_name;
-    int backend;
+    bool p_model_given;               /* model_backend_name was given */
+    struct hret_request_runner run;   /* the other PipelineRunner keys */
 };
 
 static void dataset_init(void *p)
@@ -39,18 +34,9 @@ static void dataset_init(void *p)
     ((struct hret_request_dataset *)p)->seed = -1;
 }
 
-/* seed starts out of its range: check_models turns "given" into has_seed. */
-static void gen_init(struct hret_request_gen *g)
-{
-    g->temperature = NAN;
-    g->top_p = NAN;
-    g->max_tokens = -1;
-    g->seed = LLONG_MIN;
-}
-
 static void model_init(void *p)
 {
-    gen_init(&((struct hret_request_model *)p)->gen);
+    hret_request_gen_init(&((struct hret_request_model *)p)->gen);
 }
 
 #define AT(type, member) .key = #member, .offset = offsetof(type, member)
@@ -95,33 +81,6 @@ static const struct hret_request_field model_fields[] = {
 static const struct hret_request_table model_table = {sizeof(struct hret_request_model),
                                                       model_fields, model_init};
 
-#define B struct backend_params
-static const struct hret_request_field backend_fields[] = {
-    {.key = "temperature",
-     .type = HRET_REQUEST_F_NUM,
-     .offset = offsetof(B, gen.temperature),
-     .max = 2},
-    {.key = "top_p", .type = HRET_REQUEST_F_NUM, .offset = offsetof(B, gen.top_p), .max = 1},
-    {.key = "max_tokens",
-     .type = HRET_REQUEST_F_INT,
-     .offset = offsetof(B, gen.max_tokens),
-     .max = 10000000},
-    {.key = "seed",
-     .type = HRET_REQUEST_F_INT,
-     .offset = offsetof(B, gen.seed),
-     .min = -HRET_REQUEST_BIG,
-     .max = HRET_REQUEST_BIG},
-    {AT(B, base_url), .type = HRET_REQUEST_F_LABEL},
-    {AT(B, api_base), .type = HRET_REQUEST_F_LABEL},
-    {AT(B, model), .type = HRET_REQUEST_F_LABEL},
-    {AT(B, model_name), .type = HRET_REQUEST_F_LABEL},
-    {AT(B, backend), .type = HRET_REQUEST_F_BACKEND},
-    {0},
-};
-#undef B
-static const struct hret_request_table backend_table = {sizeof(struct backend_params),
-                                                        backend_fields, NULL};
-
 #define D struct hret_request_dataset
 static const struct hret_request_field dataset_fields[] = {
     {AT(D, name), .type = HRET_REQUEST_F_PART, .required = true},
@@ -163,6 +122,7 @@ static const struct hret_request_field eval_fields[] = {
     {.key = "self_consistency", .type = HRET_REQUEST_F_SECTION, .sub = &sc_table},
     {AT(R, language_penalty), .type = HRET_REQUEST_F_NUM, .max = 1},
     {AT(R, language_gate), .type = HRET_REQUEST_F_BOOL},
+    {AT(R, prompt_suffix), .type = HRET_REQUEST_F_LABEL},
     {0},
 };
 static const struct hret_request_table eval_table = {0, eval_fields, NULL};
@@ -259,6 +219,23 @@ static const struct hret_request_field request_fields[] = {
      .type = HRET_REQUEST_F_OBJECT,
      .offset = offsetof(W, p_eval_params)},
     {.key = "judge_model", .type = HRET_REQUEST_F_NAME, .offset = offsetof(W, p_judge)},
+    {.key = "scaling_method_name", .type = HRET_REQUEST_F_NAME, .offset = offsetof(W, run.scaling)},
+    {.key = "scaling_params",
+     .type = HRET_REQUEST_F_OBJECT,
+     .offset = offsetof(W, run.scaling_params)},
+    {.key = "language_penalize",
+     .type = HRET_REQUEST_F_TRACK,
+     .offset = offsetof(W, run.language_penalize)},
+    {.key = "target_lang", .type = HRET_REQUEST_F_NAME, .offset = offsetof(W, run.target_lang)},
+    {.key = "custom_cot_parser",
+     .type = HRET_REQUEST_F_LABEL,
+     .offset = offsetof(W, run.custom_cot_parser)},
+    {.key = "few_shot_instruction",
+     .type = HRET_REQUEST_F_LABEL,
+     .offset = offsetof(W, run.few_shot_instruction)},
+    {.key = "few_shot_example_template",
+     .type = HRET_REQUEST_F_LABEL,
+     .offset = offsetof(W, run.few_shot_example_template)},
     {0},
 };
 #undef W
@@ -266,12 +243,26 @@ static const struct hret_request_table request_table = {sizeof(struct raw), requ
 
 /* ---- normalisation: PipelineRunner keys, defaults, names resolved against the config ---- */
 
-static const char *const pipeline_ds_keys[] = {"dataset_name",   "subset",         "split", "limit",
-                                               "dataset_params", "few_shot_split", NULL};
+static const char *const pipeline_ds_keys[] = {"dataset_name",
+                                               "subset",
+                                               "split",
+                                               "limit",
+                                               "dataset_params",
+                                               "few_shot_split",
+                                               "few_shot_instruction",
+                                               "few_shot_example_template",
+                                               NULL};
 static const char *const pipeline_model_keys[] = {"model_backend_name", "model_backend_params",
                                                   NULL};
-static const char *const pipeline_eval_keys[] = {"evaluation_method_name", "evaluator_params",
-                                                 "judge_model", NULL};
+static const char *const pipeline_eval_keys[] = {"evaluation_method_name",
+                                                 "evaluator_params",
+                                                 "judge_model",
+                                                 "scaling_method_name",
+                                                 "scaling_params",
+                                                 "language_penalize",
+                                                 "target_lang",
+                                                 "custom_cot_parser",
+                                                 NULL};
 
 /* The first of keys present in doc, or NULL. */
 static const char *first_key(const cJSON *doc, const char *const *keys)
@@ -330,40 +321,6 @@ static void free_dataset(struct hret_request_dataset *d)
     free(d->version);
 }
 
-/* model_backend_params: generation parameters and maybe an inline endpoint. */
-static enum hret_result backend_params(struct hret_request_ctx *c, struct raw *w,
-                                       struct hret_request_model *m)
-{
-    struct backend_params bp = {0};
-    gen_init(&bp.gen);
-    snprintf(c->path, sizeof c->path, "model_backend_params");
-    enum hret_result r = hret_request_walk(c, w->p_backend_params, &backend_table, (char *)&bp);
-    if (r == HRET_OK && bp.base_url != NULL && bp.api_base != NULL) {
-        r = hret_request_fail(c, "give base_url or api_base, not both");
-    }
-    if (r == HRET_OK && bp.model != NULL && bp.model_name != NULL) {
-        r = hret_request_fail(c, "give model or model_name, not both");
-    }
-    char *url = bp.base_url ? bp.base_url : bp.api_base;
-    char *id = bp.model ? bp.model : bp.model_name;
-    if (r == HRET_OK && (url == NULL) != (id == NULL)) {
-        r = hret_request_fail(c,
-                              "an inline endpoint needs both base_url (or api_base) and model (or "
-                              "model_name)");
-    }
-    if (r == HRET_OK) {
-        m->gen = bp.gen;
-        m->backend = bp.backend;
-        m->base_url = hret_xstrdup(url);
-        m->model_id = hret_xstrdup(id);
-    }
-    free(bp.base_url);
-    free(bp.api_base);
-    free(bp.model);
-    free(bp.model_name);
-    return r;
-}
-
 static enum hret_result pipeline(struct hret_request_ctx *c, struct raw *w,
                                  const struct hret_config *cfg)
 {
@@ -400,9 +357,11 @@ static enum hret_result pipeline(struct hret_request_ctx *c, struct raw *w,
         q->models = hret_xcalloc(1, sizeof *q->models);
         q->n_models = 1;
         model_init(q->models);
+        w->p_model_given = w->p_model != NULL;
         q->models[0].name = w->p_model ? w->p_model : hret_xstrdup(cfg->default_model);
         w->p_model = NULL;
-        if (w->p_backend_params != NULL && backend_params(c, w, q->models) != HRET_OK) {
+        if (w->p_model_given &&
+            hret_request_runner_model(c, cfg, w->p_backend_params, q->models) != HRET_OK) {
             return HRET_E_INVAL;
         }
     }
@@ -413,7 +372,9 @@ static enum hret_result pipeline(struct hret_request_ctx *c, struct raw *w,
         q->judge_model = w->p_judge;
         w->p_judge = NULL;
     }
-    return HRET_OK;
+    bool piped = first_key(doc, pipeline_ds_keys) || first_key(doc, pipeline_model_keys) ||
+                 first_key(doc, pipeline_eval_keys);
+    return hret_request_runner_apply(c, &w->run, piped, q);
 }
 
 /* Self-consistency and the language gate, as hret run takes them (its setup_modes). */
@@ -421,6 +382,13 @@ static enum hret_result check_modes(struct hret_request_ctx *c, struct hret_requ
 {
     if (q->language_gate && isnan(q->language_penalty)) {
         q->language_penalty = 0.5;
+    }
+    if (q->prompt_suffix != NULL && strcmp(q->method, "log_likelihood") == 0) {
+        snprintf(c->path, sizeof c->path, "%s",
+                 piped ? "scaling_method_name" : "evaluation.prompt_suffix");
+        return hret_request_fail(c, "a prompt suffix (HRET's prompt_cot) does not go with "
+                                    "log_likelihood, which scores each option right after the "
+                                    "prompt");
     }
     if (q->sc_paths == 0) {
         return HRET_OK;
@@ -578,6 +546,7 @@ static void raw_fini(struct raw *w)
     free(w->p_model);
     free(w->p_method);
     free(w->p_judge);
+    hret_request_runner_fini(&w->run);
 }
 
 enum hret_result hret_request_parse(const char *text, size_t len, const struct hret_config *cfg,
@@ -604,6 +573,7 @@ enum hret_result hret_request_parse(const char *text, size_t len, const struct h
     w->req.sc_temperature = 0.7;
     w->req.language_penalty = NAN;
     w->p_ds.seed = -1;
+    w->run.language_penalize = -1;
     enum hret_result r = HRET_E_INVAL;
     if (!cJSON_IsObject(doc)) {
         hret_request_fail(&c, "a request is a JSON object");
@@ -648,6 +618,7 @@ void hret_request_destroy(struct hret_request *req)
     free(req->models);
     free(req->method);
     free(req->judge_model);
+    free(req->prompt_suffix);
     free(req->tracking.mlflow_experiment);
     free(req->tracking.wandb_project);
     free(req->tracking.wandb_entity);

@@ -89,6 +89,7 @@ struct hret_request {
     double sc_temperature;   /* their sampling temperature, default 0.7 */
     double language_penalty; /* Hangul-share threshold of language_penalizer; NAN = off */
     bool language_gate;      /* answers below the threshold are wrong (threshold 0.5 if unset) */
+    char *prompt_suffix;     /* appended to every answer prompt (HRET's prompt_cot); NULL = none */
     const cJSON *metadata;   /* object or NULL; borrowed from doc */
     struct hret_request_tracking tracking;
     struct hret_strlist track_metrics;

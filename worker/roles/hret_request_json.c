@@ -126,6 +126,7 @@ cJSON *hret_request_to_json(const struct hret_request *req)
     if (!isnan(req->language_penalty)) {
         cJSON_AddNumberToObject(ev, "language_penalty", req->language_penalty);
     }
+    add_str(ev, "prompt_suffix", req->prompt_suffix);
     if (req->language_gate) {
         cJSON_AddBoolToObject(ev, "language_gate", true);
     }

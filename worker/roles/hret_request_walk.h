@@ -68,4 +68,46 @@ size_t hret_request_push_index(struct hret_request_ctx *c, size_t i);
 enum hret_result hret_request_walk(struct hret_request_ctx *c, const cJSON *obj,
                                    const struct hret_request_table *t, char *base);
 
+/* ---- the PipelineRunner vocabulary (hret_request_runner.c) ---- */
+
+/* What HRET's self_consistency appends to each prompt (scaling_params.prompt_cot's default). */
+#define HRET_REQUEST_PROMPT_COT "\nLet's think step by step.\n"
+/* The Hangul share at which language_penalizer is 1 for language_penalize requests. */
+#define HRET_REQUEST_LANGUAGE_THRESHOLD 0.5
+
+/* The PipelineRunner keys that have no place in datasets/models/evaluation. */
+struct hret_request_runner {
+    char *scaling;               /* scaling_method_name */
+    const cJSON *scaling_params; /* borrowed from the document */
+    int language_penalize;       /* -1 = not given */
+    char *target_lang;           /* NULL = "ko" */
+    char *custom_cot_parser;     /* refused when given */
+    char *few_shot_instruction;  /* moved into the dataset's params */
+    char *few_shot_example_template;
+};
+
+void hret_request_runner_fini(struct hret_request_runner *r);
+
+/* Generation overrides all unset. */
+void hret_request_gen_init(struct hret_request_gen *g);
+
+/* Resolves model_backend_name (m->name, owned; replaced by the configured model's name when an
+ * HRET backend kind maps to one) and applies model_backend_params (params, borrowed, nullable):
+ * a configured model name; else openai/litellm with model_name = a configured model's name or
+ * model id; else an inline endpoint (base_url/api_base and model/model_name); huggingface and
+ * vllm refused with how to serve the model behind an endpoint. An unknown name is left for
+ * check_models to refuse. */
+enum hret_result hret_request_runner_model(struct hret_request_ctx *c,
+                                           const struct hret_config *cfg, const cJSON *params,
+                                           struct hret_request_model *m);
+
+/* Maps r (borrowed) onto q: scaling_method_name/scaling_params onto self-consistency and
+ * prompt_suffix, language_penalize/target_lang onto language_penalty (on by default when piped,
+ * i.e. the request uses PipelineRunner keys), the few-shot templates into q's first dataset's
+ * params (added to q->doc). Refuses best_of_n, beam_search, custom_cot_parser and a target_lang
+ * other than ko while penalizing, each with its reason. */
+enum hret_result hret_request_runner_apply(struct hret_request_ctx *c,
+                                           const struct hret_request_runner *r, bool piped,
+                                           struct hret_request *q);
+
 #endif
