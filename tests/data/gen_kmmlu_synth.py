@@ -14,7 +14,9 @@ generated nonsense in Korean, not benchmark content.
 DIR/answer_key.tsv has one line per test item, in the loader's order (subsets in KMMLU's list
 order, rows in file order): "<hash>\\t<correct>", where <hash> is the 16-lowercase-hex FNV-1a-64
 of the UTF-8 bytes of the prompt exactly as the loader renders it (zero-shot, HRET's default
-template) and <correct> is HRET's reference form, e.g. "(B)". Standard library only.
+template) and <correct> is HRET's reference form, e.g. "(B)". --prompt-suffix TEXT hashes the
+prompt with TEXT appended (what a request's prompt_suffix sends); --wrong TEXT adds a third
+column, the answer given when the fake model answers wrong. Standard library only.
 """
 import argparse
 import csv
@@ -116,6 +118,8 @@ def main():
     ap.add_argument("--out", required=True, help="output directory (created)")
     ap.add_argument("--items", type=int, default=TOTAL, help="test items in all (default 35030)")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    ap.add_argument("--prompt-suffix", default="", help="text appended to each prompt before hashing")
+    ap.add_argument("--wrong", default=None, help="the wrong answer (third column of the key)")
     args = ap.parse_args()
     if args.items < 0:
         ap.error("--items must be >= 0")
@@ -129,8 +133,9 @@ def main():
             test = [make_row(rng, subset, "test", i) for i in range(n)]
             write_split(os.path.join(args.out, "data", f"{stem}-test.csv"), test)
             for row in test:
-                digest = fnv1a64(render(row).encode("utf-8"))
-                key.write(f"{digest:016x}\t{LABELS[row[1] - 1]}\n")
+                digest = fnv1a64((render(row) + args.prompt_suffix).encode("utf-8"))
+                wrong = "" if args.wrong is None else f"\t{args.wrong}"
+                key.write(f"{digest:016x}\t{LABELS[row[1] - 1]}{wrong}\n")
 
 
 if __name__ == "__main__":
