@@ -49,6 +49,9 @@ static const struct hret_cli_command commands[] = {
      "  --self-consistency N   N answers per sample (n=N, or N requests if the server ignores\n"
      "                         n) at --temperature (default 0.7), majority vote on the parsed\n"
      "                         answer, ties to the first; every raw answer is kept\n"
+     "  --prompt-suffix TEXT   appended to every answer prompt (a request's\n"
+     "                         evaluation.prompt_suffix; HRET's self-consistency appends\n"
+     "                         $'\\nLet\\'s think step by step.\\n'); not with log_likelihood\n"
      "  --language-gate        answers whose Hangul share is below --language-penalty T\n"
      "                         (default 0.5) are marked wrong, counted in language_gate_*\n",
      hret_cmd_run,

@@ -44,9 +44,10 @@ struct run_args {
     long max_tokens;
     double temperature, language_threshold;
     bool quiet;
-    const char *judge_model; /* --judge-model */
-    long paths;              /* --self-consistency */
-    bool language_gate;      /* --language-gate */
+    const char *judge_model;   /* --judge-model */
+    long paths;                /* --self-consistency */
+    bool language_gate;        /* --language-gate */
+    const char *prompt_suffix; /* --prompt-suffix */
     cJSON *params;
     cJSON *dataset_params; /* --dataset-param, --template, --few-shot-template */
     const char *db;        /* PostgreSQL: --db, --no-cache, --meta */
@@ -89,6 +90,7 @@ static const struct option long_options[] = {
     {"few-shot-template", required_argument, NULL, 0x106},
     {"invalid-utf8", required_argument, NULL, 0x107},
     {"track", required_argument, NULL, 0x108},
+    {"prompt-suffix", required_argument, NULL, 0x109},
     {NULL, 0, NULL, 0},
 };
 
@@ -210,6 +212,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
                 fprintf(stderr, "hret run: --invalid-utf8 expects error or replace, got '%s'\n",
                         optarg);
             }
+            break;
+        case 0x109:
+            a->prompt_suffix = optarg;
             break;
         case 0x108:
             a->track = optarg;
@@ -515,6 +520,12 @@ static int setup_modes(struct run_args *a, const struct hret_config *cfg,
     }
     p->language_threshold = a->language_threshold;
     p->language_gate = a->language_gate;
+    p->prompt_suffix = a->prompt_suffix;
+    if (loglik && a->prompt_suffix != NULL) {
+        fprintf(stderr, "hret run: --prompt-suffix does not go with log_likelihood, which scores "
+                        "each option right after the prompt\n");
+        return HRET_EXIT_USAGE;
+    }
     if (!loglik) {
         return HRET_EXIT_OK;
     }

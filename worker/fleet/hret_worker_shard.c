@@ -336,6 +336,7 @@ static enum hret_result run_samples(struct shard *s, struct hret_err *err)
         .evaluator_state = state,
         .external = external,
         .external_params = s->req->method_params,
+        .prompt_suffix = s->req->prompt_suffix,
         .gen = {.max_tokens = g->max_tokens > 0 ? (long)g->max_tokens : 0,
                 .temperature = g->temperature,
                 .top_p = g->top_p,

@@ -512,6 +512,13 @@ static void start_judge(struct run *run, size_t idx)
     part_finished(run, idx);
 }
 
+/* A sample's answer prompt: its input and the run's prompt suffix. Caller frees. */
+static char *answer_prompt(const struct run *run, const struct hret_sample *s)
+{
+    const char *suffix = run->p->prompt_suffix;
+    return hret_xasprintf("%s%s", s->input, suffix != NULL ? suffix : "");
+}
+
 /* Self-consistency: one request per path the first answer did not bring. */
 static void top_up(struct run *run, size_t idx)
 {
@@ -519,11 +526,13 @@ static void top_up(struct run *run, size_t idx)
     struct hret_gen_params g = run->p->gen;
     g.n = 1;
     run->jobs[idx].pending++;
+    char *prompt = answer_prompt(run, s);
     for (size_t i = run->outcomes[idx].paths.count; i < run->p->paths; i++) {
         char salt[32];
         snprintf(salt, sizeof salt, "path=%zu", i);
-        send(run, idx, STAGE_ANSWER, (unsigned)i, s->input, &g, salt);
+        send(run, idx, STAGE_ANSWER, (unsigned)i, prompt, &g, salt);
     }
+    free(prompt);
     part_finished(run, idx);
 }
 
@@ -585,7 +594,9 @@ static void start_sample(struct run *run, size_t idx)
     } else {
         struct hret_gen_params g = p->gen;
         g.n = p->paths > 1 ? p->paths : g.n;
-        send(run, idx, STAGE_ANSWER, 0, s->input, &g, "");
+        char *prompt = answer_prompt(run, s);
+        send(run, idx, STAGE_ANSWER, 0, prompt, &g, "");
+        free(prompt);
     }
     part_finished(run, idx);
 }

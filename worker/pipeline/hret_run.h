@@ -81,6 +81,9 @@ struct hret_run_params {
     const struct hret_model_config *judge_model; /* borrowed; non-NULL: judge every answer */
     int judge_type;                              /* enum hret_judge_type, the default */
     bool language_gate;                          /* needs language_threshold >= 0 */
+    /* Appended to every answer prompt in generate mode (HRET's self-consistency prompt_cot),
+     * not to judge prompts; borrowed, nullable. */
+    const char *prompt_suffix;
 };
 
 struct hret_run_report {
