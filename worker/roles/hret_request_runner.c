@@ -212,6 +212,18 @@ enum hret_result hret_request_runner_model(struct hret_request_ctx *c,
     return r;
 }
 
+/* HRET's scaling methods that make no sense over an endpoint, and why. */
+static const struct {
+    const char *name, *why;
+} refused_scaling[] = {
+    {"best_of_n", "HRET ranks the candidates by a reward model or the HuggingFace backend's "
+                  "log-probabilities; over an endpoint every score is 0 and HRET returns the "
+                  "first candidate, i.e. a plain run at n times the cost"},
+    {"beam_search", "HRET grows each beam one token at a time from per-token log-probabilities "
+                    "that only its in-process HuggingFace backend gives; over an endpoint each "
+                    "step is a whole completion"},
+};
+
 /* scaling_method_name and scaling_params. */
 static enum hret_result scaling(struct hret_request_ctx *c, const struct hret_request_runner *r,
                                 struct hret_request *q)
@@ -224,19 +236,13 @@ static enum hret_result scaling(struct hret_request_ctx *c, const struct hret_re
         return hret_request_fail(c, "needs scaling_method_name");
     }
     snprintf(c->path, sizeof c->path, "scaling_method_name");
-    if (strcmp(r->scaling, "best_of_n") == 0) {
-        return hret_request_fail(
-            c, "best_of_n is refused: HRET ranks the candidates by a reward model or the "
-               "HuggingFace backend's log-probabilities; over an endpoint every score is 0 and "
-               "HRET returns the first candidate, i.e. a plain run at n times the cost (use "
-               "self_consistency, or no scaling method)");
-    }
-    if (strcmp(r->scaling, "beam_search") == 0) {
-        return hret_request_fail(
-            c, "beam_search is refused: HRET grows each beam one token at a time from per-token "
-               "log-probabilities that only its in-process HuggingFace backend gives; over an "
-               "endpoint each step is a whole completion (use self_consistency, or no scaling "
-               "method)");
+    for (size_t i = 0; i < sizeof refused_scaling / sizeof refused_scaling[0]; i++) {
+        if (strcmp(r->scaling, refused_scaling[i].name) == 0) {
+            return hret_request_fail(c,
+                                     "%s is refused: %s (use self_consistency, or no scaling "
+                                     "method)",
+                                     r->scaling, refused_scaling[i].why);
+        }
     }
     if (strcmp(r->scaling, "self_consistency") != 0) {
         return hret_request_fail(c,
