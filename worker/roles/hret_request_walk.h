@@ -70,7 +70,9 @@ enum hret_result hret_request_walk(struct hret_request_ctx *c, const cJSON *obj,
 
 /* ---- the PipelineRunner vocabulary (hret_request_runner.c) ---- */
 
-/* What HRET's self_consistency appends to each prompt (scaling_params.prompt_cot's default). */
+/* What HRET's self_consistency appends to each prompt: the default of its prompt_cot parameter,
+ * sent as input + prompt_cot on every path (llm_eval/scaling_methods/self_consistency.py, as
+ * reference/hret.md section 5 records it). */
 #define HRET_REQUEST_PROMPT_COT "\nLet's think step by step.\n"
 /* The Hangul share at which language_penalizer is 1 for language_penalize requests. */
 #define HRET_REQUEST_LANGUAGE_THRESHOLD 0.5
