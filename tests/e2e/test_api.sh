@@ -148,6 +148,10 @@ expect 200 GET "/v1/report?runs=$run_a,$run_b" "$ci"
 grep -qi '^Content-Type: text/html' "$work/headers" || fail "report content type"
 grep -qi '<html' "$work/body" && grep -q "$run_b" "$work/body" || fail "report: $(head -c 300 "$work/body")"
 expect 404 GET "/v1/report?runs=$run_a,no-such-run" "$ci"
+expect 200 GET "/v1/runs/$run_a/report.html?compare=$run_b" "$ci" # the same page, by the run
+grep -qi '^Content-Type: text/html' "$work/headers" && grep -q "$run_b" "$work/body" ||
+  fail "run report: $(head -c 300 "$work/body")"
+expect 404 GET "/v1/runs/no-such-run/report.html" "$ci"
 
 # --- Kafka down: accepted now, run when it is back -----------------------------------------------
 "$src/deploy/local/kafka.sh" stop --keep --dir "$kafka_dir" >/dev/null 2>&1

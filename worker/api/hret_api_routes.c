@@ -413,26 +413,21 @@ static bool report_doc(struct hret_store *st, const char *ref, struct hret_api_r
     return *doc != NULL;
 }
 
-/* hret report's page of runs=A[,B,...]: the first run, and each other compared with it. */
-static void report(const struct hret_api_ctx *ctx, struct hret_store *st,
-                   struct hret_api_call *call, struct hret_api_reply *reply)
+/* hret report's page of refs (1 to REPORT_RUNS_MAX): the first run, and each other compared
+ * with it. */
+static void report_page(struct hret_store *st, const struct hret_strlist *refs,
+                        struct hret_api_reply *reply)
 {
-    const char *list = NULL;
-    if (!arg_text(call, reply, "runs", true, &list)) {
-        return;
-    }
-    struct hret_strlist refs = {0};
-    hret_strlist_split(&refs, list);
     cJSON *docs[REPORT_RUNS_MAX] = {0};
     struct hret_report_run runs[REPORT_RUNS_MAX];
     size_t n = 0;
-    if (refs.count == 0 || refs.count > REPORT_RUNS_MAX) {
+    if (refs->count == 0 || refs->count > REPORT_RUNS_MAX) {
         hret_api_reply_error(reply, 400, "invalid_argument",
                              "runs: 1 to 8 run ids, comma-separated");
     }
-    for (; reply->status == 0 && n < refs.count; n++) {
-        if (report_doc(st, refs.items[n], reply, &docs[n])) {
-            runs[n] = (struct hret_report_run){refs.items[n], docs[n]};
+    for (; reply->status == 0 && n < refs->count; n++) {
+        if (report_doc(st, refs->items[n], reply, &docs[n])) {
+            runs[n] = (struct hret_report_run){refs->items[n], docs[n]};
         }
     }
     struct hret_report_options opt = {NULL, REPORT_WRONG_SAMPLES, HRET_COMPARE_OPTIONS_DEFAULT,
@@ -449,12 +444,45 @@ static void report(const struct hret_api_ctx *ctx, struct hret_store *st,
         reply->raw_type = "text/html; charset=utf-8";
         html = NULL;
     }
-    (void)ctx;
-    snprintf(reply->note, sizeof reply->note, "runs=%.120s", list);
     free(html);
     for (size_t i = 0; i < REPORT_RUNS_MAX; i++) {
         cJSON_Delete(docs[i]);
     }
+}
+
+/* GET /v1/report?runs=A[,B,...] */
+static void report(const struct hret_api_ctx *ctx, struct hret_store *st,
+                   struct hret_api_call *call, struct hret_api_reply *reply)
+{
+    const char *list = NULL;
+    if (!arg_text(call, reply, "runs", true, &list)) {
+        return;
+    }
+    struct hret_strlist refs = {0};
+    hret_strlist_split(&refs, list);
+    report_page(st, &refs, reply);
+    (void)ctx;
+    snprintf(reply->note, sizeof reply->note, "runs=%.120s", list);
+    hret_strlist_fini(&refs);
+}
+
+/* GET /v1/runs/{id}/report.html[?compare=B,C]: the run's page, the others compared with it. */
+static void run_report(const struct hret_api_ctx *ctx, struct hret_store *st,
+                       struct hret_api_call *call, struct hret_api_reply *reply)
+{
+    const char *others = NULL;
+    if (!arg_text(call, reply, "compare", false, &others)) {
+        return;
+    }
+    struct hret_strlist refs = {0};
+    hret_strlist_push(&refs, hret_xstrdup(call->id));
+    if (others != NULL) {
+        hret_strlist_split(&refs, others);
+    }
+    report_page(st, &refs, reply);
+    (void)ctx;
+    snprintf(reply->note, sizeof reply->note, "run=%.60s compare=%.60s", call->id,
+             others ? others : "");
     hret_strlist_fini(&refs);
 }
 
@@ -477,6 +505,7 @@ static const struct hret_api_route routes[] = {
     {"GET", "/v1/requests/*/events", HRET_API_SCOPE_READ, true, request_events},
     {"GET", "/v1/runs", HRET_API_SCOPE_READ, true, runs_list},
     {"GET", "/v1/runs/*", HRET_API_SCOPE_READ, true, run_get},
+    {"GET", "/v1/runs/*/report.html", HRET_API_SCOPE_READ, true, run_report},
     {"GET", "/v1/metrics/history", HRET_API_SCOPE_READ, true, metrics_history},
     {"GET", "/v1/compare", HRET_API_SCOPE_READ, true, compare},
     {"GET", "/v1/report", HRET_API_SCOPE_READ, true, report},
