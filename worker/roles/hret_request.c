@@ -442,6 +442,17 @@ static enum hret_result check_evaluation(struct hret_request_ctx *c, struct raw 
         model_names(cfg, names, sizeof names);
         return hret_request_fail(c, "unknown model '%s' (configured: %s)", q->judge_model, names);
     }
+    bool judge = strcmp(q->method, "llm_judge") == 0;
+    if (judge && q->judge_model == NULL) {
+        return hret_request_fail(c, "llm_judge needs a judge model (the models: entry that "
+                                    "judges the answers)");
+    }
+    if (!judge && q->judge_model != NULL) {
+        return hret_request_fail(c,
+                                 "a judge model is only used with llm_judge, not '%s' (HRET "
+                                 "would score the judge's reply instead of the answer)",
+                                 q->method);
+    }
     if (check_modes(c, q, piped) != HRET_OK) {
         return HRET_E_INVAL;
     }
