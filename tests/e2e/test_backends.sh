@@ -134,6 +134,29 @@ grep -q "HRET_T_UNSET_KEY" "$work/no_key.err" "$work/no_key.json" ||
 [ "$(curl -sf "http://127.0.0.1:$good/fake/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests_total"])')" = 0 ] ||
   fail "a request was sent although a secret variable was unset"
 
+# 3b. hret probe speaks each backend's API: Anthropic lists models at /v1/models with its headers;
+# Azure has no deployment listing, so the deployment's answer stands for it; neither has OpenAI's
+# /completions, so those checks say "not applicable" and send nothing
+for model in claude azure; do
+  rc=0
+  "$hret" probe --config "$work/hret_config.yaml" --model $model --json >"$work/probe_$model.json" \
+    2>"$work/probe_$model.err" || rc=$?
+  echo $rc >"$work/probe_$model.rc"
+done
+python3 - "$work" <<'PY' || fail "probe: $(cat "$work"/probe_*.json "$work"/probe_*.err)"
+import json, sys
+w = sys.argv[1]
+p = {m: (json.load(open(f"{w}/probe_{m}.json")), int(open(f"{w}/probe_{m}.rc").read())) for m in ("claude", "azure")}
+(c, crc), (a, arc) = p["claude"], p["azure"]
+assert c["reachable"] and c["served_models"] == ["fake-model"] and not c["model_listed"], c
+assert c["chat_answers"] and crc == 1, (c, crc)  # answers, but its model id is not served: exit 1
+assert a["reachable"] and a["model_listed"] and a["chat_answers"] and arc == 0, (a, arc)
+for j in (c, a):
+    assert not j["supports_echo_logprobs"] and not j["completions_answer"], j
+    assert j["details"]["echo_logprobs"].startswith("not applicable"), j
+    assert j["supports_chat_logprobs"] is None, j
+print("probe: ok")
+PY
 # 4. the secrets reached fake-llm (it checked them) and nothing else: logs, outputs, results
 grep -q "HRET_TEST_SECRET" "$work/hret_config.yaml" && fail "the config holds a secret"
 leaks=$(grep -rlaF -e "HRET_TEST_SECRET" "$work" || true)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hret_backend.h"
 #include "hret_cli.h"
 #include "hret_config.h"
 #include "hret_json.h"
@@ -27,7 +28,7 @@ static const char *yes_no(bool b)
 static void print_report(const struct hret_model_config *m, const struct hret_probe_report *r)
 {
     printf("model %s: %s at %s (backend %s)\n", m->name, m->model, m->base_url,
-           m->backend == HRET_BACKEND_OPENAI_COMPLETIONS ? "openai_completions" : "openai_chat");
+           hret_backend_for(m)->name);
     printf("  reachable        %s (GET /models: %s)\n", yes_no(r->reachable), r->models_detail);
     printf("  served models   ");
     for (size_t i = 0; i < r->served.count; i++) {

@@ -153,10 +153,18 @@ static void read_answer(struct call *c, const struct hret_http_result *r)
     }
 }
 
+static bool is_openai(const struct hret_model_config *m)
+{
+    return m->backend == HRET_BACKEND_OPENAI_CHAT || m->backend == HRET_BACKEND_OPENAI_COMPLETIONS;
+}
+
 static enum hret_result on_done(void *user, const struct hret_http_result *r)
 {
     struct call *c = user;
     c->done = true;
+    if (c->model->backend == HRET_BACKEND_AZURE_OPENAI && c->kind == CALL_ANSWER) {
+        c->rep->reachable = r->status > 0; /* no listing: the deployment's answer tells */
+    }
     if (c->kind == CALL_MODELS) {
         c->rep->models_status = r->status;
         c->rep->reachable = r->status > 0;
@@ -183,13 +191,9 @@ static void submit(struct hret_http *h, int pool, struct call *c, const struct h
     hret_buf_init(&body, 1 << 20);
     struct hret_err err = HRET_ERR_INIT;
     enum hret_result r;
-    if (c->kind == CALL_MODELS) {
-        const char *base = c->model->base_url;
-        size_t n = strlen(base);
-        while (n > 0 && base[n - 1] == '/') {
-            n--;
-        }
-        r = hret_buf_appendf(&url, &err, "%.*s/models", (int)n, base);
+    if (c->kind == CALL_MODELS) { /* Anthropic's base has no /v1, as its messages route says */
+        bool anthropic = c->model->backend == HRET_BACKEND_ANTHROPIC;
+        r = hret_backend_url(c->model, anthropic ? "/v1/models" : "/models", &url, &err);
     } else {
         r = backend_of(c)->prepare(c->model, g, c->kind == CALL_ECHO ? PROBE_PROMPT : CHAT_PROMPT,
                                    &url, &body, &err);
@@ -206,6 +210,27 @@ static void submit(struct hret_http *h, int pool, struct call *c, const struct h
     }
     hret_buf_fini(&url);
     hret_buf_fini(&body);
+}
+
+/* What the Anthropic and Azure APIs do not have, said before the probe so nothing is sent for
+ * it: OpenAI's /completions (echo+logprobs, plain completions); Azure lists base models, not
+ * the deployment, so the deployment's own answer stands for the listing. */
+static void not_applicable(const struct hret_model_config *model, struct hret_probe_report *out)
+{
+    if (is_openai(model)) {
+        return;
+    }
+    const char *api = hret_backend_for(model)->name;
+    out->echo_detail = hret_xasprintf("not applicable: the %s API has no /completions with "
+                                      "echo",
+                                      api);
+    out->completions_detail = hret_xasprintf("not applicable: the %s API has no /completions", api);
+    if (model->backend == HRET_BACKEND_AZURE_OPENAI) {
+        out->model_listed = true;
+        out->models_detail = hret_xstrdup("not checked: Azure OpenAI lists base models, not "
+                                          "deployments; the chat answer below uses the "
+                                          "deployment");
+    }
 }
 
 enum hret_result hret_probe_run(const struct hret_model_config *model, bool check_chat,
@@ -242,9 +267,13 @@ enum hret_result hret_probe_run(const struct hret_model_config *model, bool chec
                             {CALL_CHAT, model, out, false},
                             {CALL_ANSWER, model, out, false},
                             {CALL_COMPLETE, model, out, false}};
-    out->chat_checked = check_chat;
+    bool openai = is_openai(model);
+    out->chat_checked = check_chat && openai;
+    not_applicable(model, out);
     for (int i = 0; i < 5; i++) {
-        if ((i != CALL_CHAT || check_chat) && (i < CALL_ANSWER || check_answers)) {
+        bool applies = openai || i == CALL_ANSWER ||
+                       (i == CALL_MODELS && model->backend != HRET_BACKEND_AZURE_OPENAI);
+        if (applies && (i != CALL_CHAT || check_chat) && (i < CALL_ANSWER || check_answers)) {
             submit(h, pool, &calls[i], i == CALL_ECHO ? &echo : i == CALL_CHAT ? &chat : &plain);
         }
     }
