@@ -125,6 +125,28 @@ print(f"from postgres: accuracy {acc:.4f} over 46 samples, as hret run on the fi
 PY
 [ "$(pg_sql "SELECT count(DISTINCT data_version) || ' ' || min(data_version) FROM runs")" = "1 $version" ] ||
   fail "runs.data_version: $(pg_sql "SELECT request_id, data_version FROM runs")"
+
+# 1b. hret run reads the imported version too (datasets.root is empty, no --data-dir): the same
+# predictions as on the files, and the stored run names the version
+"$hret" run --config "$work/worker.yaml" --db "$HRET_PG" --dataset haerae_bench --subset "$subsets" \
+  --model a --no-cache --run-name from-pg --output "$work/run_pg.json" >"$work/run_pg.out" 2>&1 ||
+  fail "hret run from postgres: $(cat "$work/run_pg.out")"
+python3 - "$work" <<'PY' || fail "hret run from postgres differs from hret run on the files"
+import json, sys
+work = sys.argv[1]
+a = json.load(open(f"{work}/run_a.json", encoding="utf-8"))
+b = json.load(open(f"{work}/run_pg.json", encoding="utf-8"))
+sa, sb = a["results"][0]["samples"], b["results"][0]["samples"]
+assert [s["input"] for s in sa] == [s["input"] for s in sb]
+assert [s["prediction"] for s in sa] == [s["prediction"] for s in sb]
+assert a["metrics"]["accuracy"] == b["metrics"]["accuracy"], (a["metrics"], b["metrics"])
+PY
+[ "$(pg_sql "SELECT data_version FROM runs WHERE run_name = 'from-pg'")" = "$version" ] ||
+  fail "hret run's stored version: $(pg_sql "SELECT run_name, data_version FROM runs")"
+"$hret" run --config "$work/worker.yaml" --db "$HRET_PG" --dataset haerae_bench --model a \
+  --dataset-version 00000000 --output - >/dev/null 2>"$work/run_v.err" && fail "an unknown version ran"
+grep -q "version 00000000 is no longer in the store" "$work/run_v.err" ||
+  fail "unknown version: $(cat "$work/run_v.err")"
 for _ in $(seq 300); do
   [ "$(pg_sql "SELECT count(*) FROM outbox WHERE published_at IS NULL")" = 0 ] && break
   sleep 0.1

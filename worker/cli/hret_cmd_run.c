@@ -24,6 +24,7 @@
 #include "hret_run.h"
 #include "hret_run_summary.h"
 #include "hret_sink_local.h"
+#include "hret_store_dscache.h"
 #include "hret_store_runlog.h"
 
 static volatile sig_atomic_t stop_requested; /* the signal that stopped the run, 0 = none */
@@ -51,6 +52,7 @@ struct run_args {
     cJSON *params;
     cJSON *dataset_params; /* --dataset-param, --template, --few-shot-template */
     const char *db;        /* PostgreSQL: --db, --no-cache, --meta */
+    const char *version;   /* --dataset-version: an imported version; NULL = the latest */
     const char *track;     /* --track: sinks, "none", or NULL for the config's defaults */
     bool no_cache;
     cJSON *meta;
@@ -91,6 +93,7 @@ static const struct option long_options[] = {
     {"invalid-utf8", required_argument, NULL, 0x107},
     {"track", required_argument, NULL, 0x108},
     {"prompt-suffix", required_argument, NULL, 0x109},
+    {"dataset-version", required_argument, NULL, 0x10a},
     {NULL, 0, NULL, 0},
 };
 
@@ -182,6 +185,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             break;
         case 0x100:
             a->db = optarg;
+            break;
+        case 0x10a:
+            a->version = optarg;
             break;
         case 0x104:
             ok = hret_cli_add_param(a->dataset_params, optarg, "hret run");
@@ -403,19 +409,28 @@ struct run_state {
     char *data_dir, *output;
     struct hret_store_runlog *db; /* NULL without a database */
     char run_id[37];              /* the runlog's, or a fresh one without a database */
+    char data_version[65];        /* the imported version read, "" for files */
     size_t invalid_utf8;          /* bytes replaced by U+FFFD in the dataset */
 };
 
-/* With a database: connect, migrate and create the run row before the first request. */
-static int store_begin(struct run_args *a, struct run_state *st,
-                       const struct hret_model_config *model, const struct hret_dataset_spec *spec,
-                       double start_time)
+/* With a database: connect and migrate, before the dataset (which may be an imported one). */
+static int store_open(struct run_args *a, struct run_state *st,
+                      const struct hret_model_config *model)
 {
     struct hret_err err = HRET_ERR_INIT;
     if (hret_store_runlog_open(&st->cfg, a->db, model, !a->no_cache, &st->db, &err) != HRET_OK) {
         fprintf(stderr, "hret run: %s\n", err.msg);
         return err.code == HRET_E_CONFIG ? HRET_EXIT_USAGE : HRET_EXIT_FAILURE;
     }
+    return HRET_EXIT_OK;
+}
+
+/* With a database: the run row before the first request. */
+static int store_begin(struct run_args *a, struct run_state *st,
+                       const struct hret_model_config *model, const struct hret_dataset_spec *spec,
+                       double start_time)
+{
+    struct hret_err err = HRET_ERR_INIT;
     if (st->db == NULL) {
         return HRET_EXIT_OK;
     }
@@ -427,6 +442,7 @@ static int store_begin(struct run_args *a, struct run_state *st,
         .endpoint = model->base_url,
         .dataset_name = a->dataset,
         .dataset_version = st->ds->version,
+        .data_version = st->data_version,
         .split = spec->split,
         .method = a->method,
         .planned = st->ds->count,
@@ -611,9 +627,16 @@ static int execute(struct run_args *a, struct run_state *st)
         .few_shot_split = a->few_shot_split,
         .params = a->dataset_params->child ? a->dataset_params : NULL,
     };
-    if (hret_dataset_load(&spec, &st->ds, &err) != HRET_OK) {
+    int opened = store_open(a, st, model);
+    if (opened != HRET_EXIT_OK) {
+        return opened;
+    }
+    enum hret_result loaded = hret_store_dataset_load(
+        st->db ? hret_store_runlog_store(st->db) : NULL, &st->cfg.datasets, &spec, a->version,
+        a->data_dir != NULL, st->data_version, &st->ds, &err);
+    if (loaded != HRET_OK) {
         fprintf(stderr, "hret run: %s\n", err.msg);
-        return HRET_EXIT_USAGE;
+        return hret_result_is_retriable(loaded) ? HRET_EXIT_FAILURE : HRET_EXIT_USAGE;
     }
     st->outcomes = hret_xcalloc(st->ds->count ? st->ds->count : 1, sizeof *st->outcomes);
     struct timespec wall;

@@ -19,22 +19,8 @@ enum hret_result hret_worker_dataset_load(const struct hret_config *cfg, struct 
                                           char data_version[65], struct hret_dataset **out,
                                           struct hret_err *err)
 {
-    data_version[0] = '\0';
     bool files = d->data_dir != NULL || (pinned != NULL && pinned[0] == '\0');
-    struct hret_store_dsopen src;
-    enum hret_result r =
-        hret_store_dataset_open(store, &cfg->datasets, d->name,
-                                pinned && pinned[0] ? pinned : d->version, files, &src, err);
-    if (r != HRET_OK && !hret_result_is_retriable(r)) {
-        err->code = HRET_E_INVAL; /* a dataset problem; the message names the dataset */
-        return HRET_E_INVAL;
-    }
-    if (r != HRET_OK) {
-        return r;
-    }
-    char *dir = src.from_store ? hret_xasprintf("postgres:%s@%.12s", d->name, src.version)
-                               : hret_xasprintf("%s/%s", cfg->datasets.root,
-                                                d->data_dir ? d->data_dir : d->name);
+    char *dir = hret_xasprintf("%s/%s", cfg->datasets.root, d->data_dir ? d->data_dir : d->name);
     struct hret_dataset_spec spec = {
         .name = d->name,
         .data_dir = dir,
@@ -48,20 +34,16 @@ enum hret_result hret_worker_dataset_load(const struct hret_config *cfg, struct 
         .num_few_shot = (int)req->num_few_shot,
         .few_shot_split = d->few_shot_split,
         .params = d->params,
-        .files = src.files,
     };
-    r = hret_dataset_load(&spec, out, err);
-    if (src.from_store) {
-        snprintf(data_version, 65, "%s", src.version);
-    }
-    hret_store_dataset_close(&src);
+    enum hret_result r = hret_store_dataset_load(store, &cfg->datasets, &spec,
+                                                 pinned && pinned[0] ? pinned : d->version, files,
+                                                 data_version, out, err);
     free(dir);
-    if (r != HRET_OK) {
-        struct hret_err inner = *err;
-        hret_err_clear(err);
-        return hret_err_set(err, HRET_E_INVAL, "dataset %s: %s", d->name, inner.msg);
+    if (r != HRET_OK && !hret_result_is_retriable(r)) {
+        err->code = HRET_E_INVAL; /* a dataset problem; the message names the dataset */
+        return HRET_E_INVAL;
     }
-    return HRET_OK;
+    return r;
 }
 
 enum hret_result hret_worker_dataset_still_stored(struct hret_store *store, const char *name,

@@ -125,9 +125,9 @@ void hret_store_array_literal(struct hret_buf *b, const char *const *items, size
 static const char run_begin_sql[] =
     "INSERT INTO runs (run_id, request_id, run_name, status, model_name, model_id, endpoint,"
     " dataset_name, dataset_version, split, method, planned_samples, metadata, config,"
-    " started_at, start_time, heartbeat_at)"
+    " started_at, start_time, heartbeat_at, data_version)"
     " VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, $11::integer, $12::jsonb,"
-    " $13::json, to_timestamp($14::float8), $14::float8, now())"
+    " $13::json, to_timestamp($14::float8), $14::float8, now(), $15)"
     " ON CONFLICT (run_id) DO UPDATE SET status = CASE WHEN runs.status IN"
     " ('completed', 'partial', 'failed', 'cancelled') THEN runs.status ELSE 'running' END,"
     " heartbeat_at = now(), updated_at = now()";
@@ -142,13 +142,13 @@ enum hret_result hret_store_run_heartbeat(struct hret_store *s, const char *run_
 }
 
 struct begin_job {
-    const char *params[14];
+    const char *params[15];
 };
 
 static enum hret_result begin_txn(struct hret_pg *pg, void *user, struct hret_err *err)
 {
     struct begin_job *j = user;
-    return hret_pg_query(pg, "create run", run_begin_sql, 14, j->params, false, NULL, err);
+    return hret_pg_query(pg, "create run", run_begin_sql, 15, j->params, false, NULL, err);
 }
 
 enum hret_result hret_store_run_begin(struct hret_store *s, const struct hret_store_run *run,
@@ -161,7 +161,8 @@ enum hret_result hret_store_run_begin(struct hret_store *s, const struct hret_st
     char *config = run->config ? hret_json_print(run->config) : NULL;
     struct begin_job j = {{run->run_id, run->request_id, run->run_name, run->model_name,
                            run->model_id, run->endpoint, run->dataset_name, run->dataset_version,
-                           run->split, run->method, planned, metadata, config, started}};
+                           run->split, run->method, planned, metadata, config, started,
+                           run->data_version && *run->data_version ? run->data_version : NULL}};
     enum hret_result r = hret_pg_transaction(s->pg, "create run", begin_txn, &j, err);
     free(metadata);
     free(config);

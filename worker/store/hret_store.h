@@ -44,6 +44,7 @@ struct hret_store_run {       /* how a run starts; all borrowed */
     const char *endpoint;     /* nullable: base URL */
     const char *dataset_name; /* required */
     const char *dataset_version;
+    const char *data_version; /* nullable: the imported version read ("" = files) */
     const char *split;
     const char *method;
     size_t planned;

@@ -193,3 +193,36 @@ void hret_store_dataset_close(struct hret_store_dsopen *o)
     o->entry = NULL;
     o->files = NULL;
 }
+
+enum hret_result hret_store_dataset_load(struct hret_store *s,
+                                         const struct hret_datasets_config *cfg,
+                                         struct hret_dataset_spec *spec, const char *want,
+                                         bool explicit_dir, char data_version[65],
+                                         struct hret_dataset **out, struct hret_err *err)
+{
+    data_version[0] = '\0';
+    struct hret_store_dsopen src;
+    enum hret_result r = hret_store_dataset_open(s, cfg, spec->name, want, explicit_dir, &src, err);
+    if (r != HRET_OK) {
+        return r;
+    }
+    const char *dir = spec->data_dir;
+    char *label = NULL;
+    if (src.from_store) {
+        label = hret_xasprintf("postgres:%s@%.12s", spec->name, src.version);
+        spec->data_dir = label;
+        spec->files = src.files;
+        snprintf(data_version, 65, "%s", src.version);
+    }
+    r = hret_dataset_load(spec, out, err);
+    if (r != HRET_OK) { /* the open's errors name the dataset already */
+        struct hret_err inner = *err;
+        hret_err_clear(err);
+        r = hret_err_set(err, inner.code, "dataset %s: %s", spec->name, inner.msg);
+    }
+    spec->data_dir = dir;
+    spec->files = NULL;
+    hret_store_dataset_close(&src);
+    free(label);
+    return r;
+}

@@ -74,6 +74,11 @@ void hret_store_runlog_heartbeat(struct hret_store_runlog *l)
     }
 }
 
+struct hret_store *hret_store_runlog_store(struct hret_store_runlog *l)
+{
+    return l->store;
+}
+
 const char *hret_store_runlog_id(const struct hret_store_runlog *l)
 {
     return l->run_id;

@@ -23,6 +23,8 @@ void hret_store_runlog_destroy(struct hret_store_runlog *l);
 const struct hret_run_cache *hret_store_runlog_cache(struct hret_store_runlog *l);
 /* Refreshes the run row's heartbeat (after begin, until end); a failure is logged. */
 void hret_store_runlog_heartbeat(struct hret_store_runlog *l);
+/* The connection (borrowed), e.g. to read an imported dataset before begin. */
+struct hret_store *hret_store_runlog_store(struct hret_store_runlog *l);
 /* The run id (valid after open). */
 const char *hret_store_runlog_id(const struct hret_store_runlog *l);
 
