@@ -5,7 +5,7 @@
 # longer than the group session timeout (6 s) and an event is put into the outbox while it is
 # down, so the relay has something to publish. During the outage:
 #   - the main loop keeps turning: its stats line (once a second, written between messages by the
-#     main loop, never by the HTTP thread) keeps coming and /readyz turns 503 naming kafka (the
+#     main loop, never by the HTTP thread) (repeats rate-limited) keeps coming and /readyz turns 503 naming kafka (the
 #     loop's own probe noticed); /metrics and /healthz answer (they would anyway: their own
 #     thread);
 #   - the slots keep renewing their leases (shards.lease_until moves on).
@@ -55,13 +55,14 @@ while :; do
   alive "during the outage"
   stats=$(tail -n +"$((mark + 1))" "$work/worker.log" | grep -c 'stats requests=' || true)
   ready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/readyz" || true)
-  [ "$ready" = 503 ] && curl -s "http://127.0.0.1:$mport/readyz" | grep -q kafka && saw_503=1
-  [ "$stats" -ge 12 ] && [ "${saw_503:-0}" = 1 ] && [ $((SECONDS - t_stop)) -ge 12 ] && break
+  [ "$ready" = 503 ] && [[ "$(curl -s "http://127.0.0.1:$mport/readyz")" == *kafka* ]] && saw_503=1
+  [ "$stats" -ge 6 ] && [ "${saw_503:-0}" = 1 ] && [ $((SECONDS - t_stop)) -ge 12 ] && break
   [ $SECONDS -lt $deadline ] ||
     fail "the main loop stalled while Kafka was down: $stats stats lines in $((SECONDS - t_stop)) s, /readyz ${saw_503:+saw 503, now }$ready"
   sleep 0.5
 done
-curl -sf "http://127.0.0.1:$mport/metrics" | grep -q '^hret_ready' || fail "/metrics during the outage"
+metrics=$(curl -sf "http://127.0.0.1:$mport/metrics") || fail "/metrics during the outage"
+grep -q '^hret_ready' <<<"$metrics" || fail "/metrics during the outage: no hret_ready"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/healthz")" = 200 ] ||
   fail "/healthz during the outage"
 # the leases were renewed during the outage (the slots run on; the run is not done yet)

@@ -2,7 +2,9 @@
  * transaction are published once each, in id order, with the CloudEvents headers and the row's
  * key, and marked published; a repeated event id adds nothing; a second relay publishes
  * nothing; an event added again after publication (published_at reset, as after a crash
- * between produce and mark) goes out again with the same ce_id. */
+ * between produce and mark) goes out again with the same ce_id. With the broker down, the
+ * relay's turns return with the event in flight and claimed, and it goes out once when the
+ * broker is back. */
 #include "hret_test.h"
 
 #include <stdio.h>
@@ -23,6 +25,7 @@ static rd_kafka_t *mock_rk;
 static rd_kafka_mock_cluster_t *mc;
 static struct hret_kafka_producer *producer;
 static struct hret_kafka_consumer *consumer;
+static struct hret_outbox_relay *relayer;
 
 static int setup(void **state)
 {
@@ -48,12 +51,14 @@ static int setup(void **state)
         fprintf(stderr, "kafka: %s\n", err.msg);
         return -1;
     }
+    relayer = hret_outbox_relay_new(producer);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
+    hret_outbox_relay_destroy(relayer, hret_store_pg(store));
     hret_kafka_consumer_destroy(consumer);
     hret_kafka_producer_destroy(producer);
     if (mc != NULL) {
@@ -94,12 +99,22 @@ static long long count(const char *sql)
     return n;
 }
 
+/* Turns the relay until nothing is in flight (at most 30 s); the rows it marked published. */
 static size_t relay(void)
 {
-    size_t n = 99;
+    size_t total = 0;
     struct hret_err err = HRET_ERR_INIT;
-    assert_int_equal(hret_outbox_relay(hret_store_pg(store), producer, &n, &err), HRET_OK);
-    return n;
+    for (int i = 0; i < 300; i++) {
+        size_t n = 99;
+        assert_int_equal(hret_outbox_relay_step(relayer, hret_store_pg(store), &n, &err), HRET_OK);
+        total += n;
+        if (!hret_outbox_relay_busy(relayer)) {
+            return total;
+        }
+        hret_kafka_producer_poll(producer, 100);
+    }
+    fail_msg("the relay still has events in flight after 30 s");
+    return total;
 }
 
 /* The next message's ce_id (out, 64 bytes), checking the other headers, key and value. */
@@ -155,10 +170,43 @@ static void test_publish_once(void **state)
     assert_int_equal(count("SELECT max(attempts) FROM outbox"), 2);
 }
 
+/* The broker down: a turn produces the event and returns with it in flight and claimed, not
+ * published; more turns change nothing; once the broker is back the event goes out once and is
+ * marked, and nothing is left claimed (issue 16 item 6). */
+static void test_broker_down(void **state)
+{
+    (void)state;
+    struct hret_err err = HRET_ERR_INIT;
+    const char *ids[] = {"ev-down", NULL};
+    assert_int_equal(rd_kafka_mock_broker_set_down(mc, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    assert_int_equal(hret_pg_transaction(hret_store_pg(store), "add", add_txn, ids, &err), HRET_OK);
+    for (int i = 0; i < 20; i++) {
+        size_t n = 99;
+        assert_int_equal(hret_outbox_relay_step(relayer, hret_store_pg(store), &n, &err), HRET_OK);
+        assert_int_equal(n, 0);
+        assert_true(hret_outbox_relay_busy(relayer));
+    }
+    assert_int_equal(count("SELECT count(*) FROM outbox WHERE event_id = 'ev-down'"
+                           " AND published_at IS NULL AND claimed_until > now()"),
+                     1);
+    assert_int_equal(rd_kafka_mock_broker_set_up(mc, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    assert_int_equal(relay(), 1);
+    assert_int_equal(count("SELECT count(*) FROM outbox WHERE published_at IS NULL"
+                           " OR claimed_until IS NOT NULL"),
+                     0);
+    assert_int_equal(relay(), 0);
+    char a[64];
+    next_event(a);
+    assert_string_equal(a, "ev-down");
+    rd_kafka_message_t *m = NULL;
+    assert_int_equal(hret_kafka_consumer_poll(consumer, 2000, &m, &err), HRET_AGAIN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_publish_once),
+        cmocka_unit_test(test_broker_down),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

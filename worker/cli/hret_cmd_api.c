@@ -19,6 +19,7 @@
 
 #define WHO "hret api"
 #define LOOP_MS 200
+#define DRAIN_RELAY_MS 5000 /* at shutdown: what is still in flight then is left to others */
 #define OPENAPI_MAX_DEPTH 64
 
 /* schemas/openapi.yaml, embedded by cmake/hret_embed_file.cmake */
@@ -40,8 +41,12 @@ static int serve(int argc, char **argv)
             rc = err.code == HRET_E_CONFIG ? HRET_EXIT_USAGE : HRET_EXIT_FAILURE;
         }
     }
+    struct hret_outbox_relay *relay = hret_outbox_relay_new(r.producer);
     while (rc == HRET_EXIT_OK && !hret_role_stop) {
-        hret_outbox_drain(hret_store_pg(r.store), r.producer);
+        if (hret_outbox_relay_step(relay, hret_store_pg(r.store), NULL, &err) != HRET_OK) {
+            hret_log_warn("outbox", NULL, "relay: %s", err.msg);
+            hret_err_clear(&err);
+        }
         hret_api_tick(api);
         hret_ops_tick(hret_store_pg(r.store), NULL, r.producer);
         hret_role_sleep_ms(LOOP_MS);
@@ -50,6 +55,10 @@ static int serve(int argc, char **argv)
         hret_log_info("api", r.id, "stopping");
     }
     hret_api_stop(api);
+    if (rc == HRET_EXIT_OK) {
+        hret_outbox_drain(relay, hret_store_pg(r.store), DRAIN_RELAY_MS);
+    }
+    hret_outbox_relay_destroy(relay, hret_store_pg(r.store));
     free(spec);
     hret_role_close(&r);
     return rc;

@@ -25,15 +25,21 @@
 #define WHO "monitor"
 #define NOTICE_BATCH 32
 #define MAX_RULES 256
+#define DRAIN_RELAY_MS 5000 /* at shutdown: what is still in flight then is left to others */
 
 struct monitor {
     struct hret_role *r;
     struct hret_monitor_channels *channels;
+    struct hret_outbox_relay *relay;
 };
 
+/* One turn of the relay: never waits for Kafka for long (hret_outbox.h). */
 static void relay(struct monitor *m)
 {
-    hret_outbox_drain(hret_store_pg(m->r->store), m->r->producer);
+    struct hret_err err = HRET_ERR_INIT;
+    if (hret_outbox_relay_step(m->relay, hret_store_pg(m->r->store), NULL, &err) != HRET_OK) {
+        hret_log_warn("outbox", NULL, "relay: %s", err.msg);
+    }
 }
 
 /* Sends every pending notice once. false (err set) when one failed in a way worth retrying:
@@ -203,7 +209,7 @@ int hret_cmd_monitor(int argc, char **argv)
 {
     struct hret_role r;
     int rc = hret_role_open(&r, "monitor", "monitor", NULL, argc, argv);
-    struct monitor m = {&r, NULL};
+    struct monitor m = {&r, NULL, NULL};
     struct hret_err err = HRET_ERR_INIT;
     if (rc == HRET_EXIT_OK && r.cfg.monitor.rules.count + 2 > MAX_RULES) {
         fprintf(stderr,
@@ -230,7 +236,10 @@ int hret_cmd_monitor(int argc, char **argv)
         hret_log_info(WHO, r.id, "%zu rules, %zu channels, cooldown %llds",
                       r.cfg.monitor.rules.count, r.cfg.monitor.channels.count,
                       r.cfg.monitor.cooldown_s);
+        m.relay = hret_outbox_relay_new(r.producer);
         rc = hret_role_follow(&r, &loop);
+        hret_outbox_drain(m.relay, hret_store_pg(r.store), DRAIN_RELAY_MS);
+        hret_outbox_relay_destroy(m.relay, hret_store_pg(r.store));
     }
     hret_monitor_channels_destroy(m.channels);
     hret_role_close(&r);

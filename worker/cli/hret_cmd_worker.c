@@ -26,29 +26,28 @@
 #define POLL_IDLE_MS 200 /* nothing running: a message still wakes the poll at once */
 #define POLL_BUSY_MS 20  /* slots running: reap them promptly */
 #define RELAY_EVERY_MS 1000
+#define RELAY_BUSY_MS 50    /* events in flight: their reports are served this often */
+#define DRAIN_RELAY_MS 5000 /* at shutdown: what is still in flight then is left to others */
 #define PRUNE_EVERY_MS 60000
 
 struct loop {
     struct hret_worker *w; /* the main thread's: its store relays and sweeps */
+    struct hret_outbox_relay *relay;
     struct hret_kafka_consumer *c;
     struct hret_worker_slots *slots;
     rd_kafka_message_t **stash; /* polled while every slot was busy, in order */
     size_t stashed, stash_cap;
     bool paused, relay_due;
-    double last_relay, last_sweep, last_prune;
+    double last_relay, last_sweep, last_prune, db_retry_at;
 };
 
-static void relay(struct hret_worker *w)
+/* One turn of the relay: never waits for Kafka for long (hret_outbox.h). */
+static void relay(struct loop *l)
 {
     struct hret_err err = HRET_ERR_INIT;
-    size_t n = 0;
-    do {
-        hret_err_clear(&err);
-        if (hret_outbox_relay(hret_store_pg(w->store), w->producer, &n, &err) != HRET_OK) {
-            hret_log_warn("outbox", NULL, "relay: %s", err.msg);
-            return;
-        }
-    } while (n > 0 && !hret_role_stop);
+    if (hret_outbox_relay_step(l->relay, hret_store_pg(l->w->store), NULL, &err) != HRET_OK) {
+        hret_log_warn("outbox", NULL, "relay: %s", err.msg);
+    }
 }
 
 static void on_finished(void *user, const rd_kafka_message_t *m, bool done)
@@ -105,18 +104,21 @@ static void start(struct loop *l, rd_kafka_message_t *m)
     hret_worker_slots_start(l->slots, m, request); /* a slot is free: the caller checked */
 }
 
-/* Relays the outbox when something finished (or every second), sweeps expired leases every
- * third of a lease and prunes the published outbox rows past their retention every minute. */
+/* Relays the outbox when something finished (or every second; while events are in flight,
+ * every RELAY_BUSY_MS), sweeps expired leases every third of a lease and prunes the published
+ * outbox rows past their retention every minute. */
 static void housekeeping(struct loop *l)
 {
     double now = hret_http_now_ms();
-    if (l->relay_due || now - l->last_relay >= RELAY_EVERY_MS) {
+    double every = hret_outbox_relay_busy(l->relay) ? RELAY_BUSY_MS : RELAY_EVERY_MS;
+    if ((l->relay_due || now - l->last_relay >= every) && now >= l->db_retry_at) {
         l->last_relay = now;
         if (!hret_worker_db_ready(l->w)) {
+            l->db_retry_at = now + RELAY_EVERY_MS;
             return; /* the database is away: tried again in a second */
         }
         l->relay_due = false;
-        relay(l->w);
+        relay(l);
     }
     if (now - l->last_sweep >= (double)l->w->cfg->datasets.shard_lease_s * 1000.0 / 3.0) {
         l->last_sweep = now;
@@ -194,7 +196,7 @@ static void drain(struct loop *l)
     }
     free(l->stash);
     hret_log_info("worker", NULL, "relaying the outbox and committing offsets");
-    relay(l->w);
+    hret_outbox_drain(l->relay, hret_store_pg(l->w->store), DRAIN_RELAY_MS);
 }
 
 /* The fleet budget's lease keeper when a model has fleet_* limits; NULL when none has (or on
@@ -224,7 +226,7 @@ static int serve(struct hret_role *r)
     };
     const char *topics[] = {r->cfg.kafka.requests_topic, r->cfg.kafka.tasks_topic};
     struct hret_worker w = {&r->cfg, r->store, r->producer, r->id, &hret_role_stop, 1};
-    struct loop l = {.w = &w};
+    struct loop l = {.w = &w, .relay = hret_outbox_relay_new(r->producer)};
     size_t slots = (size_t)r->cfg.max_workers;
     int rc = HRET_EXIT_FAILURE;
     struct hret_store_budget *budget = start_budget(r, &err);
@@ -248,6 +250,7 @@ static int serve(struct hret_role *r)
     }
 cleanup:
     hret_worker_slots_destroy(l.slots);
+    hret_outbox_relay_destroy(l.relay, hret_store_pg(r->store));
     hret_store_budget_stop(budget); /* after the slots: their runs no longer send */
     hret_kafka_consumer_destroy(c);
     return rc;
