@@ -361,6 +361,27 @@ static void test_cache(void **state)
     assert_true(st.round_trips <= 4); /* a miss costs no round trip */
     hret_store_cache_destroy(c);
 
+    /* a shard whose samples are not cached reads nothing, whatever the endpoint holds for other
+     * shards and runs (issue 16 item 7) */
+    c = hret_store_cache_new(store, &model);
+    hret_store_cache_hooks(c, &hooks);
+    for (int i = 0; i < 20; i++) {
+        snprintf(body, sizeof body, "{\"fresh\":%d}", i);
+        hret_run_cache_key(&model, body, strlen(body), key);
+        assert_null(hooks.lookup(hooks.user, key, &len));
+    }
+    hret_store_cache_get_stats(c, &st);
+    assert_int_equal(st.rows, 0);
+    /* a hit reads one window of bodies at most, not the endpoint's keys */
+    snprintf(body, sizeof body, "{\"n\":%d}", 650);
+    hret_run_cache_key(&model, body, strlen(body), key);
+    char *got = hooks.lookup(hooks.user, key, &len);
+    assert_non_null(got);
+    free(got);
+    hret_store_cache_get_stats(c, &st);
+    assert_int_equal(st.rows, 50); /* entries 650..699: the window from the hit on */
+    hret_store_cache_destroy(c);
+
     c = hret_store_cache_new(store, &other); /* another model never sees these */
     hret_store_cache_hooks(c, &hooks);
     hret_run_cache_key(&model, "{\"n\":1}", 7, key);

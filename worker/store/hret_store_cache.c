@@ -150,6 +150,7 @@ static void load_keys(struct hret_store_cache *c)
         return;
     }
     uint8_t key[32];
+    c->stats.rows += (size_t)PQntuples(res);
     for (int i = 0; i < PQntuples(res); i++) {
         if (parse_key(PQgetvalue(res, i, 0), key)) {
             add(c, key);
@@ -180,6 +181,7 @@ static void fetch_window(struct hret_store_cache *c, const char *hex_key)
     }
     uint8_t key[32];
     char hex[65];
+    c->stats.rows += (size_t)PQntuples(res);
     for (int i = 0; i < PQntuples(res); i++) {
         int n = PQgetlength(res, i, 0);
         snprintf(hex, sizeof hex, "%.*s", n, PQgetvalue(res, i, 0));

@@ -20,6 +20,7 @@ struct hret_store_cache;
 
 struct hret_store_cache_stats {
     size_t lookups, hits, stored, dropped, round_trips;
+    size_t rows; /* keys and bodies read from the database */
 };
 
 /* store is borrowed for the cache's lifetime, model only during the call. Caller owns
