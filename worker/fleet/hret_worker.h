@@ -22,9 +22,9 @@ struct hret_worker {
     const struct hret_config *cfg;        /* borrowed */
     struct hret_store *store;             /* borrowed */
     struct hret_kafka_producer *producer; /* borrowed */
-    const char *worker_id;                /* borrowed: shard lease owner (a slot: host:pid:slot) */
-    const volatile sig_atomic_t *stop;    /* borrowed, nullable */
-    size_t slots;                         /* shards run at once: endpoint limits are shared */
+    const char *worker_id; /* borrowed: shard lease owner (a slot: host:pid:nonce:slot) */
+    const volatile sig_atomic_t *stop; /* borrowed, nullable */
+    size_t slots;                      /* shards run at once: endpoint limits are shared */
 };
 
 /* SQL: the run of the shards row in scope is live (planned or running). A failed or cancelled

@@ -29,9 +29,9 @@
 /* A shard is taken when it is pending, when its holder's lease ran out (the holder died, hangs or
  * gave it back), or when this very slot holds it (its give-back failed, say with the database
  * away, and it retries the message); never from another live holder, not even a sibling slot of
- * this worker (each slot is an owner of its own, host:pid:slot, and runs one shard at a time);
- * only while its run is live and it has attempts left (datasets.max_shard_attempts; the sweep
- * fails the run of a shard that has none). */
+ * this worker (each slot is an owner of its own, host:pid:nonce:slot, and runs one shard at a
+ * time); only while its run is live and it has attempts left (datasets.max_shard_attempts; the
+ * sweep fails the run of a shard that has none). */
 static const char claim_sql[] =
     "UPDATE shards SET status = 'running', owner = $3, attempts = attempts + 1,"
     " lease_until = now() + make_interval(secs => $4::integer), updated_at = now()"

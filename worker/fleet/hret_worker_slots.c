@@ -21,7 +21,7 @@ enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_FINISHED };
 struct slot {
     struct hret_worker_slots *owner;
     struct hret_worker w; /* the prototype with this slot's store and owner id */
-    char id[224];         /* host:pid:slot, this slot's shard lease owner */
+    char id[224];         /* host:pid:nonce:slot, this slot's shard lease owner */
     pthread_t thread;
     bool started;
     /* under owner->lock */

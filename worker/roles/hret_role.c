@@ -2,9 +2,11 @@
 #include "hret_role.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,6 +130,21 @@ static struct hret_kafka_conf kafka_conf(const struct hret_role *r, const char *
     };
 }
 
+/* host:pid:nonce. Containers on the host network share the hostname and often the pid (1, or
+ * the same few): the random nonce tells their processes apart in leases and logs. */
+static void set_id(struct hret_role *r)
+{
+    char host[128] = "host";
+    gethostname(host, sizeof host - 1);
+    uint32_t nonce = 0;
+    if (getrandom(&nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce) {
+        struct timespec ts; /* no entropy yet (early boot): the clock still differs */
+        clock_gettime(CLOCK_REALTIME, &ts);
+        nonce = (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec ^ (uint32_t)getpid();
+    }
+    snprintf(r->id, sizeof r->id, "%s:%ld:%08x", host, (long)getpid(), (unsigned)nonce);
+}
+
 int hret_role_open(struct hret_role *r, const char *name, const char *help_topic,
                    const char *extra_name, int argc, char **argv)
 {
@@ -152,9 +169,7 @@ int hret_role_open(struct hret_role *r, const char *name, const char *help_topic
                 who);
         return HRET_EXIT_USAGE;
     }
-    char host[128] = "host";
-    gethostname(host, sizeof host - 1);
-    snprintf(r->id, sizeof r->id, "%s:%ld", host, (long)getpid());
+    set_id(r);
 
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;

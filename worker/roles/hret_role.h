@@ -27,7 +27,7 @@ struct hret_role {
     const char *db;    /* conninfo: --db, else postgres.conninfo / HRET_PG */
     const char *extra; /* the positional argument when the role takes one (the bridge's sink) */
     const char *group; /* --group: the consumer group instead of the role's own, or NULL */
-    char id[192];      /* host:pid, this process in leases and logs */
+    char id[192];      /* host:pid:nonce (random hex), this process in leases and logs */
     struct hret_store *store;
     struct hret_kafka_producer *producer;
 };
