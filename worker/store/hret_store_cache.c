@@ -33,7 +33,7 @@ struct hret_store_cache {
     char endpoint[65];
     struct entry *table; /* open addressing, power-of-two size */
     size_t size, used, body_bytes;
-    bool loaded, broken;
+    bool broken;
     struct pending pending[FLUSH_EVERY];
     size_t npending;
     struct hret_store_cache_stats stats;
@@ -134,33 +134,7 @@ static void note_failure(struct hret_store_cache *c, const struct hret_err *err)
     hret_log_warn("cache", c->model_name, "response cache unavailable: %s", err->msg);
 }
 
-/* The keys stored for this endpoint, once. */
-static void load_keys(struct hret_store_cache *c)
-{
-    c->loaded = true;
-    PGresult *res = NULL;
-    struct hret_err err = HRET_ERR_INIT;
-    const char *params[] = {c->endpoint};
-    c->stats.round_trips++;
-    if (hret_pg_query(hret_store_pg(c->store), "cache keys",
-                      "SELECT cache_key FROM response_cache WHERE endpoint = $1", 1, params, false,
-                      &res, &err) != HRET_OK) {
-        note_failure(c, &err);
-        c->broken = true;
-        return;
-    }
-    uint8_t key[32];
-    c->stats.rows += (size_t)PQntuples(res);
-    for (int i = 0; i < PQntuples(res); i++) {
-        if (parse_key(PQgetvalue(res, i, 0), key)) {
-            add(c, key);
-        }
-    }
-    hret_log_debug("cache", c->model_name, "%d cached responses for this endpoint", PQntuples(res));
-    PQclear(res);
-}
-
-/* Bodies of the window of entries stored from hex_key on. */
+/* Bodies of the window of entries stored from hex_key on; none when hex_key is not stored. */
 static void fetch_window(struct hret_store_cache *c, const char *hex_key)
 {
     static const char sql[] =
@@ -202,14 +176,11 @@ static char *lookup(void *user, const char *hex_key, size_t *len)
     struct hret_store_cache *c = user;
     uint8_t key[32];
     c->stats.lookups++;
-    if (!c->loaded) {
-        load_keys(c);
-    }
-    struct entry *e = !c->broken && parse_key(hex_key, key) ? find(c, key) : NULL;
-    if (e == NULL) {
+    if (c->broken || !parse_key(hex_key, key)) {
         return NULL;
     }
-    if (e->body == NULL) {
+    struct entry *e = find(c, key);
+    if (e == NULL || e->body == NULL) {
         fetch_window(c, hex_key);
         e = find(c, key); /* the table may have grown */
     }

@@ -1,12 +1,14 @@
 /* The response cache in PostgreSQL (table response_cache), behind hret_run's cache hooks.
  *
- * Off the hot path as far as possible: the first lookup loads the set of keys stored for this
- * endpoint identity (backend, base URL, model id) in one query, so a miss costs no round trip;
- * a hit fetches the bodies stored after it in one window (entries are numbered in the order
- * they were stored, which is close to the order a repeated run asks for them), so a repeated
- * run costs one round trip per few hundred hits. New bodies are buffered and written every 256
- * entries (COPY into a staging table, INSERT ... ON CONFLICT DO NOTHING) and on flush. The
- * cache is best effort: a database failure is logged and the run goes on without it. */
+ * Off the hot path as far as possible, and bounded by what a run asks for: a lookup the
+ * memory cannot answer asks the database for that key and, when it is stored, the bodies
+ * stored after it in one window (entries are numbered in the order they were stored, which is
+ * close to the order a repeated run asks for them). A miss costs one indexed round trip and
+ * reads nothing, so a shard never loads the keys other shards and runs cached for the endpoint;
+ * a repeated run costs one round trip per few hundred hits. New bodies are buffered and written
+ * every 256 entries (COPY into a staging table, INSERT ... ON CONFLICT DO NOTHING) and on
+ * flush. The cache is best effort: a database failure is logged and the run goes on without
+ * it. */
 #ifndef HRET_STORE_CACHE_H
 #define HRET_STORE_CACHE_H
 
