@@ -79,6 +79,7 @@ mlflow_ready
 # 1. two runs --------------------------------------------------------------------------------------
 stack_submit --dataset kmmlu --model a,b --run-name mlrun --meta epoch=3 --meta lr=0.001 \
   >"$work/submit1.out" || fail "submit: $(cat "$work/submit1.out")"
+stack_check_calls 80 # 2 models x 40 samples, one call each (issue 16)
 stack_produce hand-failed hret.run.failed.v1 run-failed '{"request_id":"req-hand","run_id":"run-failed","status":"failed","model":{"name":"a"},"dataset":{"name":"kmmlu","split":"test"},"error":{"class":"endpoint","message":"HTTP 500 from the endpoint"},"counts":{"samples":3,"errors":2},"metrics":{"accuracy":0.25,"latency_p50_ms":12.5},"track_metrics":["accuracy"],"metadata":{"step":"2","optimizer":{"name":"adam","beta":[0.9,0.99]}},"failed_at":"2026-11-28T10:00:00.000Z"}'
 start_bridge bridge1.log
 wait_log bridge1.log 'MLflow run [0-9a-f]* FINISHED' 2

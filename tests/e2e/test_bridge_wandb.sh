@@ -70,6 +70,7 @@ stack_worker
 # 1. two runs -------------------------------------------------------------------------------------
 stack_submit --dataset kmmlu --model a,b --request-id req-wb1 --run-name wb --meta epoch=4 \
   --meta lr=0.01 >"$work/submit1.out" || fail "submit 1: $(cat "$work/submit1.out")"
+stack_check_calls 80 # 2 models x 40 samples, one call each (issue 16)
 stack_events "$res_topic" 10 >"$work/events1.jsonl"
 start_bridge
 wait_for "two completed runs" 'len(d["runs"]) == 2 and all(r["completed"] for r in d["runs"])'

@@ -110,6 +110,7 @@ sed -i -e 's/^log_level: info$/log_level: debug/' \
 stack_worker
 stack_submit --dataset kmmlu --model a,b --request-id scan-1 --run-name scan \
   >"$work/submit.out" 2>"$work/submit.err" || fail "submit: $(cat "$work/submit.out" "$work/submit.err")"
+stack_check_calls 80 # 2 models (a by chat completions, b by Anthropic messages) x 40 samples (issue 16)
 "$hret" status scan-1 --config "$work/hret.yaml" >"$work/status.out" 2>&1 ||
   fail "status: $(cat "$work/status.out")"
 [ "$(pg_sql "SELECT count(*) FROM samples WHERE error_class IS NOT NULL")" = 0 ] ||

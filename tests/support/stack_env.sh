@@ -22,7 +22,8 @@
 #                     (give the role `http: {listen: "127.0.0.1:0"}`)
 #   stack_wait_handled LOG N  until the role logging to LOG has handled N events (done or
 #                     dead-lettered), read from its /metrics
-#   stack_llm_calls [PORT]  the model calls (chat and completions requests) fake-llm on PORT
+#   stack_llm_calls [PORT]  the model calls (chat, completions, Anthropic messages and Azure
+#                     chat requests) fake-llm on PORT
 #                     (default $port) has received since it started or was reset
 #   stack_retries LOG...  the endpoint retries counted by the live roles logging to LOG... (their
 #                     /metrics: hret_endpoint_retries_total)
@@ -151,7 +152,7 @@ stack_wait_handled() { # log count
 
 stack_llm_calls() { # [port]
   curl -sf "http://127.0.0.1:${1:-$port}/fake/stats" |
-    python3 -c 'import json, sys; e = json.load(sys.stdin)["endpoints"]; print(e["chat_completions"] + e["completions"])'
+    python3 -c 'import json, sys; e = json.load(sys.stdin)["endpoints"]; print(e["chat_completions"] + e["completions"] + e["messages"] + e["azure_chat_completions"])'
 }
 
 stack_retries() { # log...
