@@ -14,6 +14,7 @@
 
 #include "hret_json.h"
 #include "hret_mem.h"
+#include "hret_metrics.h"
 #include "hret_pg_test.h"
 #include "hret_results.h"
 #include "hret_run.h"
@@ -234,6 +235,55 @@ static void test_samples_read_back_exactly(void **state)
     fixture_free(&f);
 }
 
+/* The metrics of a run from the scoring columns alone equal those from every column, and the
+ * scoring load carries no prompt, reference or prediction (issue 16 item 7: the last shard
+ * aggregates with these while it holds the request's lock). */
+static void test_scores_load_same_metrics(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_make(&f, 300, 2);
+    cJSON *metrics = cJSON_CreateObject();
+    size_t inserted = 0;
+    begin("run-scores", NULL, "m", NULL);
+    complete("run-scores", &f, metrics, &inserted);
+    cJSON_Delete(metrics);
+    fixture_free(&f);
+    struct hret_sample *s[2] = {NULL, NULL};
+    struct hret_outcome *o[2] = {NULL, NULL};
+    size_t n[2] = {0, 0};
+    struct hret_err err = HRET_ERR_INIT;
+    assert_int_equal(hret_store_samples_load(store, "run-scores", &s[0], &o[0], &n[0], &err),
+                     HRET_OK);
+    assert_int_equal(hret_store_samples_load_scores(store, "run-scores", &s[1], &o[1], &n[1], &err),
+                     HRET_OK);
+    assert_int_equal(n[0], n[1]);
+    assert_true(n[0] > 0);
+    struct hret_prices prices = {1.5, 4.0};
+    cJSON *m[2] = {hret_metrics_compute(s[0], o[0], n[0], &prices),
+                   hret_metrics_compute(s[1], o[1], n[1], &prices)};
+    char *want = hret_json_print(m[0]), *got = hret_json_print(m[1]);
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
+    cJSON_Delete(m[0]);
+    cJSON_Delete(m[1]);
+    for (size_t i = 0; i < n[1]; i++) {
+        assert_string_equal(s[1][i].id, s[0][i].id);
+        assert_string_equal(s[1][i].input, "");
+        assert_null(s[1][i].reference);
+        assert_null(o[1][i].prediction);
+    }
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < n[k]; i++) {
+            hret_sample_fini(&s[k][i]);
+            hret_outcome_fini(&o[k][i]);
+        }
+        free(s[k]);
+        free(o[k]);
+    }
+}
+
 static void test_hostile_text_is_stored_literally(void **state)
 {
     (void)state;
@@ -451,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_samples_idempotent),
         cmocka_unit_test(test_same_run_twice),
         cmocka_unit_test(test_samples_read_back_exactly),
+        cmocka_unit_test(test_scores_load_same_metrics),
         cmocka_unit_test(test_hostile_text_is_stored_literally),
         cmocka_unit_test(test_find_and_list),
         cmocka_unit_test(test_cache),

@@ -172,7 +172,7 @@ static enum hret_result aggregate(struct hret_worker *w, struct hret_pg *pg,
     struct hret_sample *samples = NULL;
     struct hret_outcome *outcomes = NULL;
     size_t count = 0;
-    if (hret_store_samples_load(w->store, run->run_id, &samples, &outcomes, &count, err) !=
+    if (hret_store_samples_load_scores(w->store, run->run_id, &samples, &outcomes, &count, err) !=
         HRET_OK) {
         return err->code;
     }

@@ -285,6 +285,17 @@ static const char samples_sql[] =
     " FROM samples s LEFT JOIN sample_inputs i USING (input_hash)"
     " WHERE s.run_id = $1 AND s.sample_idx > $2::integer ORDER BY s.sample_idx LIMIT $3::integer";
 
+/* What metrics and comparisons read, in samples_sql's columns: no prompt, reference, options,
+ * prediction, metadata, judge texts, paths or log-probabilities (issue 16 item 7: the last
+ * shard aggregates while it holds the request's lock). */
+static const char scores_sql[] =
+    "SELECT s.sample_idx, s.item_id, s.subset, '', NULL, NULL, NULL, NULL, NULL, NULL, s.correct,"
+    " s.parse_failure, s.score, s.language_penalizer, s.latency_ms, s.prompt_tokens,"
+    " s.completion_tokens, s.attempts, s.error_class, NULL, NULL,"
+    " (s.extra::jsonb - '{judge_prompt,judge_output,paths,path_answers,option_logprobs}'::text[])"
+    "::text FROM samples s"
+    " WHERE s.run_id = $1 AND s.sample_idx > $2::integer ORDER BY s.sample_idx LIMIT $3::integer";
+
 static enum hret_result class_of(const char *name)
 {
     for (int r = HRET_OK; r <= HRET_E_FATAL; r++) {
@@ -337,17 +348,17 @@ static void read_sample(const PGresult *res, int i, struct hret_sample *s, struc
 
 /* Appends up to limit samples after sample index after to the arrays (grown as needed); *rows
  * = how many, *last = the last one's index. */
-static enum hret_result load_page(struct hret_store *s, const char *run_id, long long after,
-                                  long limit, struct hret_sample **sv, struct hret_outcome **ov,
-                                  size_t *n, size_t *cap, int *rows, long long *last,
-                                  struct hret_err *err)
+static enum hret_result load_page(struct hret_store *s, const char *sql, const char *run_id,
+                                  long long after, long limit, struct hret_sample **sv,
+                                  struct hret_outcome **ov, size_t *n, size_t *cap, int *rows,
+                                  long long *last, struct hret_err *err)
 {
     char after_text[32], limit_text[32];
     snprintf(after_text, sizeof after_text, "%lld", after);
     snprintf(limit_text, sizeof limit_text, "%ld", limit);
     const char *params[] = {run_id, after_text, limit_text};
     PGresult *res = NULL;
-    if (hret_pg_query(hret_store_pg(s), "load samples", samples_sql, 3, params, false, &res, err) !=
+    if (hret_pg_query(hret_store_pg(s), "load samples", sql, 3, params, false, &res, err) !=
         HRET_OK) {
         return err->code;
     }
@@ -369,8 +380,8 @@ static enum hret_result load_page(struct hret_store *s, const char *run_id, long
     return HRET_OK;
 }
 
-static enum hret_result load_samples(struct hret_store *s, const char *run_id, long long first,
-                                     long max, struct hret_sample **samples,
+static enum hret_result load_samples(struct hret_store *s, const char *sql, const char *run_id,
+                                     long long first, long max, struct hret_sample **samples,
                                      struct hret_outcome **outcomes, size_t *count,
                                      struct hret_err *err)
 {
@@ -381,7 +392,8 @@ static enum hret_result load_samples(struct hret_store *s, const char *run_id, l
     for (;;) {
         long want = max > 0 && max - (long)n < PAGE ? max - (long)n : PAGE;
         int rows = 0;
-        if (load_page(s, run_id, after, want, &sv, &ov, &n, &cap, &rows, &after, err) != HRET_OK) {
+        if (load_page(s, sql, run_id, after, want, &sv, &ov, &n, &cap, &rows, &after, err) !=
+            HRET_OK) {
             break;
         }
         if (rows < want || (max > 0 && (long)n >= max)) {
@@ -405,7 +417,15 @@ enum hret_result hret_store_samples_load(struct hret_store *s, const char *run_i
                                          struct hret_outcome **outcomes, size_t *count,
                                          struct hret_err *err)
 {
-    return load_samples(s, run_id, 0, 0, samples, outcomes, count, err);
+    return load_samples(s, samples_sql, run_id, 0, 0, samples, outcomes, count, err);
+}
+
+enum hret_result hret_store_samples_load_scores(struct hret_store *s, const char *run_id,
+                                                struct hret_sample **samples,
+                                                struct hret_outcome **outcomes, size_t *count,
+                                                struct hret_err *err)
+{
+    return load_samples(s, scores_sql, run_id, 0, 0, samples, outcomes, count, err);
 }
 
 enum hret_result hret_store_samples_page(struct hret_store *s, const char *run_id, long long first,
@@ -413,7 +433,8 @@ enum hret_result hret_store_samples_page(struct hret_store *s, const char *run_i
                                          struct hret_outcome **outcomes, size_t *count,
                                          struct hret_err *err)
 {
-    return load_samples(s, run_id, first, limit > 0 ? limit : 1, samples, outcomes, count, err);
+    return load_samples(s, samples_sql, run_id, first, limit > 0 ? limit : 1, samples, outcomes,
+                        count, err);
 }
 
 /* ---- metric points ---- */
@@ -538,7 +559,7 @@ enum hret_result hret_store_samples_compare_run(struct hret_store *s, const char
     struct hret_sample *samples = NULL;
     struct hret_outcome *outcomes = NULL;
     size_t count = 0;
-    if (hret_store_samples_load(s, run_id, &samples, &outcomes, &count, err) != HRET_OK) {
+    if (hret_store_samples_load_scores(s, run_id, &samples, &outcomes, &count, err) != HRET_OK) {
         return err->code;
     }
     for (size_t i = 0; i < count; i++) {

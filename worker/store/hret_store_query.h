@@ -58,6 +58,14 @@ enum hret_result hret_store_samples_load(struct hret_store *s, const char *run_i
                                          struct hret_outcome **outcomes, size_t *count,
                                          struct hret_err *err);
 
+/* The same with only what metrics and comparisons read (item id, subset, verdict, latency,
+ * tokens, attempts, error class, judge type and gate): input "", and reference, options,
+ * prediction, metadata, error text, judge texts, paths and log-probabilities left out. */
+enum hret_result hret_store_samples_load_scores(struct hret_store *s, const char *run_id,
+                                                struct hret_sample **samples,
+                                                struct hret_outcome **outcomes, size_t *count,
+                                                struct hret_err *err);
+
 /* The same for at most limit (>= 1) samples from sample index first on: a page. */
 enum hret_result hret_store_samples_page(struct hret_store *s, const char *run_id, long long first,
                                          long limit, struct hret_sample **samples,
