@@ -82,12 +82,7 @@ wait_and_check() {
   python3 -c "import sys; assert abs(float(sys.argv[1]) - float(sys.argv[2])) < 1e-12, sys.argv" "$got" "$want" ||
     fail "$req: accuracy $got, clean run $want"
   local n=0
-  for _ in $(seq 300); do
-    [ "$(q "SELECT count(*) FROM outbox WHERE published_at IS NULL")" = 0 ] && break
-    sleep 0.2
-  done
-  [ "$(q "SELECT count(*) FROM outbox WHERE published_at IS NULL")" = 0 ] ||
-    fail "$req: outbox rows left unpublished: $(q "SELECT ce_type, attempts, last_error FROM outbox WHERE published_at IS NULL LIMIT 3")"
+  stack_outbox_drained "$req"
   for _ in $(seq 60); do
     kcat -C -b "$HRET_KAFKA" -t "$res_topic" -o beginning -e -q -f '%h\t%s\n' >"$work/results.tsv" 2>/dev/null || true
     n=$(grep -c "ce_type=hret.run.completed.v1.*\"run_id\": *\"$run_id\"" "$work/results.tsv" || true)

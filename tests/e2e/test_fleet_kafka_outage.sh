@@ -88,12 +88,7 @@ done
 [ "$(q "SELECT count(*) FROM samples WHERE run_id = '$run_id' AND error IS NULL")" = "$items" ] ||
   fail "samples: $(q "SELECT count(*), count(error) FROM samples WHERE run_id = '$run_id'")"
 stack_check_calls "$items"
-for _ in $(seq 300); do
-  [ "$(q "SELECT count(*) FROM outbox WHERE published_at IS NULL")" = 0 ] && break
-  sleep 0.2
-done
-[ "$(q "SELECT count(*) FROM outbox WHERE published_at IS NULL")" = 0 ] ||
-  fail "outbox rows left unpublished: $(q "SELECT event_id, attempts, last_error FROM outbox WHERE published_at IS NULL LIMIT 3")"
+stack_outbox_drained "after the outage"
 # each event on the topic exactly once: the run's completed event and the probe
 for _ in $(seq 60); do
   kcat -C -b "$HRET_KAFKA" -t "$res_topic" -o beginning -e -q -f '%h\n' >"$work/results.txt" 2>/dev/null || true

@@ -27,6 +27,8 @@
 #                     (default $port) has received since it started or was reset
 #   stack_retries LOG...  the endpoint retries counted by the live roles logging to LOG... (their
 #                     /metrics: hret_endpoint_retries_total)
+#   stack_outbox_drained WHAT  waits (60 s at most) until every outbox row is published; fails
+#                     naming WHAT and a few rows left otherwise
 #   stack_check_calls WANT [SLACK] [PORT]  fails unless WANT <= model calls <= WANT + SLACK: the
 #                     fleet called the model once per request it needed (issue 16); SLACK is what
 #                     a test may lose on purpose (at most the in-flight limit per killed worker)
@@ -165,6 +167,16 @@ stack_retries() { # log...
     total=$((total + n))
   done
   echo "$total"
+}
+
+stack_outbox_drained() { # what
+  local n
+  for _ in $(seq 300); do
+    n=$(pg_sql "SELECT count(*) FROM outbox WHERE published_at IS NULL" 2>/dev/null || echo "db down")
+    [ "$n" = 0 ] && return 0
+    sleep 0.2
+  done
+  fail "$1: outbox rows left unpublished: $(pg_sql "SELECT event_id, ce_type, attempts, last_error FROM outbox WHERE published_at IS NULL LIMIT 3")"
 }
 
 stack_check_calls() { # want [slack] [port]
