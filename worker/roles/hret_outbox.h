@@ -56,8 +56,8 @@ enum hret_result hret_outbox_relay_step(struct hret_outbox_relay *r, struct hret
  * the caller should turn again soon. */
 bool hret_outbox_relay_busy(const struct hret_outbox_relay *r);
 
-/* Turns until nothing is left to publish or in flight, the role is asked to stop, a turn fails
- * (logged) or timeout_ms passes: for a role that is stopping. */
+/* Turns until nothing is left to publish or in flight, a turn fails (logged) or timeout_ms
+ * passes: for a role that is stopping (what is still in flight then is released by destroy). */
 void hret_outbox_drain(struct hret_outbox_relay *r, struct hret_pg *pg, int timeout_ms);
 
 #endif
