@@ -197,10 +197,11 @@ check_mode judge_rubric keyed $n $n "$ds, \"evaluation\": {\"method\": \"llm_jud
 check_mode loglik keyed $((4 * n)) 0 "$ds, \"evaluation\": {\"method\": \"log_likelihood\"}" \
   --method log_likelihood
 shot=$(python3 -c 'import json, sys; print(json.dumps(open(sys.argv[1]).read()))' "$work/shot.tmpl")
-# few-shot in HRET's PipelineRunner keys (dataset_params), the template in datasets[].params
+# few-shot in HRET's PipelineRunner keys (dataset_params), the template in datasets[].params;
+# such a request has HRET's language_penalize on by default, which hret run asks for by flag
 check_mode fewshot keyed $n 0 "\"dataset_name\": \"kmmlu\", \"few_shot_split\": \"dev\",
   \"dataset_params\": {\"few_shot_example_template\": $shot}, \"num_few_shot\": 2" \
-  --num-few-shot 2 --few-shot-split dev --few-shot-template "$work/shot.tmpl"
+  --num-few-shot 2 --few-shot-split dev --few-shot-template "$work/shot.tmpl" --language-penalty 0.5
 tmpl=$(python3 -c 'import json, sys; print(json.dumps(open(sys.argv[1]).read()))' "$work/base.tmpl")
 check_mode template keyed $n 0 "\"datasets\": [{\"name\": \"kmmlu\", \"params\": {\"base_prompt_template\": $tmpl}}]" \
   --template "$work/base.tmpl"
