@@ -12,51 +12,8 @@
 #include "hret_mem.h"
 #include "hret_ops.h"
 #include "hret_logprobs.h"
+#include "hret_run_state.h"
 #include "hret_utf8.h"
-
-#define WINDOW_PER_SLOT 2 /* live requests per in-flight slot of the model */
-
-enum stage { STAGE_ANSWER, STAGE_JUDGE };
-
-struct run;
-
-/* One HTTP request of a sample; lives from send to its final completion. */
-struct req {
-    struct run *run;
-    struct req *prev, *next; /* the run's live requests */
-    size_t idx;              /* sample */
-    unsigned part;           /* option (log-likelihood) or path (self-consistency) */
-    enum stage stage;
-    int pool;
-    const struct hret_backend_ops *backend;
-    long est_tokens, used_tokens; /* charged before the call / reported by the response */
-    long tokens_in, tokens_out;   /* reported by the response */
-    char key[65];                 /* cache key, "" without a cache */
-};
-
-/* A sample in flight. */
-struct job {
-    enum stage stage;
-    unsigned pending; /* requests of the stage not back yet, +1 while they are being sent */
-};
-
-struct run {
-    const struct hret_run_params *p;
-    const struct hret_backend_ops *backend; /* of the model under test */
-    const struct hret_sample *samples;
-    struct hret_outcome *outcomes;
-    struct job *jobs;
-    size_t count, next, done, errors, live;
-    struct hret_http *http;
-    int pool, judge_pool;
-    struct hret_buf url, body;
-    struct hret_run_report *report;
-    struct req *reqs;
-    cJSON *loglik_extra; /* {"max_tokens": 0, "temperature": 0} */
-    struct hret_err fatal;
-    struct hret_ops_model *ops, *judge_ops;    /* the models' metrics */
-    struct hret_budget *budget, *judge_budget; /* the process's budgets of the two models */
-};
 
 void hret_run_report_fini(struct hret_run_report *r)
 {
@@ -96,149 +53,6 @@ static void note_served(struct hret_run_report *rep, const struct hret_backend_o
     if (out->fingerprint != NULL && rep->fingerprint == NULL) {
         rep->fingerprint = hret_xstrdup(out->fingerprint);
     }
-}
-
-/* Records an error on the sample; the first one wins. */
-static void fail_outcome(struct hret_outcome *o, enum hret_result code, const char *error,
-                         const char *detail)
-{
-    if (o->error_code != HRET_OK) {
-        return;
-    }
-    o->error_code = code;
-    o->error = *detail ? hret_xasprintf("%s: %s", error, detail) : hret_xstrdup(error);
-}
-
-static void settle(struct run *run, size_t idx)
-{
-    struct hret_outcome *o = &run->outcomes[idx];
-    o->done = true;
-    run->done++;
-    run->errors += o->error_code != HRET_OK;
-}
-
-/* ---- scoring ---- */
-
-static bool score_text(struct run *run, size_t idx, const char *text, struct hret_verdict *v)
-{
-    const struct hret_run_params *p = run->p;
-    const struct hret_sample *s = &run->samples[idx];
-    struct hret_err err = HRET_ERR_INIT;
-    if (p->external != NULL) {
-        return true; /* scored as a batch at the end (score_external) */
-    }
-    if (p->evaluator->score(p->evaluator_state, text, s->reference, &s->options, v, &err) !=
-        HRET_OK) {
-        fail_outcome(&run->outcomes[idx], err.code, "scoring failed", err.msg);
-        return false;
-    }
-    return true;
-}
-
-/* Self-consistency: scores every path and keeps the majority's verdict and raw output. */
-static void vote(struct run *run, size_t idx)
-{
-    struct hret_outcome *o = &run->outcomes[idx];
-    size_t n = o->paths.count;
-    struct hret_verdict *v = hret_xcalloc(n, sizeof *v);
-    bool ok = true;
-    for (size_t i = 0; i < n && ok; i++) {
-        ok = score_text(run, idx, o->paths.items[i], &v[i]);
-        if (ok) {
-            hret_strlist_push(&o->path_answers,
-                              hret_xstrdup(v[i].normalized_pred ? v[i].normalized_pred : ""));
-        }
-    }
-    if (ok) {
-        size_t win = hret_run_majority((const char *const *)o->path_answers.items, n, NULL);
-        o->verdict = v[win];
-        memset(&v[win], 0, sizeof v[win]);
-        o->prediction = hret_xstrdup(o->paths.items[win]);
-    }
-    for (size_t i = 0; i < n; i++) {
-        hret_verdict_fini(&v[i]);
-    }
-    free(v);
-}
-
-/* Log-likelihood: the option with the highest sum (first on ties), stripped, is the answer. */
-static void pick_option(struct run *run, size_t idx)
-{
-    struct hret_outcome *o = &run->outcomes[idx];
-    const struct hret_strlist *options = &run->samples[idx].options;
-    size_t best = 0;
-    for (size_t i = 1; i < o->n_option_logprobs; i++) {
-        best = o->option_logprobs[i] > o->option_logprobs[best] ? i : best;
-    }
-    const char *opt = options->items[best];
-    size_t off = 0, len = 0;
-    hret_utf8_strip(opt, strlen(opt), &off, &len); /* HRET: .strip() */
-    o->prediction = hret_xstrndup(opt + off, len);
-    score_text(run, idx, o->prediction, &o->verdict);
-}
-
-/* A failed language gate marks the scored answer wrong. */
-static void apply_gate(struct hret_outcome *o)
-{
-    if (o->gate == HRET_GATE_FAILED) {
-        o->gate_flipped = o->verdict.correct;
-        o->verdict.correct = false;
-    }
-}
-
-/* The language penalizer and, when asked, the gate; then the sample is done. */
-static void finish(struct run *run, size_t idx)
-{
-    const struct hret_run_params *p = run->p;
-    struct hret_outcome *o = &run->outcomes[idx];
-    if (o->error_code == HRET_OK && p->language_threshold >= 0) {
-        o->language_penalizer = hret_eval_hangul_share(o->prediction) >= p->language_threshold;
-        if (p->language_gate) {
-            o->gate = o->language_penalizer > 0 ? HRET_GATE_PASSED : HRET_GATE_FAILED;
-            if (p->external == NULL) {
-                apply_gate(o);
-            }
-        }
-    }
-    settle(run, idx);
-}
-
-/* External evaluator: scores every answered sample in one batch; what it fails on becomes the
- * sample's error. */
-static void score_external(struct run *run)
-{
-    size_t n = 0;
-    size_t *idx = hret_xcalloc(run->count ? run->count : 1, sizeof *idx);
-    for (size_t i = 0; i < run->count; i++) {
-        if (run->outcomes[i].done && run->outcomes[i].error_code == HRET_OK) {
-            idx[n++] = i;
-        }
-    }
-    struct hret_eval_external_item *items = hret_xcalloc(n ? n : 1, sizeof *items);
-    struct hret_verdict *verdicts = hret_xcalloc(n ? n : 1, sizeof *verdicts);
-    char **errors = hret_xcalloc(n ? n : 1, sizeof *errors);
-    for (size_t k = 0; k < n; k++) {
-        items[k] = (struct hret_eval_external_item){&run->samples[idx[k]],
-                                                    run->outcomes[idx[k]].prediction};
-    }
-    struct hret_err err = HRET_ERR_INIT;
-    hret_eval_external_score(run->p->external, run->p->external_params, items, n, verdicts, errors,
-                             &err);
-    for (size_t k = 0; k < n; k++) {
-        struct hret_outcome *o = &run->outcomes[idx[k]];
-        if (errors[k] != NULL) {
-            fail_outcome(o, HRET_E_PROTO, errors[k], "");
-            run->errors++;
-            free(errors[k]);
-            continue;
-        }
-        o->verdict = verdicts[k];
-        apply_gate(o);
-    }
-    free(errors);
-    free(verdicts);
-    free(items);
-    free(idx);
 }
 
 /* ---- requests ---- */
@@ -295,7 +109,7 @@ static enum accept accept_loglik(struct run *run, const struct req *q,
                  "/completions with echo+logprobs, and the endpoint did not return them: %s. "
                  "Servers that do: vLLM; llama.cpp and TGI do not (see hret probe)",
                  m->name, m->model, m->base_url, err.msg);
-    fail_outcome(o, HRET_E_PROTO, "no prompt log-probabilities", err.msg);
+    hret_run_fail(o, HRET_E_PROTO, "no prompt log-probabilities", err.msg);
     return ACCEPT_UNUSABLE;
 }
 
@@ -314,10 +128,10 @@ static enum accept accept_body(struct run *run, struct req *q, const char *body,
     q->tokens_in = out.prompt_tokens;
     q->tokens_out = out.completion_tokens;
     if (out.no_text != NULL && run->p->mode != HRET_RUN_LOGLIK) { /* an error, never an answer */
-        fail_outcome(o, HRET_E_PROTO,
-                     q->stage == STAGE_JUDGE ? "judge: no text in the reply"
-                                             : "no text in the reply",
-                     out.no_text);
+        hret_run_fail(o, HRET_E_PROTO,
+                      q->stage == STAGE_JUDGE ? "judge: no text in the reply"
+                                              : "no text in the reply",
+                      out.no_text);
         hret_backend_output_fini(&out);
         return ACCEPT_UNUSABLE;
     }
@@ -396,7 +210,7 @@ static enum hret_result on_answer(void *user, const struct hret_http_result *r)
         char detail[256];
         hret_backend_error_message(r->body, r->body_len, detail, sizeof detail);
         char *what = hret_xasprintf("%s%s", q->stage == STAGE_JUDGE ? "judge: " : "", r->error);
-        fail_outcome(o, r->code, what, detail);
+        hret_run_fail(o, r->code, what, detail);
         free(what);
     }
     hret_ops_endpoint_inflight(ops, -1);
@@ -452,7 +266,7 @@ static void send(struct run *run, size_t idx, enum stage stage, unsigned part, c
     run->jobs[idx].pending++;
     struct hret_err err = HRET_ERR_INIT;
     if (q->backend->prepare(model, g, prompt, &run->url, &run->body, &err) != HRET_OK) {
-        fail_outcome(&run->outcomes[idx], err.code, "cannot build the request", err.msg);
+        hret_run_fail(&run->outcomes[idx], err.code, "cannot build the request", err.msg);
         req_free(run, q);
         part_finished(run, idx);
         return;
@@ -481,7 +295,7 @@ static void send(struct run *run, size_t idx, enum stage stage, unsigned part, c
         .est_tokens = q->est_tokens,
     };
     if (hret_http_submit(run->http, q->pool, &hr, on_answer, q, &err) != HRET_OK) {
-        fail_outcome(&run->outcomes[idx], err.code, "cannot send the request", err.msg);
+        hret_run_fail(&run->outcomes[idx], err.code, "cannot send the request", err.msg);
         req_free(run, q);
         part_finished(run, idx);
         return;
@@ -541,24 +355,24 @@ static void stage_complete(struct run *run, size_t idx)
     const struct hret_run_params *p = run->p;
     struct hret_outcome *o = &run->outcomes[idx];
     if (o->error_code != HRET_OK || run->jobs[idx].stage == STAGE_JUDGE) {
-        finish(run, idx);
+        hret_run_finish(run, idx);
         return;
     }
     if (p->mode == HRET_RUN_LOGLIK) {
-        pick_option(run, idx);
+        hret_run_pick_option(run, idx);
     } else if (p->paths > 1 && o->paths.count < p->paths) {
         top_up(run, idx);
         return;
     } else if (p->paths > 1) {
-        vote(run, idx);
+        hret_run_vote(run, idx);
     } else if (p->judge_model == NULL) {
-        score_text(run, idx, o->prediction, &o->verdict);
+        hret_run_score(run, idx, o->prediction, &o->verdict);
     }
     if (p->judge_model != NULL && o->error_code == HRET_OK) {
         start_judge(run, idx);
         return;
     }
-    finish(run, idx);
+    hret_run_finish(run, idx);
 }
 
 static void start_sample(struct run *run, size_t idx)
@@ -576,7 +390,8 @@ static void start_sample(struct run *run, size_t idx)
     run->jobs[idx].pending++; /* held while sending */
     if (p->mode == HRET_RUN_LOGLIK) {
         if (s->options.count == 0) {
-            fail_outcome(o, HRET_E_INVAL, "log_likelihood needs options; this sample has none", "");
+            hret_run_fail(o, HRET_E_INVAL, "log_likelihood needs options; this sample has none",
+                          "");
         }
         o->n_option_logprobs = s->options.count;
         o->option_logprobs = hret_xcalloc(s->options.count + 1, sizeof *o->option_logprobs);
@@ -700,7 +515,7 @@ enum hret_result hret_run_samples(const struct hret_run_params *p,
         }
     }
     if (p->external != NULL && run.fatal.code == HRET_OK) {
-        score_external(&run);
+        hret_run_score_external(&run);
     }
     report->retries = report->http_429 = 0;
     const int pools[2] = {run.pool, run.judge_pool};
