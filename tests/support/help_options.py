@@ -1,7 +1,7 @@
 """Every long option a command accepts appears in its `hret help <command>` text.
 
-The options are read from the getopt tables of the sources (worker/cli/hret_cmd_<command>.c,
-plus worker/roles/hret_role.c for the commands that open a role), so an option added later
+The options are read from the getopt tables of the sources (worker/cli/hret_cmd_<command>.c and
+hret_cmd_<command>_<part>.c, plus worker/roles/hret_role.c for the commands that open a role), so an option added later
 without a help line fails here. Usage: help_options.py SOURCE_DIR HRET_BINARY
 """
 import pathlib
@@ -20,10 +20,16 @@ def main():
     src, hret = pathlib.Path(sys.argv[1]), sys.argv[2]
     role = options(src / "worker/roles/hret_role.c")
     missing, commands = [], 0
+    tables = {}  # a command's options may sit in a file of its own: hret_cmd_<command>_<part>.c
     for path in sorted((src / "worker/cli").glob("hret_cmd_*.c")):
-        command = path.stem[len("hret_cmd_"):]
+        command = path.stem[len("hret_cmd_"):].split("_")[0]
         text = path.read_text(encoding="utf-8")
-        accepted = options(path) | (role if "hret_role_open(" in text else set())
+        found = options(path) | (role if "hret_role_open(" in text else set())
+        tables.setdefault(command, [set(), []])
+        tables[command][0] |= found
+        tables[command][1].append(path.name)
+    for command, (accepted, names) in sorted(tables.items()):
+        path = pathlib.Path(" + ".join(names))
         accepted.discard("help")  # every command takes --help (hret_cli.c)
         if not accepted:
             continue
