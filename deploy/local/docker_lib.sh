@@ -2,14 +2,25 @@
 # deploy/local/test_deploy.sh (make test-deploy). Not a script of its own.
 #
 # No image registry is reachable here, and the machine's own Docker (if any) is left alone:
-#   docker_up       start dockerd on its own socket (vfs storage, no iptables, no bridge: only
-#                   --network host and none work), data under HRET_DEPLOY_CACHE/docker so built
-#                   layers survive between runs; exports DOCKER_HOST. Waits until it answers.
+#   docker_up       start dockerd on its own socket (vfs storage, no iptables, no default
+#                   bridge: `docker run` gets --network host or none; user-defined bridge
+#                   networks, as compose makes, work container to container), data under
+#                   HRET_DEPLOY_CACHE/docker so built layers survive between runs; exports
+#                   DOCKER_HOST. Waits until it answers, then removes what an interrupted run
+#                   left (containers, volumes, networks: under the lock, nothing else is running)
 #   docker_down     stop that dockerd (SIGTERM, then its pidfile is gone) and its containerd
 #   docker_bases    debian:bookworm and debian:bookworm-slim made with
 #                   `debootstrap --variant=minbase bookworm` + `docker import`; the rootfs
 #                   tarball is cached in HRET_DEPLOY_CACHE/rootfs, so only the first run on a
 #                   machine bootstraps
+#   docker_build_hret SRC LOG
+#                   build deploy/Dockerfile from the sources in SRC now, tagged by their content
+#                   (hret:src-<sha256 of the worktree's files>), and print that tag; keeps the
+#                   newest 3 such builds (and their build stages, the compile cache), removes
+#                   older ones and untagged leftovers so the cache stays bounded
+#   docker_source_id SRC
+#                   that content hash: every file git lists in SRC, tracked or not (ignored
+#                   ones left out), by path, mode and content
 #
 # HRET_DEPLOY_CACHE defaults to /var/cache/hret-deploy: outside the checkout on purpose (CI
 # runs on a clean checkout; the second run on a machine is warm). One engine per cache: a lock
@@ -44,11 +55,23 @@ docker_up() {
   for i in $(seq 120); do
     docker_cli version >/dev/null 2>&1 && {
       docker_say "dockerd (private): $DOCKER_HOST, data in $HRET_DEPLOY_CACHE/docker"
+      docker_sweep
       return 0
     }
     sleep 0.5
   done
   docker_die "dockerd did not answer in 60 s: $(tail -n 20 "$docker_run_dir/dockerd.log")"
+}
+
+# docker_sweep: what a run killed before its cleanup left in the engine (containers, compose
+# volumes and networks). The lock makes this run the engine's only user.
+docker_sweep() {
+  local ids
+  ids=$(docker_cli ps -aq)
+  [ -z "$ids" ] || docker_cli rm -f -v $ids >/dev/null
+  docker_cli volume prune -f >/dev/null
+  docker_cli network prune -f >/dev/null
+  [ -z "$ids" ] || docker_say "removed $(wc -w <<<"$ids") container(s) an earlier run left"
 }
 
 docker_down() {
@@ -125,4 +148,44 @@ EOF
     docker_die "docker import debian:bookworm-slim failed"
   rm -rf "$slim"
   docker_say "base images debian:bookworm, debian:bookworm-slim: imported from $tar"
+}
+
+docker_source_id() {
+  git -C "$1" ls-files -z -co --exclude-standard | (cd "$1" && python3 -c '
+import hashlib, os, sys
+h = hashlib.sha256()
+for p in sorted(set(sys.stdin.buffer.read().split(b"\0")) - {b""}):
+    h.update(p + b"\0")
+    if os.path.islink(p):
+        h.update(b"l" + os.readlink(p) + b"\0")
+    elif os.path.isfile(p):
+        st = os.stat(p)
+        h.update(b"f%o %d\0" % (st.st_mode & 0o111, st.st_size))
+        with open(p, "rb") as f:
+            h.update(f.read())
+print(h.hexdigest())')
+}
+
+docker_build_hret() {
+  local src=$1 log=$2 id tag keep old
+  id=$(docker_source_id "$src") || docker_die "cannot hash the sources in $src"
+  tag=hret:src-${id:0:16}
+  # The build stage tagged too: it is the compile cache the next build of these sources reuses.
+  (cd "$src" && DOCKER_BUILDKIT=0 docker_cli build --force-rm --network host \
+    -f deploy/Dockerfile --target build -t "hret-build:src-${id:0:16}" . &&
+    DOCKER_BUILDKIT=0 docker_cli build --force-rm --network host -f deploy/Dockerfile \
+      --label "hret.source-id=$id" -t "$tag" .) >"$log" 2>&1 || return 1
+  # this build and the two newest others stay; older builds and their build stages go
+  keep=$( (echo "src-${id:0:16}"
+    docker_cli images --format '{{.CreatedAt}} {{.Tag}}' hret | sort -r | awk '{print $NF}' |
+      grep '^src-' | grep -vx "src-${id:0:16}" | head -n 2) || true)
+  for old in $( (docker_cli images --format '{{.Tag}}' hret
+    docker_cli images --format '{{.Tag}}' hret-build) | grep '^src-' | sort -u); do
+    grep -qx "$old" <<<"$keep" && continue
+    docker_cli rmi "hret:$old" >/dev/null 2>&1 || true
+    docker_cli rmi "hret-build:$old" >/dev/null 2>&1 || true
+  done
+  docker_cli rmi hret:test-deploy >/dev/null 2>&1 || true # the name before content tags
+  docker_cli image prune -f >/dev/null # untagged: failed or superseded builds
+  printf '%s\n' "$tag"
 }

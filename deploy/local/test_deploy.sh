@@ -5,7 +5,9 @@
 #  1. a private dockerd and the debian:bookworm(-slim) base images (deploy/local/docker_lib.sh;
 #     rootfs and engine data cached in HRET_DEPLOY_CACHE=/var/cache/hret-deploy, so a second
 #     run on the machine reuses the base images and the build's layers);
-#  2. `docker build` of deploy/Dockerfile (legacy builder, --network host for apt);
+#  2. `docker build` of deploy/Dockerfile from the sources of this checkout, every run (the
+#     layer cache makes it quick when nothing changed), tagged by their content:
+#     hret:src-<hash> (docker_build_hret); every container of the test runs that tag;
 #  3. PostgreSQL, Kafka and MLflow on the host from the project's own scripts (stack_lib.sh);
 #     every hret container runs with --network host and the docker run arguments
 #     k8s_docker_args.py derives from the Kubernetes manifests (non-root, read-only root
@@ -22,8 +24,9 @@
 #  7. SIGTERM (docker stop) to a worker in the middle of a slow request: it exits 0 within the
 #     manifest's grace period, the other worker finishes (it did shards of the request),
 #     every sample is stored once;
-#  8. compose (deploy/local/test_compose.sh): local stand-ins for the third-party images and
-#     `docker-compose up` through to a completed request.
+#  8. compose (deploy/local/test_compose.sh; HRET_TEST_DEPLOY_COMPOSE=0 skips it): local
+#     stand-ins for the third-party images and `docker-compose up` through to a completed
+#     request whose accuracies are checked against the answer key.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 src=$PWD
@@ -39,7 +42,6 @@ work=$(mktemp -d /tmp/hret-test-deploy.XXXXXX)
 chmod 755 "$work" # the containers' user (10001) reads the mounted config and data
 STACK_DIR=$work/stack
 STACK_BIN=$work/no-host-binaries # every hret process of this test runs in a container
-image=${HRET_TEST_IMAGE:-hret:test-deploy}
 label="hret-test-deploy=$$"
 k8s=$src/deploy/k8s
 
@@ -80,10 +82,9 @@ stack_mlflow_start
 stack_data 200
 chmod -R a+rX "$STACK_DIR/data"
 
-step "(MLflow starting meanwhile) docker build -f deploy/Dockerfile -t $image (legacy builder)"
-DOCKER_BUILDKIT=0 docker_cli build --network host -f deploy/Dockerfile -t "$image" . \
-  >"$work/build.log" 2>&1 || fail "docker build: $(tail -n 30 "$work/build.log")"
-docker_say "built $image ($(docker_cli image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
+step "(MLflow starting meanwhile) docker build -f deploy/Dockerfile (legacy builder) of these sources"
+image=$(docker_build_hret "$src" "$work/build.log") || fail "docker build: $(tail -n 30 "$work/build.log")"
+docker_say "image under test: $image = $(docker_cli image inspect -f '{{.Id}}' "$image"), $(docker_cli image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'), built from $(git describe --always --dirty 2>/dev/null || echo 'these sources')"
 stack_mlflow_ready
 
 # ---- containers ---------------------------------------------------------------------------
@@ -260,8 +261,7 @@ for r in worker-2 monitor bridge; do
 done
 docker_say "worker-2, the monitor and the bridge exited 0 on SIGTERM"
 
-# compose is off by default until its MLflow stand-in installs from PyPI here (see README)
-if [ "${HRET_TEST_DEPLOY_COMPOSE:-0}" = 1 ]; then
+if [ "${HRET_TEST_DEPLOY_COMPOSE:-1}" != 0 ]; then
   step "compose: stand-in images and docker-compose up to a completed request"
   HRET_TEST_IMAGE=$image "$src/deploy/local/test_compose.sh" "$work/compose" || fail "compose"
 fi

@@ -194,8 +194,9 @@ def check_compose(src, cmds, out):
         err(rel, "bridge-mlflow is not `hret bridge mlflow`")
     if svcs["monitor"].get("command") != ["monitor"]:
         err(rel, "monitor is not `hret monitor`")
-    if svcs.get("api", {}).get("command") != ["api"] or \
-            "127.0.0.1:8080:8080" not in svcs.get("api", {}).get("ports", []):
+    api_ports = [re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(p))
+                 for p in svcs.get("api", {}).get("ports", [])]
+    if svcs.get("api", {}).get("command") != ["api"] or "127.0.0.1:8080:8080" not in api_ports:
         err(rel, "api: want `hret api` published on 127.0.0.1:8080")
 
     # shell bodies, for bash -n in the shell part of the test
