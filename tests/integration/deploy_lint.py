@@ -142,8 +142,11 @@ def check_compose(src, cmds, out):
         err(rel, "ZooKeeper in a KRaft stack")
     if img("postgres") != "postgres:15":
         err(rel, f"postgres: image {img('postgres')}, want postgres:15")
-    if not img("mlflow").startswith("ghcr.io/mlflow/mlflow"):
-        err(rel, f"mlflow: image {img('mlflow')}, want ghcr.io/mlflow/mlflow")
+    # the MLflow the suite runs (deploy/local/mlflow.sh's pin; the compose test's stand-in)
+    pin = re.search(r'^want="mlflow==([0-9.]+)"', open(os.path.join(
+        src, "deploy", "local", "mlflow.sh"), encoding="utf-8").read(), re.M)
+    if not pin or img("mlflow") != f"ghcr.io/mlflow/mlflow:v{pin.group(1)}":
+        err(rel, f"mlflow: image {img('mlflow')}, want ghcr.io/mlflow/mlflow at mlflow.sh's pin")
 
     hret_image = svcs["worker"].get("image")
     for name, s in svcs.items():
