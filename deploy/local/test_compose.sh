@@ -68,7 +68,9 @@ mlflow_wheels() {
     venv=$(deploy/local/mlflow.sh venv) || fail "deploy/local/mlflow.sh venv"
     rm -rf "$dir"
     mkdir -p "$dir"
-    "$venv/bin/pip" download -q --disable-pip-version-check --only-binary=:all: -d "$dir" \
+    # python -m pip: the venv's bin/pip names in its #! the path the venv was made through,
+    # which another checkout sharing deploy/local/.cache may not have
+    "$venv/bin/python" -m pip download -q --disable-pip-version-check --only-binary=:all: -d "$dir" \
       "$mlflow_pin" >"$work/wheels.log" 2>&1 || fail "pip download $mlflow_pin: $(tail -n 5 "$work/wheels.log")"
     touch "$dir/.complete"
   fi
