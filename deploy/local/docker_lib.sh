@@ -19,8 +19,9 @@
 #                   newest 3 such builds (and their build stages, the compile cache), removes
 #                   older ones and untagged leftovers so the cache stays bounded
 #   docker_source_id SRC
-#                   that content hash: every file git lists in SRC, tracked or not (ignored
-#                   ones left out), by path, mode and content
+#                   that content hash: deploy/Dockerfile and every file of the build context
+#                   (what .dockerignore lets through of the files git lists in SRC, tracked or
+#                   not), by path, mode and content
 #
 # HRET_DEPLOY_CACHE defaults to /var/cache/hret-deploy: outside the checkout on purpose (CI
 # runs on a clean checkout; the second run on a machine is warm). One engine per cache: a lock
@@ -152,12 +153,32 @@ EOF
 
 docker_source_id() {
   git -C "$1" ls-files -z -co --exclude-standard | (cd "$1" && python3 -c '
-import hashlib, os, sys
+import fnmatch, hashlib, os, sys
+# The build context as .dockerignore (deploy/Dockerfile.dockerignore) gives it: "*", then
+# "!PATH" for what goes in, then "**/PATTERN" for what stays out of it. Any other form is
+# refused rather than read wrongly.
+take, drop = [], []
+for line in open(".dockerignore", encoding="utf-8"):
+    line = line.strip()
+    if not line or line.startswith("#") or line == "*":
+        continue
+    if line.startswith("!") and "*" not in line:
+        take.append(line[1:].rstrip("/"))
+    elif line.startswith("**/"):
+        drop.append(line[3:].rstrip("/"))
+    else:
+        sys.exit(f"docker_source_id: cannot read the .dockerignore line {line!r}")
+def in_context(p):
+    if not any(p == t or p.startswith(t + "/") for t in take):
+        return False
+    parts = p.split("/")
+    return not any(fnmatch.fnmatch(x, d) for d in drop for x in parts)
 h = hashlib.sha256()
-for p in sorted(set(sys.stdin.buffer.read().split(b"\0")) - {b""}):
-    h.update(p + b"\0")
+paths = {p.decode() for p in sys.stdin.buffer.read().split(b"\0") if p}
+for p in sorted(p for p in paths if in_context(p) or p == "deploy/Dockerfile"):
+    h.update(p.encode() + b"\0")
     if os.path.islink(p):
-        h.update(b"l" + os.readlink(p) + b"\0")
+        h.update(b"l" + os.readlink(p).encode() + b"\0")
     elif os.path.isfile(p):
         st = os.stat(p)
         h.update(b"f%o %d\0" % (st.st_mode & 0o111, st.st_size))
