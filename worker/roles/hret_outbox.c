@@ -16,7 +16,8 @@
 
 #define RELAY_BATCH 100
 #define TURN_WAIT_MS 50       /* longest a turn waits for the reports of what it produced */
-#define CLAIM_MARGIN_S 60     /* a claim lasts the producer's message timeout and this */
+#define CLAIM_S "15"          /* a claim lasts this long unless its live relay renews it */
+#define RENEW_EVERY_MS 5000   /* how often a relay renews the claims of the rows in flight */
 #define BACKLOG_COUNT_MS 5000 /* least time between two counts of a backlog over a batch */
 #define DRAIN_POLL_MS 100
 
@@ -43,6 +44,10 @@ static const char published_sql[] =
 
 static const char failed_sql[] = "UPDATE outbox SET attempts = attempts + 1, last_error = $2,"
                                  " claimed_until = NULL WHERE id = $1::bigint";
+
+static const char renew_sql[] =
+    "UPDATE outbox SET claimed_until = now() + make_interval(secs => $2::integer)"
+    " WHERE id = ANY($1::bigint[]) AND published_at IS NULL";
 
 static const char release_sql[] =
     "UPDATE outbox SET claimed_until = NULL WHERE id = ANY($1::bigint[]) AND published_at IS NULL";
@@ -108,25 +113,25 @@ static void row_detach(struct row *w)
     }
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
 struct hret_outbox_relay {
     struct hret_kafka_producer *p;
     struct row *rows[RELAY_BATCH]; /* the batch produced, not yet marked; in id order */
     size_t count;
-    bool full;        /* the last claim filled a batch: more may be waiting */
-    char claim_s[24]; /* seconds a claim lasts */
+    bool full;         /* the last claim filled a batch: more may be waiting */
+    double renewed_ms; /* when the claims of the batch were last taken or renewed */
 };
 
 struct hret_outbox_relay *hret_outbox_relay_new(struct hret_kafka_producer *p)
 {
     struct hret_outbox_relay *r = hret_xcalloc(1, sizeof *r);
     r->p = p;
-    char v[32] = "300000"; /* librdkafka's default */
-    size_t len = sizeof v;
-    if (p != NULL) {
-        rd_kafka_conf_get(rd_kafka_conf(hret_kafka_producer_handle(p)), "message.timeout.ms", v,
-                          &len);
-    }
-    snprintf(r->claim_s, sizeof r->claim_s, "%lld", atoll(v) / 1000 + CLAIM_MARGIN_S);
     return r;
 }
 
@@ -212,6 +217,27 @@ static enum hret_result settle(struct hret_outbox_relay *r, struct hret_pg *pg, 
 
 /* Releases the claims of the rows still in flight (best effort: an unreleased claim only delays
  * the row until it expires). */
+/* Keeps the claims of the rows still in flight (every RENEW_EVERY_MS): a live relay holds its
+ * rows however long Kafka takes, and a relay that died frees them within CLAIM_S. A failure
+ * is logged; the claim then lapses and another relay may publish the row too (same ce_id). */
+static void renew(struct hret_outbox_relay *r, struct hret_pg *pg)
+{
+    if (now_ms() - r->renewed_ms < RENEW_EVERY_MS) {
+        return;
+    }
+    struct hret_buf ids;
+    if (ids_where(r, unsettled, &ids)) {
+        struct hret_err e = HRET_ERR_INIT;
+        const char *params[] = {hret_buf_str(&ids), CLAIM_S};
+        if (hret_pg_query(pg, "outbox renew", renew_sql, 2, params, false, NULL, &e) == HRET_OK) {
+            r->renewed_ms = now_ms();
+        } else {
+            hret_log_warn("outbox", NULL, "renew the claims in flight: %s", e.msg);
+        }
+    }
+    hret_buf_fini(&ids);
+}
+
 static void release(struct hret_outbox_relay *r, struct hret_pg *pg)
 {
     struct hret_buf ids;
@@ -267,10 +293,11 @@ static enum hret_result claim(struct hret_outbox_relay *r, struct hret_pg *pg, s
                               struct hret_err *err)
 {
     PGresult *res = NULL;
-    const char *params[] = {r->claim_s};
+    const char *params[] = {CLAIM_S};
     enum hret_result rc = hret_pg_query(pg, "outbox claim", claim_sql, 1, params, false, &res, err);
     int n = rc == HRET_OK ? PQntuples(res) : 0;
     *claimed = (size_t)n;
+    r->renewed_ms = now_ms();
     r->full = n == RELAY_BATCH;
     int done = 0;
     while (done < n && (rc = produce_row(r, res, done, err)) == HRET_OK) {
@@ -333,13 +360,6 @@ static void report(struct hret_pg *pg, enum hret_result rc, const struct hret_ou
     PQclear(res);
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 /* The turn: settle what is in; with nothing in flight, claim and produce; wait for the reports
  * of what this turn produced only (at most TURN_WAIT_MS); claim again while batches come full
  * and settle within that. */
@@ -356,6 +376,7 @@ static enum hret_result turn(struct hret_outbox_relay *r, struct hret_pg *pg, st
         }
         if (r->count > 0) {
             if (!produced || now_ms() >= deadline) {
+                renew(r, pg);
                 return HRET_OK; /* still in flight: a later turn */
             }
             hret_kafka_producer_poll(r->p, 5);

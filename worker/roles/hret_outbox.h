@@ -4,13 +4,14 @@
  * the row's key, and marks them published once their delivery report is in.
  *
  * The relay never waits for Kafka inside a transaction, nor for long at all: a turn claims a
- * batch (outbox.claimed_until, past the producer's message timeout, so relays of several
- * processes never publish a row at once), produces it and returns; later turns serve the
+ * batch (outbox.claimed_until: 15 s, renewed every 5 s while the rows are in flight, so relays
+ * of several processes never publish a row at once, and a relay that died frees its rows within
+ * 15 s), produces it and returns; later turns serve the
  * delivery reports that are in, mark the confirmed rows published and release the failed ones
  * (attempts and last_error recorded) for a later batch. While the brokers are away the batch
  * stays in flight and the caller's loop goes on. A row whose delivery was confirmed is marked
  * before anything new is claimed, and never produced again by this relay, even when the marking
- * waits for the database. A crash between a delivery and its mark (or a claim that expires
+ * waits for the database. A crash between a delivery and its mark (or a claim that lapses
  * while the database is away) publishes the row again with the same ce_id, which consumers
  * dedupe. */
 #ifndef HRET_OUTBOX_H
