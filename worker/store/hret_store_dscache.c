@@ -215,10 +215,9 @@ enum hret_result hret_store_dataset_load(struct hret_store *s,
         snprintf(data_version, 65, "%s", src.version);
     }
     r = hret_dataset_load(spec, out, err);
-    if (r != HRET_OK) { /* the open's errors name the dataset already */
-        struct hret_err inner = *err;
-        hret_err_clear(err);
-        r = hret_err_set(err, inner.code, "dataset %s: %s", spec->name, inner.msg);
+    size_t n = strlen(spec->name);
+    if (r != HRET_OK && (strncmp(err->msg, spec->name, n) != 0 || err->msg[n] != ':')) {
+        hret_err_prefix(err, "dataset %s", spec->name); /* the loader's own say "NAME: ..." */
     }
     spec->data_dir = dir;
     spec->files = NULL;
