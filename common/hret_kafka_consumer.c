@@ -163,7 +163,17 @@ enum hret_result hret_kafka_consumer_assign_latest(struct hret_kafka_consumer *c
     for (int i = 0; i < md->topics[0].partition_cnt; i++) {
         int32_t p = md->topics[0].partitions[i].id;
         int64_t lo = 0, hi = 0;
-        e = rd_kafka_query_watermark_offsets(c->rk, topic, p, &lo, &hi, timeout_ms);
+        /* a partition just created may have no leader yet (NOT_LEADER_FOR_PARTITION): such
+         * transient answers are asked again, 100 ms apart, for at most 20 tries */
+        for (int tries = 0;; tries++) {
+            e = rd_kafka_query_watermark_offsets(c->rk, topic, p, &lo, &hi, timeout_ms);
+            if (e == RD_KAFKA_RESP_ERR_NO_ERROR || tries >= 20 ||
+                hret_kafka_classify(e) != HRET_E_UNAVAILABLE) {
+                break;
+            }
+            struct timespec ts = {0, 100 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
         if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
             r = hret_err_set(err, hret_kafka_classify(e), "kafka end offset of %s[%d]: %s", topic,
                              (int)p, rd_kafka_err2str(e));
