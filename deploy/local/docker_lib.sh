@@ -199,7 +199,7 @@ docker_build_hret() {
   # this build and the two newest others stay; older builds and their build stages go
   keep=$( (echo "src-${id:0:16}"
     docker_cli images --format '{{.CreatedAt}} {{.Tag}}' hret | sort -r | awk '{print $NF}' |
-      grep '^src-' | grep -vx "src-${id:0:16}" | head -n 2) || true)
+      grep '^src-' | grep -vx "src-${id:0:16}" | sed -n 1,2p) || true)
   for old in $( (docker_cli images --format '{{.Tag}}' hret
     docker_cli images --format '{{.Tag}}' hret-build) | grep '^src-' | sort -u); do
     grep -qx "$old" <<<"$keep" && continue

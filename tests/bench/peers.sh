@@ -189,7 +189,7 @@ YAML
   [ -n "${3:-}" ] && limit=(--limit "$3")
   timed "$1" "$bin/hret" run --config "$cfg" --dataset kmmlu --data-dir "$2" --model fake \
     "${limit[@]}" --quiet || return 1
-  acc=$(sed -n 's/^ *accuracy *\([0-9.]*\).*/\1/p' "$work/logs/$1.log" | head -1)
+  acc=$(sed -n 's/^ *accuracy *\([0-9.]*\).*/\1/p' "$work/logs/$1.log" | sed -n 1p)
   settings="hret run --dataset kmmlu --data-dir DIR --quiet, max_inflight $inflight, default max_tokens/temperature, no results file"
 }
 

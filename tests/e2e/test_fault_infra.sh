@@ -102,7 +102,7 @@ wait_and_check() {
 outage_log() { # worker log lines from line $1 on, about the outage, condensed
   for i in 0 1; do
     tail -n +"$1" "$work/worker$i.log" | grep -E 'level=(warn|error)' | sed -E 's/^ts=[^ ]* //; s/ id=[^ ]*//' |
-      cut -c1-160 | sort | uniq -c | sort -rn | head -4 | sed "s/^/  worker$i: /"
+      cut -c1-160 | sort | uniq -c | sort -rn | sed -n 1,4p | sed "s/^/  worker$i: /"
   done
 }
 
@@ -151,7 +151,7 @@ first=$(q "SELECT round(extract(epoch FROM min(s.finished_at) - '$up_ts'::timest
 stack_check_calls "$items" 0 "$slow_port" # a broker outage runs nothing twice
 echo "kafka: down $((t_up - t_stop)) s (restart took $((t_up - t_start)) s); next shard done ${first:-before} s after it was back; run completed $((done_at - t_up)) s after it; events $events_seen" >&2
 { tail -n +"$w0" "$work/worker0.log" | sed 's/^/worker0: /'; tail -n +"$w1" "$work/worker1.log" | sed 's/^/worker1: /'; } |
-  grep -E 'level=(warn|error)' | sed -E 's/ ts=[^ ]*//; s/ id=[^ ]*//' | cut -c1-200 | sort | uniq -c | sort -rn | head -8 >&2
+  grep -E 'level=(warn|error)' | sed -E 's/ ts=[^ ]*//; s/ id=[^ ]*//' | cut -c1-200 | sort | uniq -c | sort -rn | sed -n 1,8p >&2
 alive "at the end"
 # under ASan+UBSan: no report in any log
 ! grep -l -e 'ERROR: AddressSanitizer' -e 'runtime error:' "$work"/*.log >/dev/null 2>&1 ||

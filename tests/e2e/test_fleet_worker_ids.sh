@@ -24,7 +24,7 @@ for i in 1 2; do
     grep -q 'consuming .* as group' "$work/worker$i.log" && break
     sleep 0.1
   done
-  ids[$i]=$(sed -n 's/.* id=\([^ ]*\) msg="consuming .*/\1/p' "$work/worker$i.log" | head -1)
+  ids[$i]=$(sed -n 's/.* id=\([^ ]*\) msg="consuming .*/\1/p' "$work/worker$i.log" | sed -n 1p)
   [ -n "${ids[$i]}" ] || fail "worker $i logged no id"
   [[ "${ids[$i]}" == "$host:1:"* ]] || fail "worker $i: id ${ids[$i]} is not $host:1:<nonce> (pid 1 of its namespace)"
 done

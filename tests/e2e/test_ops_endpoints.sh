@@ -19,7 +19,7 @@ for _ in $(seq 200); do
   grep -q 'listening on 127.0.0.1:[0-9]' "$work/worker.log" 2>/dev/null && break
   sleep 0.1
 done
-mport=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/worker.log" | head -1 | sed 's/.*://')
+mport=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/worker.log" | sed -n 1p | sed 's/.*://')
 [ -n "$mport" ] && [ "$mport" != 0 ] || fail "the worker logged no bound address"
 url="http://127.0.0.1:$mport"
 

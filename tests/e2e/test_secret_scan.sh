@@ -201,7 +201,7 @@ fi
 if [ -n "${leaks// /}" ]; then
   for f in $leaks; do
     echo "--- $f:" >&2
-    grep -aoF -e "$marker" -m 3 -n "$f" | head -3 >&2
+    grep -aoF -e "$marker" -m 3 -n "$f" | sed -n 1,3p >&2
     grep -a -m 2 "$marker" "$f" | sed "s/$marker/<SECRET>/g" | cut -c1-300 >&2
   done
   fail "a secret value appears in: $leaks"

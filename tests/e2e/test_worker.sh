@@ -241,7 +241,7 @@ public class DlqDump {
     }
 }
 JAVA
-kafka_libs=$(ls -d "$src"/deploy/local/.cache/kafka-*/libs | head -1)
+kafka_libs=$(ls -d "$src"/deploy/local/.cache/kafka-*/libs | sed -n 1p)
 java -cp "$kafka_libs/*" "$work/DlqDump.java" "$HRET_KAFKA" "$req_topic.dlq" >"$work/dlq.out" 2>/dev/null || true
 grep -q "^key=req-bad$" "$work/dlq.out" && grep -q "^hret_dlq_reason=.*unknown model 'c'" "$work/dlq.out" &&
   grep -q "^hret_dlq_path=models\[0\].name$" "$work/dlq.out" || fail "DLQ message: $(cat "$work/dlq.out")"

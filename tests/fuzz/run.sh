@@ -40,7 +40,7 @@ if ! { cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=R
 fi
 report="$out/report.md"
 {
-  echo "# Fuzzing report ($(date -u +%Y-%m-%dT%H:%MZ), $(clang --version | head -n 1))"
+  echo "# Fuzzing report ($(date -u +%Y-%m-%dT%H:%MZ), $(clang --version | sed -n 1p))"
   echo
   echo "libFuzzer, ASan+UBSan, one job per target, ${seconds}s each."
   echo

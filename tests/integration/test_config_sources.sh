@@ -25,7 +25,7 @@ YAML
 
 # One line of `config show`: the value and its source comment.
 show_line() { # output key (the indented key as printed)
-  grep -E "^$2: " <<<"$1" | head -n 1
+  grep -E "^$2: " <<<"$1" | sed -n 1p
 }
 
 out=$(env -u HRET_LOG_LEVEL -u HRET_DATASETS_ROOT -u HRET_HTTP_LISTEN \

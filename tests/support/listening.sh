@@ -4,7 +4,7 @@
 listening_port() {
   local p=""
   for _ in $(seq 600); do
-    p=$(sed -n 's/.*listening.*:\([0-9][0-9]*\).*/\1/p' "$1" 2>/dev/null | head -1)
+    p=$(sed -n 's/.*listening.*:\([0-9][0-9]*\).*/\1/p' "$1" 2>/dev/null | sed -n 1p)
     [ -n "$p" ] && { echo "$p"; return 0; }
     sleep 0.1
   done
