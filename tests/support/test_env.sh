@@ -14,6 +14,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# a command that ends the test through set -e says which one it was (not in set +e stretches)
+trap '_test_rc=$?; [[ $- != *e* ]] || echo "FAIL: ${BASH_SOURCE[0]}:$LINENO: \`$BASH_COMMAND\` exited $_test_rc" >&2' ERR
 fail() { echo "FAIL: $*" >&2; exit 1; }
 source "$src/tests/support/listening.sh"
 
