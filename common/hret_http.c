@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 #include "hret_buf.h"
 #include "hret_bucket.h"
 #include "hret_cfg.h"
+#include "hret_http_mux.h"
 #include "hret_log.h"
 #include "hret_mem.h"
 
@@ -40,6 +39,7 @@ struct job {
     hret_http_done_fn *done;
     void *user;
     int attempts;
+    int lane; /* of the mux, while sent */
     double submit_ms, sent_ms, due_ms;
     CURL *easy;
     struct curl_slist *headers;
@@ -64,17 +64,13 @@ struct pool {
 };
 
 struct hret_http {
-    CURLM *multi;
-    int epfd;             /* sockets curl asked us to watch (socket_action interface) */
-    double curl_timer_at; /* when curl wants CURL_SOCKET_TIMEOUT; INFINITY = never */
+    struct hret_mux *mux;
     struct pool *pools;
     size_t npools;
     struct job **heap; /* retries waiting for their due time, min-heap on due_ms */
     size_t heap_len, heap_cap;
     size_t pending;
     struct job *active; /* sent and not finished */
-    uint32_t *fds;      /* per socket: FD_* flags and the epoll events registered */
-    size_t nfds;
     CURL **idle;
     size_t nidle;
     uint64_t rng;
@@ -141,44 +137,6 @@ static struct job *heap_pop(struct hret_http *h)
 
 /* ---- lifecycle ------------------------------------------------------------------------------- */
 
-/* curl tells which sockets to watch for what (multi_socket interface); epoll keeps the cost per
- * wake-up proportional to the sockets that are ready, not to the requests in flight.
- *
- * A keep-alive connection goes idle between requests: curl says REMOVE, then asks for it again
- * for the next request. For sockets we open and close ourselves (CURLOPT_OPENSOCKETFUNCTION and
- * CLOSESOCKETFUNCTION, so we know when an fd number stops meaning this connection) the epoll
- * registration is parked instead of deleted, saving two syscalls per request. An event on a
- * parked socket (the server closed it) removes it for real. */
-#define FD_OWNED 0x40000000u
-#define FD_REGISTERED 0x20000000u
-#define FD_PARKED 0x10000000u
-#define FD_EVENTS 0x0000ffffu
-
-static uint32_t *fd_state(struct hret_http *h, curl_socket_t s)
-{
-    if ((size_t)s >= h->nfds) {
-        size_t n = h->nfds ? h->nfds : 1024;
-        while (n <= (size_t)s) {
-            n *= 2;
-        }
-        h->fds = hret_xrealloc(h->fds, n * sizeof *h->fds);
-        memset(h->fds + h->nfds, 0, (n - h->nfds) * sizeof *h->fds);
-        h->nfds = n;
-    }
-    return &h->fds[s];
-}
-
-static curl_socket_t on_open_socket(void *userp, curlsocktype purpose, struct curl_sockaddr *addr)
-{
-    (void)purpose;
-    struct hret_http *h = userp;
-    curl_socket_t s = socket(addr->family, addr->socktype, addr->protocol);
-    if (s != CURL_SOCKET_BAD) {
-        *fd_state(h, s) = FD_OWNED;
-    }
-    return s;
-}
-
 /* Guarded pools (net_policy set, inline endpoints): the address about to be connected to, after
  * resolution and without resolving again, must be allowed. */
 static bool guard_refuses(struct job *j, enum hret_net_class c, const char *what)
@@ -200,7 +158,7 @@ static curl_socket_t on_open_socket_guarded(void *userp, curlsocktype purpose,
     if (guard_refuses(j, c, what)) {
         return CURL_SOCKET_BAD;
     }
-    return on_open_socket(j->h, purpose, addr);
+    return hret_mux_open_socket(j->h->mux, purpose, addr);
 }
 
 /* A reused connection opens no socket: its peer is checked before the request is sent. */
@@ -214,73 +172,16 @@ static int on_prereq_guarded(void *userp, char *primary_ip, char *local_ip, int 
     return guard_refuses(userp, c, what) ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
 }
 
-static int on_close_socket(void *userp, curl_socket_t s)
-{
-    struct hret_http *h = userp;
-    uint32_t *st = fd_state(h, s);
-    if (*st & FD_REGISTERED) {
-        epoll_ctl(h->epfd, EPOLL_CTL_DEL, s, NULL);
-    }
-    *st = 0;
-    return close(s);
-}
-
-static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-    (void)easy;
-    (void)socketp;
-    struct hret_http *h = userp;
-    uint32_t *st = fd_state(h, s);
-    if (what == CURL_POLL_REMOVE) {
-        if ((*st & FD_OWNED) && (*st & FD_REGISTERED)) {
-            *st |= FD_PARKED;
-        } else if (*st & FD_REGISTERED) {
-            epoll_ctl(h->epfd, EPOLL_CTL_DEL, s, NULL);
-            *st &= ~(FD_REGISTERED | FD_EVENTS);
-        }
-        return 0;
-    }
-    uint32_t events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
-    struct epoll_event ev = {.events = events, .data.fd = s};
-    if (!(*st & FD_REGISTERED)) {
-        epoll_ctl(h->epfd, EPOLL_CTL_ADD, s, &ev);
-    } else if ((*st & FD_EVENTS) != events) {
-        epoll_ctl(h->epfd, EPOLL_CTL_MOD, s, &ev);
-    }
-    *st = (*st & FD_OWNED) | FD_REGISTERED | events;
-    return 0;
-}
-
-static int on_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-    (void)multi;
-    struct hret_http *h = userp;
-    h->curl_timer_at = timeout_ms < 0 ? INFINITY : hret_http_now_ms() + (double)timeout_ms;
-    return 0;
-}
+static void on_done(void *user, CURL *e, CURLcode c);
 
 struct hret_http *hret_http_new(struct hret_err *err)
 {
-    CURLM *multi = curl_multi_init();
-    int epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (multi == NULL || epfd < 0) {
-        hret_err_set(err, HRET_E_FATAL, "cannot create the HTTP engine (curl multi, epoll)");
-        curl_multi_cleanup(multi);
-        if (epfd >= 0) {
-            close(epfd);
-        }
+    struct hret_http *h = hret_xcalloc(1, sizeof *h);
+    h->mux = hret_mux_new(on_done, h, err);
+    if (h->mux == NULL) {
+        free(h);
         return NULL;
     }
-    struct hret_http *h = hret_xcalloc(1, sizeof *h);
-    h->multi = multi;
-    h->epfd = epfd;
-    h->curl_timer_at = INFINITY;
-    curl_multi_setopt(multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, h);
-    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, h);
     h->rng = (uint64_t)(hret_http_now_ms() * 1000.0) | 1u;
     return h;
 }
@@ -322,7 +223,7 @@ void hret_http_destroy(struct hret_http *h)
     for (struct job *j = h->active, *next; j != NULL; j = next) {
         next = j->next;
         gate_release(&h->pools[j->pool]);
-        curl_multi_remove_handle(h->multi, j->easy);
+        hret_mux_remove(h->mux, j->lane, j->easy);
         curl_easy_cleanup(j->easy);
         free_headers(j);
         free_job(j);
@@ -351,9 +252,7 @@ void hret_http_destroy(struct hret_http *h)
     free(h->idle);
     free(h->heap);
     free(h->pools);
-    curl_multi_cleanup(h->multi);
-    close(h->epfd);
-    free(h->fds);
+    hret_mux_destroy(h->mux);
     free(h);
 }
 
@@ -676,12 +575,12 @@ static void send_job(struct hret_http *h, struct job *j)
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     bool guarded = p->lim.net_policy != HRET_NET_ANY; /* only inline endpoints pay for it */
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
-                     guarded ? on_open_socket_guarded : on_open_socket);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, guarded ? (void *)j : (void *)h);
+                     guarded ? on_open_socket_guarded : hret_mux_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, guarded ? (void *)j : (void *)h->mux);
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, guarded ? on_prereq_guarded : NULL);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, j);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, hret_mux_close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h->mux);
     if (j->body != NULL) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
@@ -698,7 +597,7 @@ static void send_job(struct hret_http *h, struct job *j)
         h->active->prev = j;
     }
     h->active = j;
-    curl_multi_add_handle(h->multi, e);
+    j->lane = hret_mux_add(h->mux, e);
 }
 
 /* Starts what each pool's limits allow. Returns the earliest time a blocked pool could go on
@@ -829,13 +728,14 @@ static double retry_delay(struct hret_http *h, const struct pool *p, struct job 
     return rand01(h) * ceiling;
 }
 
-static void on_done(struct hret_http *h, CURL *e, CURLcode c)
+/* A transfer finished (the mux took it out of its lane). */
+static void on_done(void *user, CURL *e, CURLcode c)
 {
+    struct hret_http *h = user;
     struct job *j = NULL;
     curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&j);
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    curl_multi_remove_handle(h->multi, e);
     free_headers(j);
     if (j->prev != NULL) {
         j->prev->next = j->next;
@@ -886,17 +786,6 @@ static void on_done(struct hret_http *h, CURL *e, CURLcode c)
     finish(h, j);
 }
 
-static void drain(struct hret_http *h)
-{
-    int left = 0;
-    CURLMsg *m;
-    while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
-        if (m->msg == CURLMSG_DONE) {
-            on_done(h, m->easy_handle, m->data.result);
-        }
-    }
-}
-
 /* Moves retries whose time has come to the front of their pool's queue. */
 static double promote_due(struct hret_http *h, double now)
 {
@@ -912,43 +801,16 @@ static double promote_due(struct hret_http *h, double now)
     return h->heap_len > 0 ? h->heap[0]->due_ms : INFINITY;
 }
 
-/* Lets curl act on ready sockets and due timers, then settles finished transfers. */
-static void drive(struct hret_http *h, const struct epoll_event *events, int n)
-{
-    int running = 0;
-    for (int i = 0; i < n; i++) {
-        uint32_t *st = fd_state(h, events[i].data.fd);
-        if (*st & FD_PARKED) { /* an idle connection woke up: closed by the server */
-            epoll_ctl(h->epfd, EPOLL_CTL_DEL, events[i].data.fd, NULL);
-            *st &= ~(FD_REGISTERED | FD_PARKED | FD_EVENTS);
-            continue;
-        }
-        int flags = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
-                    (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-                    (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-        curl_multi_socket_action(h->multi, events[i].data.fd, flags, &running);
-    }
-    if (hret_http_now_ms() >= h->curl_timer_at) {
-        h->curl_timer_at = INFINITY;
-        curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    }
-    drain(h);
-}
-
 size_t hret_http_run(struct hret_http *h, int timeout_ms)
 {
-    struct epoll_event events[256];
     double now = hret_http_now_ms();
     double wake = fmin(promote_due(h, now), start_ready(h, now));
-    drive(h, NULL, 0); /* new transfers start on curl's zero timeout */
+    hret_mux_drive(h->mux); /* new transfers start on curl's zero timeout */
     if (h->pending == 0) {
         return 0;
     }
     now = hret_http_now_ms();
     wake = fmin(wake, fmin(promote_due(h, now), start_ready(h, now)));
-    wake = fmin(wake, h->curl_timer_at);
-    double wait = fmin((double)timeout_ms, fmax(0.0, wake - now));
-    int n = epoll_wait(h->epfd, events, (int)(sizeof events / sizeof events[0]), (int)ceil(wait));
-    drive(h, events, n > 0 ? n : 0);
+    hret_mux_wait(h->mux, fmin((double)timeout_ms, fmax(0.0, wake - now)));
     return h->pending;
 }

@@ -1,5 +1,5 @@
-/* The endpoint engine: one libcurl multi handle drives every HTTP request of a process (curl's
- * 10-at-a-time / multi-app pattern). Requests go to pools (one per model) that own the limits:
+/* The endpoint engine: libcurl multi handles on one epoll loop (hret_http_mux.h) drive every HTTP
+ * request of a process. Requests go to pools (one per model) that own the limits:
  * requests in flight, requests and tokens per minute, retry budget, timeouts and body cap.
  *
  * - Retries on 408, 409, 429, 5xx, timeouts and connection errors, with exponential backoff
