@@ -72,6 +72,8 @@ start_fake() { # answer_key latency_ms
   base=http://127.0.0.1:$port
 }
 fake_stat() { curl -s "$base/fake/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+# fake_cpu_s: CPU seconds (user+sys) the running fake-llm has used so far
+fake_cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$fake_pid/stat"; }
 
 # timed LABEL CMD...: runs CMD under /usr/bin/time (log in logs/LABEL.log); sets secs rss_kb usr sys
 timed() {
@@ -347,17 +349,21 @@ scale() {
       [ $lim -gt 350000 ] && lim=350000
     fi
     [ $set = 35k ] && [ $lim -gt 35030 ] && lim=35030
+    local srv0 srv r bound maxin wrk_rps="" machine=""
+    srv0=$(fake_cpu_s)
     inflight=$n run_hret "scale-inflight-$n" "$data" $lim
-    local r bound maxin wrk_rps=""
+    srv=$(calc "$(fake_cpu_s) - $srv0")
     r=$(calc "$lim/$secs")
     maxin=$(fake_stat max_in_flight)
     bound=$(calc "$n/0.2")
     if [ $n -ge 4096 ]; then # the latency bound may exceed what this machine's server answers
       wrk_rps=$(wrk_rate "$n")
       bound=$(calc "min($bound, ${wrk_rps:-$bound})")
+      # the profile of the machine's own limit: client and server CPU per sample against its cores
+      machine="; CPU per sample: hret $(calc "round(($usr+$sys)/$lim*1e6)") us + fake-llm $(calc "round($srv/$lim*1e6)") us, so $(nproc) cores allow at most $(calc "round($(nproc)/(($usr+$sys+$srv)/$lim))") samples/s, $(calc "round($r/($(nproc)/(($usr+$sys+$srv)/$lim)),2)") of it reached"
     fi
     record "scale_inflight_${n}_efficiency" "$(calc "$r/$bound")" ratio ">= 0.9" \
-      "hret run $(printf %.0f "$r") samples/s of the $(printf %.0f "$bound")/s bound (min of $n in flight / 0.2 s${wrk_rps:+ and wrk at $n connections, $wrk_rps req/s}), $lim items of the $set set, wall $secs s incl. load and the last round trip; max $maxin in flight at the server"
+      "hret run $(printf %.0f "$r") samples/s of the $(printf %.0f "$bound")/s bound (min of $n in flight / 0.2 s${wrk_rps:+ and wrk at $n connections, $wrk_rps req/s}), $lim items of the $set set, wall $secs s incl. load and the last round trip; max $maxin in flight at the server$machine"
     record "scale_inflight_${n}_rss_mb" "$(calc "$rss_kb/1024")" MB "$([ $n = 10000 ] && echo "< 100")" \
       "peak RSS of hret run at $n in flight, 200 ms ($lim items; CPU $usr s user, $sys s sys)"
   done
