@@ -9,6 +9,13 @@
 #                        wall-clock minute fake-llm saw
 #   fleet_vs_run_heavy_tail  one worker's samples/s over `hret run`'s on the same endpoint with the
 #                        same max_inflight (32), latency 200-400 ms with 3% of requests 15x slower
+#   fleet_task_dispatch_ms_p50  one worker with 8 slots, 20 runs of 6 shards one after the other
+#                        (every task finds a free slot): a task's Kafka timestamp to a slot
+#                        starting it, median of the worker's hret_worker_dispatch_seconds
+#   fleet_32_workers_efficiency  32 worker processes (1 slot, max_inflight 8 each) on a fresh
+#                        broker with 32 partitions per topic, fake-llm at 1 s: samples/s over
+#                        32 x 8 / 1 s; notes: PostgreSQL connections, the group's join time
+# HRET_BENCH_FLEET_ROWS picks rows (default all): scaling e2e budget tail dispatch workers32.
 # Appends rows to $HRET_BENCH_RESULTS (tests/bench/run.sh's format); runnable alone too (then
 # it prints them). Needs build-bench/hret and fake-llm (run.sh builds them).
 set -euo pipefail
@@ -19,11 +26,14 @@ bin=${HRET_BENCH_BIN:-$root/build-bench}
 results=${HRET_BENCH_RESULTS:-/dev/stdout}
 work=$(mktemp -d /tmp/hret-fleet.XXXXXX)
 pg_dir=$(mktemp -d /tmp/hret-fleetpg.XXXXXX) # pg.sh's own: the postgres user must reach it
+rows=" ${HRET_BENCH_FLEET_ROWS:-scaling e2e budget tail dispatch workers32} "
+want() { [[ $rows == *" $1 "* ]]; }
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   deploy/local/kafka.sh stop --dir "$work/kafka" >/dev/null 2>&1 || true
+  deploy/local/kafka.sh stop --dir "$work/kafka32" >/dev/null 2>&1 || true
   deploy/local/pg.sh destroy "$pg_dir" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -81,15 +91,17 @@ YAML
 } >"$work/hret.yaml"
 
 workers=()
+conf=$work/hret.yaml # the configuration workers and submits use
 start_workers() { # n
   for _ in $(seq "$1"); do
-    "$bin/hret" worker --config "$work/hret.yaml" >>"$work/worker.log" 2>&1 &
+    "$bin/hret" worker --config "$conf" >>"$work/worker.log" 2>&1 &
     workers+=($!)
     pids+=($!)
   done
   sleep 8 # the group settles (every worker assigned) before the clock starts
 }
 stop_workers() {
+  [ ${#workers[@]} -gt 0 ] || return 0 # a bare wait would wait for the fakes too
   kill "${workers[@]}" 2>/dev/null || true
   wait "${workers[@]}" 2>/dev/null || true
   workers=()
@@ -98,7 +110,7 @@ timed_submit() { # model request-id [data_dir]: prints seconds from send to the 
   local rid=$2
   printf '{"request_id": "%s", "datasets": [{"name": "kmmlu"%s}], "models": [{"name": "%s"}]}\n' \
     "$rid" "${3:+, \"data_dir\": \"$3\"}" "$1" >"$work/$rid.json"
-  python3 - "$bin/hret" "$work/hret.yaml" "$work/$rid.json" <<'PY'
+  python3 - "$bin/hret" "$conf" "$work/$rid.json" <<'PY'
 import subprocess, sys, time
 hret, cfg, req = sys.argv[1:4]
 cmd = [hret, "submit", "--config", cfg, req, "--wait", "--timeout", "600"]
@@ -116,25 +128,31 @@ print(f"{done - sent:.4f}")
 PY
 }
 
-echo "bench: fleet: one worker, then four, on a $items-sample run" >&2
-start_workers 1
-t1=$(timed_submit one scale-1)
-stop_workers
-start_workers 4
-t4=$(timed_submit four scale-4)
-ratio=$(python3 -c "print($t1/$t4)")
-record fleet_scaling_4x "$ratio" ratio ">= 3.6" \
-  "$items samples, fake-llm $latency ms, max_inflight $inflight per worker (bound $((inflight * 1000 / latency)) samples/s each), max_workers 4 (default), shard_size $shard, 8 task partitions: 1 worker $(printf %.1f "$t1") s, 4 workers $(printf %.1f "$t4") s"
+if want scaling; then
+  echo "bench: fleet: one worker, then four, on a $items-sample run" >&2
+  start_workers 1
+  t1=$(timed_submit one scale-1)
+  stop_workers
+  start_workers 4
+  t4=$(timed_submit four scale-4)
+  ratio=$(python3 -c "print($t1/$t4)")
+  record fleet_scaling_4x "$ratio" ratio ">= 3.6" \
+    "$items samples, fake-llm $latency ms, max_inflight $inflight per worker (bound $((inflight * 1000 / latency)) samples/s each), max_workers 4 (default), shard_size $shard, 8 task partitions: 1 worker $(printf %.1f "$t1") s, 4 workers $(printf %.1f "$t4") s"
+fi
 
+if want e2e; then
 echo "bench: fleet: end-to-end overhead of a 10-sample request, warm group" >&2
+[ ${#workers[@]} -gt 0 ] || start_workers 4
 timed_submit quick0 warm-0 small >/dev/null # warm: producer, group, prepared statements
 lat=()
 for i in $(seq 1 10); do lat+=("$(timed_submit "quick$i" "overhead-$i" small)"); done
 p50=$(printf '%s\n' "${lat[@]}" | sort -n | awk '{a[NR]=$1} END {print (a[5]+a[6])/2*1000}')
-record e2e_overhead_ms_p50 "$p50" ms "< 100" \
+record e2e_overhead_ms_p50 "$p50" ms "< 30" \
   "request sent -> result event read by hret submit --wait; a 10-sample dataset, fake-llm 0 ms, 4 warm workers; median of 10 requests (each its own model, so no response-cache hits); samples $(printf '%s ' "${lat[@]}")s"
+fi
 stop_workers
 
+if want budget; then
 echo "bench: fleet: three workers sharing fleet_rpm $fleet_rpm on a $items-sample run" >&2
 curl -sf -X POST "http://127.0.0.1:$fast/fake/reset" >/dev/null
 start_workers 3
@@ -143,7 +161,9 @@ stop_workers
 peak=$(curl -sf "http://127.0.0.1:$fast/fake/stats" | python3 -c 'import json, sys; print(max(json.load(sys.stdin)["per_minute"].values()))')
 record fleet_rpm_utilization "$(python3 -c "print($items / ($tb / 60) / $fleet_rpm)")" ratio ">= 0.9" \
   "$items samples, 3 workers, fleet_rpm $fleet_rpm, fake-llm 0 ms: $(printf %.1f "$tb") s from send to result (lease start-up included); the busiest wall-clock minute had $peak requests (bound: fleet_rpm + one slice, $((fleet_rpm + fleet_rpm * 3 / 60)))"
+fi
 
+if want tail; then
 echo "bench: fleet: stragglers, one worker vs hret run, 1200 samples, heavy-tailed latency" >&2
 tail_items=1200
 start_workers 1
@@ -156,3 +176,113 @@ start=$(date +%s.%N)
 tr=$(python3 -c "import time; print(time.time() - $start)")
 record fleet_vs_run_heavy_tail "$(python3 -c "print(($tail_items / $tw) / ($tail_items / $tr))")" ratio ">= 0.9" \
   "$tail_items samples, fake-llm 200-400 ms with 3% of requests 15x slower, max_inflight 32: one worker (4 slots, shard_size $shard) $(printf %.1f "$tw") s from send to result, hret run $(printf %.1f "$tr") s"
+fi
+
+# The median of a Prometheus histogram's series (interpolated in its bucket, as
+# histogram_quantile does) from a /metrics text on stdin: hist_p50 NAME LABEL-SELECTOR
+hist_p50() {
+  python3 -c '
+import re, sys
+name, sel = sys.argv[1:3]
+b = []
+for line in sys.stdin:
+    m = re.match(r"%s_bucket\{(.*)le=\"([^\"]+)\"\} (\S+)" % re.escape(name), line)
+    if m and sel in m.group(1):
+        b.append((float("inf") if m.group(2) == "+Inf" else float(m.group(2)), float(m.group(3))))
+total = b[-1][1] if b else 0
+if total == 0:
+    sys.exit("no observations of %s{%s}" % (name, sel))
+lo, below = 0.0, 0.0
+for le, n in b:
+    if n >= total / 2:
+        print(lo + (le - lo) * (total / 2 - below) / (n - below) if n > below else lo)
+        break
+    lo, below = le, n
+print(total)' "$@"
+}
+
+if want dispatch; then
+  echo "bench: fleet: task dispatch, one worker with 8 slots, 20 runs of 6 shards" >&2
+  python3 tests/data/gen_kmmlu_synth.py --out "$work/data/d60" --items 60 --seed 6 >/dev/null
+  sed -e 's/shard_size: [0-9]*/shard_size: 10/' -e 's/http: {listen: ""}/http: {listen: "127.0.0.1:0"}/' \
+    -e 's/^log_level: warn/log_level: info/' \
+    "$work/hret.yaml" >"$work/dispatch.yaml"
+  echo "max_workers: 8" >>"$work/dispatch.yaml"
+  conf=$work/dispatch.yaml
+  : >"$work/worker.log"
+  start_workers 1
+  metrics_port=$(listening_port "$work/worker.log" "the worker's /metrics")
+  for i in $(seq 0 19); do timed_submit "quick$((i % 11))" "dispatch-$i" d60 >/dev/null; done
+  read -r d50 dn < <(curl -sf "http://127.0.0.1:$metrics_port/metrics" |
+    hist_p50 hret_worker_dispatch_seconds 'kind="task"' | tr '\n' ' ')
+  read -r r50 _ < <(curl -sf "http://127.0.0.1:$metrics_port/metrics" |
+    hist_p50 hret_worker_dispatch_seconds 'kind="request"' | tr '\n' ' ')
+  stop_workers
+  conf=$work/hret.yaml
+  record fleet_task_dispatch_ms_p50 "$(python3 -c "print($d50 * 1000)")" ms "<= 100" \
+    "a shard task's Kafka timestamp (the relay publishing it) -> a slot starting it, median of $dn tasks (hret_worker_dispatch_seconds, interpolated in its bucket): one worker, max_workers 8, 20 runs of 60 items in 6 shards one after the other, fake-llm 0 ms; requests: $(python3 -c "print(round($r50 * 1000, 1))") ms"
+fi
+
+if want workers32; then
+  n32=32 lat32=1000 items32=10240 shard32=40
+  echo "bench: fleet: $n32 workers (1 slot, 8 in flight each), fake-llm at $lat32 ms, $items32 samples" >&2
+  stop_workers
+  deploy/local/kafka.sh stop --dir "$work/kafka" >/dev/null 2>&1 || true
+  line=$(HRET_KAFKA_PARTITIONS=$n32 HRET_KAFKA_TOPICS="hret.eval.requests hret.eval.requests.dlq hret.eval.tasks hret.eval.tasks.dlq hret.eval.results hret.eval.alerts" \
+    deploy/local/kafka.sh start --dir "$work/kafka32" | grep '^HRET_KAFKA=')
+  export "${line?}"
+  python3 tests/data/gen_kmmlu_synth.py --out "$work/data/w32" --items $items32 --seed 7 >/dev/null
+  start_fake second --latency-ms $lat32 --answer-key "$work/data/w32/answer_key.tsv"
+  cat >"$work/w32.yaml" <<YAML
+log_level: info
+max_workers: 1
+datasets: {root: "$work/data", shard_size: $shard32}
+kafka: {brokers: "$HRET_KAFKA"}
+postgres: {conninfo: "$HRET_PG"}
+http: {listen: "127.0.0.1:0"}
+models:
+  w32: {base_url: "http://127.0.0.1:$fake_port/v1", model: w32, max_inflight: 8}
+YAML
+  conf=$work/w32.yaml
+  total_parts=$((2 * n32)) # requests and tasks
+  joined=$(python3 - "$bin/hret" "$conf" "$work" $n32 $total_parts <<'PY'
+import re, subprocess, sys, time, urllib.request
+hret, cfg, work, n, total = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+t0 = time.monotonic()
+for i in range(n):  # detached: the shell's cleanup kills them through w32.pids
+    log = open(f"{work}/w32-{i}.log", "w")
+    p = subprocess.Popen([hret, "worker", "--config", cfg], stdout=log, stderr=log,
+                         start_new_session=False)
+    open(f"{work}/w32.pids", "a").write(f"{p.pid}\n")
+def assigned():  # the sum of the workers' hret_consumer_assigned_partitions
+    s = 0
+    for i in range(n):
+        port = re.findall(r"listening on [^ ]*:(\d+) ", open(f"{work}/w32-{i}.log").read())
+        try:
+            text = urllib.request.urlopen(f"http://127.0.0.1:{port[0]}/metrics", timeout=5).read()
+            s += int(float(re.search(rb"hret_consumer_assigned_partitions(?:\{\})? (\S+)", text).group(1)))
+        except (IndexError, AttributeError, OSError):
+            pass
+    return s
+while assigned() != total and time.monotonic() - t0 < 300:
+    time.sleep(0.1)
+print(f"{time.monotonic() - t0:.1f}" if assigned() == total else "none")
+PY
+)
+  while read -r p; do workers+=("$p") pids+=("$p"); done <"$work/w32.pids"
+  [ "$joined" != none ] || { echo "bench: fleet: the $n32 workers never held all $total_parts partitions" >&2; exit 1; }
+  sleep 2 # cooperative rebalancing may still move partitions
+  conns_max=0
+  (while sleep 1; do psql "$HRET_PG" -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'" 2>/dev/null; done >"$work/conns.txt") &
+  sampler=$!
+  t32=$(timed_submit w32 w32-1 w32)
+  kill $sampler 2>/dev/null || true
+  wait $sampler 2>/dev/null || true
+  conns_max=$(sort -n "$work/conns.txt" | sed -n '$p')
+  busy=$(psql "$HRET_PG" -Atc "SELECT count(DISTINCT owner) FROM shards JOIN runs USING (run_id) WHERE request_id = 'w32-1'")
+  stop_workers
+  conf=$work/hret.yaml
+  bound=$((n32 * 8 * 1000 / lat32))
+  record fleet_32_workers_efficiency "$(python3 -c "print(($items32 / $t32) / $bound)")" ratio ">= 0.8" \
+    "$n32 worker processes (max_workers 1, max_inflight 8 each), fake-llm $lat32 ms, $items32 samples in shards of $shard32, $n32 partitions per topic: $(printf %.1f "$t32") s from send to result, $(python3 -c "print(round($items32 / $t32))") samples/s of $bound; $busy of $n32 workers finished shards; PostgreSQL client connections at most $conns_max during the run; the group's join (first worker started -> all $total_parts partitions assigned) $joined s"
+fi

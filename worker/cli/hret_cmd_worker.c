@@ -101,6 +101,14 @@ static rd_kafka_message_t *stash_pop(struct loop *l)
 static void start(struct loop *l, rd_kafka_message_t *m)
 {
     bool request = strcmp(rd_kafka_topic_name(m->rkt), l->w->cfg->kafka.requests_topic) == 0;
+    rd_kafka_timestamp_type_t type;
+    int64_t published = rd_kafka_message_timestamp(m, &type);
+    if (published > 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        double ms = (double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6 - (double)published;
+        hret_ops_dispatch(request ? "request" : "task", ms / 1000.0);
+    }
     hret_worker_slots_start(l->slots, m, request); /* a slot is free: the caller checked */
 }
 

@@ -36,7 +36,7 @@ static struct {
     struct hret_prom_metric *ep_requests, *ep_latency, *ep_inflight, *ep_retries, *ep_429;
     struct hret_prom_metric *ep_tokens, *ep_cost;
     struct hret_prom_metric *outbox_published, *outbox_failed, *outbox_backlog;
-    struct hret_prom_metric *db_write, *db_failures, *lag;
+    struct hret_prom_metric *db_write, *db_failures, *lag, *assigned, *dispatch;
     struct hret_prom_metric *events, *deliveries, *alerts, *ready;
 } m;
 
@@ -99,11 +99,22 @@ static void register_all(void)
                  .help = "Time to write a batch of samples to PostgreSQL (COPY).",
                  .buckets = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
                  .bucket_count = 12});
+    m.dispatch = hret_prom_register(
+        m.p, &(struct hret_prom_def){
+                 .type = HRET_PROM_HISTOGRAM,
+                 .name = "hret_worker_dispatch_seconds",
+                 .help = "From a message's Kafka timestamp (its publication) to a worker slot "
+                         "starting it, by kind (request, task).",
+                 .labels = {"kind"},
+                 .buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+                 .bucket_count = 12});
     m.db_failures = FAMILY(HRET_PROM_COUNTER, "hret_db_write_failures_total",
                            "Sample batches whose write to PostgreSQL failed.", NULL);
     m.lag = FAMILY(HRET_PROM_GAUGE, "hret_consumer_lag_messages",
                    "Messages behind the partition's end, per assigned partition.", "topic",
                    "partition");
+    m.assigned = FAMILY(HRET_PROM_GAUGE, "hret_consumer_assigned_partitions",
+                        "Partitions assigned to this consumer.", NULL);
     m.events = FAMILY(HRET_PROM_COUNTER, "hret_events_total",
                       "Result events of a follower (bridge, monitor): done, rejected "
                       "(dead-lettered) or retry.",
@@ -243,6 +254,11 @@ void hret_ops_db_write(double seconds, bool ok)
     if (!ok) {
         hret_prom_inc(series(&m.db_failures, NULL, NULL), 1);
     }
+}
+
+void hret_ops_dispatch(const char *kind, double seconds)
+{
+    hret_prom_observe(series(&m.dispatch, kind, NULL), seconds < 0 ? 0 : seconds);
 }
 
 void hret_ops_event(const char *outcome)
@@ -565,6 +581,7 @@ static void update_lag(struct hret_kafka_consumer *c)
 {
     struct hret_kafka_lag lags[LAG_PARTITIONS];
     size_t n = hret_kafka_consumer_lag(c, lags, LAG_PARTITIONS);
+    hret_prom_set(series(&m.assigned, NULL, NULL), (double)hret_kafka_consumer_assigned(c));
     struct hret_prom_series *now[LAG_PARTITIONS];
     tick.lag_total = 0;
     for (size_t i = 0; i < n; i++) {

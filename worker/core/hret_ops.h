@@ -90,6 +90,8 @@ void hret_ops_outbox_published(size_t published, size_t failed);
 void hret_ops_outbox_backlog(long long rows);
 /* A database write (the sample COPY) took seconds; ok false when it failed. */
 void hret_ops_db_write(double seconds, bool ok);
+/* A worker slot started a message (kind "request" or "task") seconds after its publication. */
+void hret_ops_dispatch(const char *kind, double seconds);
 
 /* The follow loop of bridges and monitor: an event handled ("done"), dead-lettered ("rejected")
  * or retried. */
