@@ -180,6 +180,8 @@ rd_kafka_conf_t *hret_kafka_conf_new(const struct hret_kafka_conf *conf, struct 
 
 struct hret_kafka_producer {
     rd_kafka_t *rk;
+    rd_kafka_topic_t **known; /* hret_kafka_producer_know's topics, held until destroy */
+    size_t known_count;
 };
 
 /* The per-message opaque: settles d; frees itself unless a waiter owns it (d == &own). */
@@ -354,11 +356,27 @@ enum hret_result hret_kafka_produce_wait(struct hret_kafka_producer *p,
     return r;
 }
 
+void hret_kafka_producer_know(struct hret_kafka_producer *p, const char *topic)
+{
+    rd_kafka_topic_t *t = rd_kafka_topic_new(p->rk, topic, NULL); /* asks for its metadata */
+    if (t == NULL) {
+        hret_log_warn("kafka", rd_kafka_name(p->rk), "topic %s: %s", topic,
+                      rd_kafka_err2str(rd_kafka_last_error()));
+        return;
+    }
+    p->known = hret_xrealloc(p->known, (p->known_count + 1) * sizeof *p->known);
+    p->known[p->known_count++] = t;
+}
+
 void hret_kafka_producer_destroy(struct hret_kafka_producer *p)
 {
     if (p == NULL) {
         return;
     }
+    for (size_t i = 0; i < p->known_count; i++) {
+        rd_kafka_topic_destroy(p->known[i]);
+    }
+    free(p->known);
     if (rd_kafka_flush(p->rk, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         hret_log_warn("kafka", rd_kafka_name(p->rk), "dropping %d undelivered message(s)",
                       rd_kafka_outq_len(p->rk));

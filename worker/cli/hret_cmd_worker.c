@@ -35,6 +35,7 @@ struct loop {
     struct hret_outbox_relay *relay;
     struct hret_kafka_consumer *c;
     struct hret_worker_slots *slots;
+    rd_kafka_queue_t *wake;     /* the consumer's queue: a finished slot ends the poll's wait */
     rd_kafka_message_t **stash; /* polled while every slot was busy, in order */
     size_t stashed, stash_cap;
     bool paused, relay_due;
@@ -63,6 +64,13 @@ static void on_finished(void *user, const rd_kafka_message_t *m, bool done)
         hret_log_warn("worker", NULL, "store offset %s[%d]@%lld: %s", topic, (int)m->partition,
                       (long long)m->offset, err.msg);
     }
+}
+
+/* A slot finished (on its thread): the poll returns now, so the loop reaps it and relays what
+ * it committed (a plan's shard tasks, a run's result) without waiting out POLL_BUSY_MS. */
+static void wake_loop(void *queue)
+{
+    rd_kafka_queue_yield(queue);
 }
 
 /* Pauses (or resumes) every assigned partition: polling goes on, fetching stops. */
@@ -248,6 +256,10 @@ static int serve(struct hret_role *r)
         goto cleanup;
     }
     l.c = c;
+    l.wake = rd_kafka_queue_get_consumer(hret_kafka_consumer_handle(c));
+    hret_worker_slots_notify(l.slots, wake_loop, l.wake);
+    hret_kafka_producer_know(r->producer, r->cfg.kafka.tasks_topic);
+    hret_kafka_producer_know(r->producer, r->cfg.kafka.results_topic);
     hret_log_info("worker", r->id, "consuming %s and %s as group %s, %zu at once", topics[0],
                   topics[1], kc.group_id, slots);
     rc = run_loop(&l);
@@ -258,6 +270,9 @@ static int serve(struct hret_role *r)
     }
 cleanup:
     hret_worker_slots_destroy(l.slots);
+    if (l.wake != NULL) {
+        rd_kafka_queue_destroy(l.wake);
+    }
     hret_outbox_relay_destroy(l.relay, hret_store_pg(r->store));
     hret_store_budget_stop(budget); /* after the slots: their runs no longer send */
     hret_kafka_consumer_destroy(c);

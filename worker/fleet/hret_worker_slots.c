@@ -35,6 +35,8 @@ struct hret_worker_slots {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool quit;
+    void (*notify)(void *user); /* nullable: told of each finished message */
+    void *notify_user;
     size_t count;
     struct slot *slots;
 };
@@ -86,6 +88,9 @@ static void *slot_main(void *arg)
         pthread_mutex_lock(&o->lock);
         s->done = done;
         s->state = SLOT_FINISHED;
+        if (o->notify != NULL) {
+            o->notify(o->notify_user);
+        }
     }
     pthread_mutex_unlock(&o->lock);
     return NULL;
@@ -117,6 +122,14 @@ enum hret_result hret_worker_slots_new(const struct hret_worker *proto, size_t c
         s->started = true;
     }
     return HRET_OK;
+}
+
+void hret_worker_slots_notify(struct hret_worker_slots *o, void (*fn)(void *user), void *user)
+{
+    pthread_mutex_lock(&o->lock);
+    o->notify = fn;
+    o->notify_user = user;
+    pthread_mutex_unlock(&o->lock);
 }
 
 bool hret_worker_slots_start(struct hret_worker_slots *o, rd_kafka_message_t *m, bool request)
