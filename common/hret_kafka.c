@@ -113,6 +113,17 @@ void hret_kafka_conf_callbacks(rd_kafka_conf_t *conf)
     rd_kafka_conf_set_error_cb(conf, on_error);
 }
 
+bool hret_kafka_conf_has(const struct hret_kafka_conf *conf, const char *key)
+{
+    const struct hret_kvlist *kv = conf->properties;
+    for (size_t i = 0; kv != NULL && i < kv->count; i++) {
+        if (strcmp(kv->keys[i], key) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Passthrough keys that would put a secret in the config file. */
 static bool secret_property(const char *key)
 {
@@ -225,8 +236,14 @@ enum hret_result hret_kafka_producer_new(const struct hret_kafka_conf *conf,
     if (c == NULL) {
         return HRET_E_CONFIG;
     }
+    /* Events are few and each waits on the path of a request (a plan's tasks, a run's result):
+     * librdkafka's 5 ms linger was spent twice per request. A burst (a relay batch of 100)
+     * still goes out in few requests, as it queues faster than 1 ms. */
+    bool linger = !hret_kafka_conf_has(conf, "linger.ms") &&
+                  !hret_kafka_conf_has(conf, "queue.buffering.max.ms");
     if (set(c, "enable.idempotence", "true", "enable.idempotence", err) != HRET_OK ||
-        set(c, "acks", "all", "acks", err) != HRET_OK) {
+        set(c, "acks", "all", "acks", err) != HRET_OK ||
+        (linger && set(c, "linger.ms", "1", "linger.ms", err) != HRET_OK)) {
         rd_kafka_conf_destroy(c);
         return HRET_E_CONFIG;
     }

@@ -144,5 +144,7 @@ rd_kafka_t *hret_kafka_consumer_handle(struct hret_kafka_consumer *c); /* borrow
 
 /* Shared by the producer and consumer files: error and log callbacks on conf. */
 void hret_kafka_conf_callbacks(rd_kafka_conf_t *conf);
+/* True when conf's passthrough properties (borrowed) set key: hret's own default yields. */
+bool hret_kafka_conf_has(const struct hret_kafka_conf *conf, const char *key);
 
 #endif

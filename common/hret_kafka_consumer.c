@@ -80,17 +80,6 @@ static enum hret_result set(rd_kafka_conf_t *c, const char *key, const char *val
     return HRET_OK;
 }
 
-/* True when the passthrough properties (nullable) set key. */
-static bool property_set(const struct hret_kvlist *kv, const char *key)
-{
-    for (size_t i = 0; kv != NULL && i < kv->count; i++) {
-        if (strcmp(kv->keys[i], key) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 enum hret_result hret_kafka_consumer_new(const struct hret_kafka_conf *conf,
                                          enum hret_kafka_start start,
                                          struct hret_kafka_consumer **out, struct hret_err *err)
@@ -113,7 +102,7 @@ enum hret_result hret_kafka_consumer_new(const struct hret_kafka_conf *conf,
          * fetched after the fetch in flight returns: at librdkafka's 500 ms a resumed worker's
          * slots sat idle half a second. 100 ms costs an idle consumer 10 empty fetches a
          * second. kafka.properties may set another value. */
-        {"fetch.wait.max.ms", property_set(conf->properties, "fetch.wait.max.ms") ? NULL : "100"},
+        {"fetch.wait.max.ms", hret_kafka_conf_has(conf, "fetch.wait.max.ms") ? NULL : "100"},
     };
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
         if (settings[i][1] != NULL && set(rc, settings[i][0], settings[i][1], err) != HRET_OK) {

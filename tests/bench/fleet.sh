@@ -213,10 +213,10 @@ if want dispatch; then
   start_workers 1
   metrics_port=$(listening_port "$work/worker.log" "the worker's /metrics")
   for i in $(seq 0 19); do timed_submit "quick$((i % 11))" "dispatch-$i" d60 >/dev/null; done
-  read -r d50 dn < <(curl -sf "http://127.0.0.1:$metrics_port/metrics" |
-    hist_p50 hret_worker_dispatch_seconds 'kind="task"' | tr '\n' ' ')
-  read -r r50 _ < <(curl -sf "http://127.0.0.1:$metrics_port/metrics" |
-    hist_p50 hret_worker_dispatch_seconds 'kind="request"' | tr '\n' ' ')
+  curl -sf "http://127.0.0.1:$metrics_port/metrics" >"$work/dispatch.metrics"
+  d=$(hist_p50 hret_worker_dispatch_seconds 'kind="task"' <"$work/dispatch.metrics")
+  r=$(hist_p50 hret_worker_dispatch_seconds 'kind="request"' <"$work/dispatch.metrics")
+  d50=${d%%$'\n'*} dn=${d##*$'\n'} r50=${r%%$'\n'*}
   stop_workers
   conf=$work/hret.yaml
   record fleet_task_dispatch_ms_p50 "$(python3 -c "print($d50 * 1000)")" ms "<= 100" \
@@ -260,7 +260,7 @@ def assigned():  # the sum of the workers' hret_consumer_assigned_partitions
         port = re.findall(r"listening on [^ ]*:(\d+) ", open(f"{work}/w32-{i}.log").read())
         try:
             text = urllib.request.urlopen(f"http://127.0.0.1:{port[0]}/metrics", timeout=5).read()
-            s += int(float(re.search(rb"hret_consumer_assigned_partitions(?:\{\})? (\S+)", text).group(1)))
+            s += int(float(re.search(rb"^hret_consumer_assigned_partitions(?:\{\})? (\S+)", text, re.M).group(1)))
         except (IndexError, AttributeError, OSError):
             pass
     return s
