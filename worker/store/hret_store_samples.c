@@ -203,7 +203,9 @@ static enum hret_result copy_rows(struct hret_pg *pg, const char *sql,
     struct options_cache cache = {NULL, NULL};
     enum hret_result r = HRET_OK;
     for (size_t i = 0; r == HRET_OK && i < b->count; i++) {
-        if (b->outcomes[i].done) {
+        if (b->outcomes[i].done) { /* hashed here: the server takes rows while we hash */
+            const char *in = b->samples[i].input ? b->samples[i].input : "";
+            hret_hash_sha256_hex(in, strlen(in), hashes[i]);
             copy_sample(&c, &cache, b->run_id, hashes[i], &b->samples[i], &b->outcomes[i]);
             r = hret_pg_copy_end_row(&c, err);
         }
@@ -318,16 +320,12 @@ enum hret_result hret_store_samples_copy(struct hret_pg *pg, struct hret_store_s
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     b->inserted = 0;
+    /* the rows first: they compute the prompt hashes that store_inputs then looks up (no
+     * foreign key orders the two; one transaction holds both) */
     hash_hex *hashes = hret_xcalloc(b->count ? b->count : 1, sizeof *hashes);
-    for (size_t i = 0; i < b->count; i++) {
-        if (b->outcomes[i].done) {
-            const char *in = b->samples[i].input ? b->samples[i].input : "";
-            hret_hash_sha256_hex(in, strlen(in), hashes[i]);
-        }
-    }
-    enum hret_result r = store_inputs(pg, b, hashes, err);
+    enum hret_result r = store_rows(pg, b, hashes, err);
     if (r == HRET_OK) {
-        r = store_rows(pg, b, hashes, err);
+        r = store_inputs(pg, b, hashes, err);
     }
     free(hashes);
     clock_gettime(CLOCK_MONOTONIC, &t1);
