@@ -12,6 +12,7 @@
 
 #include "hret_json.h"
 #include "hret_pg.h"
+#include "hret_pg_copy.h"
 #include "hret_store.h"
 #include "hret_store_dataset.h"
 #include "hret_store_hf.h"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hret_pg_copy.h"
 #include "hret_backend.h"
 #include "hret_hash.h"
 #include "hret_log.h"

@@ -1,4 +1,5 @@
 /* Dataset versions as files (see hret_store_dsfiles.h). */
+#include "hret_pg_copy.h"
 #include "hret_store_dsfiles.h"
 
 #include <ctype.h>

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hret_pg_copy.h"
 #include "hret_hash.h"
 #include "hret_json.h"
 #include "hret_judge.h"
