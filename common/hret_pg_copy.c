@@ -37,7 +37,9 @@ static size_t utf8_valid(const unsigned char *s, size_t n)
     return len;
 }
 
-void hret_pg_copy_escape(struct hret_buf *b, const char *text, size_t n)
+/* n bytes at text into b as valid UTF-8 (each invalid byte becomes U+FFFD), with COPY text
+ * format's escapes when escape is set (binary format sends the bytes as they are). */
+static void put_utf8(struct hret_buf *b, const char *text, size_t n, bool escape)
 {
     static const char replacement[] = "\xEF\xBF\xBD";
     const unsigned char *s = (const unsigned char *)text;
@@ -55,7 +57,8 @@ void hret_pg_copy_escape(struct hret_buf *b, const char *text, size_t n)
             }
             continue;
         }
-        const char *esc = c == '\\'   ? "\\\\"
+        const char *esc = !escape     ? NULL
+                          : c == '\\' ? "\\\\"
                           : c == '\t' ? "\\t"
                           : c == '\n' ? "\\n"
                           : c == '\r' ? "\\r"
@@ -70,11 +73,34 @@ void hret_pg_copy_escape(struct hret_buf *b, const char *text, size_t n)
     put(b, text + run, n - run);
 }
 
-enum hret_result hret_pg_copy_begin(struct hret_pg *pg, struct hret_pg_copy *c, const char *sql,
-                                    struct hret_err *err)
+void hret_pg_copy_escape(struct hret_buf *b, const char *text, size_t n)
+{
+    put_utf8(b, text, n, true);
+}
+
+/* Big-endian integers, as the binary format has them. */
+static void put_be(struct hret_buf *b, uint64_t v, size_t bytes)
+{
+    char out[8];
+    for (size_t i = 0; i < bytes; i++) {
+        out[i] = (char)(v >> (8 * (bytes - 1 - i)));
+    }
+    put(b, out, bytes);
+}
+
+static void patch_be(struct hret_buf *b, size_t at, uint64_t v, size_t bytes)
+{
+    for (size_t i = 0; i < bytes; i++) {
+        b->data[at + i] = (char)(v >> (8 * (bytes - 1 - i)));
+    }
+}
+
+static enum hret_result begin(struct hret_pg *pg, struct hret_pg_copy *c, const char *sql,
+                              bool binary, struct hret_err *err)
 {
     memset(c, 0, sizeof *c);
     c->pg = pg;
+    c->binary = binary;
     hret_buf_init(&c->buf, COPY_BUF_MAX);
     if (hret_pg_conn(pg) == NULL) {
         return hret_pg_fail(pg, NULL, "COPY", err);
@@ -88,30 +114,89 @@ enum hret_result hret_pg_copy_begin(struct hret_pg *pg, struct hret_pg_copy *c, 
     }
     PQclear(res);
     c->active = true;
+    if (binary) { /* signature, flags, header extension length */
+        put(&c->buf, "PGCOPY\n\377\r\n\0", 11);
+        put_be(&c->buf, 0, 4);
+        put_be(&c->buf, 0, 4);
+    }
     return HRET_OK;
 }
 
+enum hret_result hret_pg_copy_begin(struct hret_pg *pg, struct hret_pg_copy *c, const char *sql,
+                                    struct hret_err *err)
+{
+    return begin(pg, c, sql, false, err);
+}
+
+enum hret_result hret_pg_copy_begin_binary(struct hret_pg *pg, struct hret_pg_copy *c,
+                                           const char *sql, struct hret_err *err)
+{
+    return begin(pg, c, sql, true, err);
+}
+
+/* Starts a field: a tab between text fields; the row's field count (patched by end_row) before
+ * the first binary one. */
 static void separator(struct hret_pg_copy *c)
 {
-    if (c->fields++ > 0) {
+    if (c->binary && c->fields == 0) {
+        c->row_start = c->buf.len;
+        put_be(&c->buf, 0, 2);
+    } else if (!c->binary && c->fields > 0) {
         put(&c->buf, "\t", 1);
     }
+    c->fields++;
+}
+
+static void put_null(struct hret_pg_copy *c)
+{
+    if (c->binary) {
+        put_be(&c->buf, 0xffffffffu, 4); /* length -1 */
+    } else {
+        put(&c->buf, "\\N", 2);
+    }
+}
+
+/* A binary field of the bytes at p (prefix: a leading byte, < 0 for none) as UTF-8, its length
+ * patched in afterwards. */
+static void put_binary_text(struct hret_pg_copy *c, int prefix, const char *p, size_t n)
+{
+    size_t at = c->buf.len;
+    put_be(&c->buf, 0, 4);
+    if (prefix >= 0) {
+        put_be(&c->buf, (uint64_t)prefix, 1);
+    }
+    put_utf8(&c->buf, p, n, false);
+    patch_be(&c->buf, at, c->buf.len - at - 4, 4);
 }
 
 void hret_pg_copy_textn(struct hret_pg_copy *c, const char *s, size_t n)
 {
     separator(c);
-    hret_pg_copy_escape(&c->buf, s, n);
+    if (c->binary) {
+        put_binary_text(c, -1, s, n);
+    } else {
+        put_utf8(&c->buf, s, n, true);
+    }
 }
 
 void hret_pg_copy_text(struct hret_pg_copy *c, const char *s)
 {
     if (s == NULL) {
         separator(c);
-        put(&c->buf, "\\N", 2);
+        put_null(c);
         return;
     }
     hret_pg_copy_textn(c, s, strlen(s));
+}
+
+void hret_pg_copy_jsonb(struct hret_pg_copy *c, const char *s)
+{
+    if (s == NULL || !c->binary) {
+        hret_pg_copy_text(c, s);
+        return;
+    }
+    separator(c);
+    put_binary_text(c, 1, s, strlen(s)); /* jsonb's binary form: version 1, then the text */
 }
 
 /* Decimal digits of v, without printf (COPY streams carry several numbers per row). */
@@ -133,7 +218,15 @@ static void put_int(struct hret_buf *b, long long v)
 void hret_pg_copy_int(struct hret_pg_copy *c, long long v)
 {
     separator(c);
-    put_int(&c->buf, v);
+    if (!c->binary) {
+        put_int(&c->buf, v);
+    } else if (v < INT32_MIN || v > INT32_MAX) {
+        c->bad = "an integer out of range for its integer column";
+        put_null(c);
+    } else {
+        put_be(&c->buf, 4, 4);
+        put_be(&c->buf, (uint32_t)(int32_t)v, 4);
+    }
 }
 
 static void put_double(struct hret_buf *b, double v)
@@ -149,15 +242,36 @@ static void put_double(struct hret_buf *b, double v)
     }
 }
 
+/* A double precision field in binary format: its IEEE 754 bits, big-endian. */
+static void put_binary_double(struct hret_pg_copy *c, double v)
+{
+    if (!isfinite(v)) {
+        put_null(c);
+        return;
+    }
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    put_be(&c->buf, 8, 4);
+    put_be(&c->buf, bits, 8);
+}
+
 void hret_pg_copy_double(struct hret_pg_copy *c, double v)
 {
     separator(c);
-    put_double(&c->buf, v);
+    if (c->binary) {
+        put_binary_double(c, v);
+    } else {
+        put_double(&c->buf, v);
+    }
 }
 
 void hret_pg_copy_fixed3(struct hret_pg_copy *c, double v)
 {
     separator(c);
+    if (c->binary) { /* the double nearest the decimal the text format would send */
+        put_binary_double(c, isfinite(v) && fabs(v) < 1e12 ? (double)llround(v * 1000) / 1000 : v);
+        return;
+    }
     if (!isfinite(v) || fabs(v) >= 1e12) {
         put_double(&c->buf, v);
         return;
@@ -176,13 +290,25 @@ void hret_pg_copy_fixed3(struct hret_pg_copy *c, double v)
 void hret_pg_copy_bool(struct hret_pg_copy *c, int v)
 {
     separator(c);
-    put(&c->buf, v < 0 ? "\\N" : v ? "t" : "f", v < 0 ? 2 : 1);
+    if (v < 0) {
+        put_null(c);
+    } else if (c->binary) {
+        put_be(&c->buf, 1, 4);
+        put_be(&c->buf, v != 0, 1);
+    } else {
+        put(&c->buf, v ? "t" : "f", 1);
+    }
 }
 
 void hret_pg_copy_bytea(struct hret_pg_copy *c, const void *p, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     separator(c);
+    if (c->binary) {
+        put_be(&c->buf, n, 4);
+        put(&c->buf, p, n);
+        return;
+    }
     put(&c->buf, "\\\\x", 3); /* the bytea hex prefix \x, its backslash escaped for COPY */
     const unsigned char *s = p;
     char chunk[512];
@@ -212,7 +338,14 @@ static enum hret_result send_buffer(struct hret_pg_copy *c, struct hret_err *err
 
 enum hret_result hret_pg_copy_end_row(struct hret_pg_copy *c, struct hret_err *err)
 {
-    put(&c->buf, "\n", 1);
+    if (c->bad != NULL) {
+        return hret_err_set(err, HRET_E_INVAL, "postgres: COPY row %zu: %s", c->rows + 1, c->bad);
+    }
+    if (c->binary) {
+        patch_be(&c->buf, c->row_start, (uint64_t)c->fields, 2);
+    } else {
+        put(&c->buf, "\n", 1);
+    }
     c->fields = 0;
     c->rows++;
     return c->buf.len >= COPY_CHUNK ? send_buffer(c, err) : HRET_OK;
@@ -234,6 +367,9 @@ void hret_pg_copy_abort(struct hret_pg_copy *c)
 
 enum hret_result hret_pg_copy_finish(struct hret_pg_copy *c, struct hret_err *err)
 {
+    if (c->binary) {
+        put_be(&c->buf, 0xffffu, 2); /* the trailer: a field count of -1 */
+    }
     enum hret_result r = send_buffer(c, err);
     if (r != HRET_OK) {
         hret_pg_copy_abort(c);

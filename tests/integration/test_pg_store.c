@@ -22,6 +22,7 @@
 #include "hret_store_cache.h"
 #include "hret_store_migrate.h"
 #include "hret_store_query.h"
+#include "hret_pg_copy.h"
 #include "hret_store_samples_fixture.h"
 
 static struct hret_pg_test db;
@@ -333,6 +334,64 @@ static void test_hostile_text_is_stored_literally(void **state)
     fixture_free(&f);
 }
 
+/* Both COPY formats write the same values; binary refuses an integer its int4 column cannot hold
+ * instead of truncating it. */
+static void test_copy_formats_agree(void **state)
+{
+    (void)state;
+    struct hret_pg *pg = hret_store_pg(store);
+    struct hret_err err = HRET_ERR_INIT;
+    assert_int_equal(hret_pg_exec_static(pg, "test",
+                                         "CREATE TABLE copy_fmt (f text, i integer,"
+                                         " d double precision, l double precision, b boolean,"
+                                         " j jsonb, x bytea, s text, n text)",
+                                         &err),
+                     HRET_OK);
+    static const char *const sql[] = {"COPY copy_fmt FROM STDIN",
+                                      "COPY copy_fmt FROM STDIN WITH (FORMAT binary)"};
+    for (int binary = 0; binary < 2; binary++) {
+        struct hret_pg_copy c;
+        assert_int_equal(
+            (binary ? hret_pg_copy_begin_binary : hret_pg_copy_begin)(pg, &c, sql[binary], &err),
+            HRET_OK);
+        for (int row = 0; row < 2; row++) {
+            hret_pg_copy_text(&c, binary ? "binary" : "text");
+            hret_pg_copy_int(&c, row ? -2147483648LL : 42);
+            hret_pg_copy_double(&c, row ? NAN : -0.50000000000000011);
+            hret_pg_copy_fixed3(&c, row ? 1e13 : 1.2345678901234 * 7);
+            hret_pg_copy_bool(&c, row ? -1 : 1);
+            hret_pg_copy_jsonb(&c, row ? NULL : "[\"가\", {\"k\": 1.5}]");
+            hret_pg_copy_bytea(&c, "\0\xff\\", row ? 0 : 3);
+            hret_pg_copy_text(&c, row ? "bad \xff byte" : "탭\t줄\n\\N \\ 끝");
+            hret_pg_copy_text(&c, NULL);
+            assert_int_equal(hret_pg_copy_end_row(&c, &err), HRET_OK);
+        }
+        assert_int_equal(hret_pg_copy_finish(&c, &err), HRET_OK);
+    }
+    assert_int_equal(count("SELECT count(*) FROM (SELECT i, d, l, b, j, x, s, n FROM copy_fmt"
+                           " WHERE f = 'text' EXCEPT SELECT i, d, l, b, j, x, s, n FROM copy_fmt"
+                           " WHERE f = $1) AS diff",
+                           "binary"),
+                     0);
+    assert_int_equal(count("SELECT count(*) FROM copy_fmt WHERE f = $1", "binary"), 2);
+    char *v = scalar("SELECT l::text || ' ' || j::text || ' ' || s FROM copy_fmt"
+                     " WHERE f = $1 AND i = 42",
+                     "binary");
+    assert_string_equal(v, "8.642 [\"가\", {\"k\": 1.5}] 탭\t줄\n\\N \\ 끝");
+    free(v);
+    v = scalar("SELECT s FROM copy_fmt WHERE f = $1 AND i < 0", "binary");
+    assert_string_equal(v, "bad \xef\xbf\xbd byte");
+    free(v);
+    struct hret_pg_copy c;
+    assert_int_equal(hret_pg_copy_begin_binary(pg, &c, sql[1], &err), HRET_OK);
+    hret_pg_copy_text(&c, "too big");
+    hret_pg_copy_int(&c, 1LL << 40);
+    assert_int_equal(hret_pg_copy_end_row(&c, &err), HRET_E_INVAL);
+    assert_non_null(strstr(err.msg, "out of range"));
+    hret_pg_copy_abort(&c);
+    assert_int_equal(count("SELECT count(*) FROM copy_fmt WHERE f = $1", "too big"), 0);
+}
+
 static void test_find_and_list(void **state)
 {
     (void)state;
@@ -502,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_same_run_twice),
         cmocka_unit_test(test_samples_read_back_exactly),
         cmocka_unit_test(test_scores_load_same_metrics),
+        cmocka_unit_test(test_copy_formats_agree),
         cmocka_unit_test(test_hostile_text_is_stored_literally),
         cmocka_unit_test(test_find_and_list),
         cmocka_unit_test(test_cache),

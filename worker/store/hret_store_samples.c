@@ -17,7 +17,7 @@
     " (run_id, sample_idx, item_id, subset, input_hash, reference, options, prediction,"           \
     " finish_reason, normalized_pred, normalized_ref, correct, parse_failure, score,"              \
     " language_penalizer, latency_ms, prompt_tokens, completion_tokens, attempts, error_class,"    \
-    " error, metadata, extra) FROM STDIN"
+    " error, metadata, extra) FROM STDIN WITH (FORMAT binary)" /* copy_sample matches the types */
 
 static const char stage_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS hret_stage_samples (LIKE samples INCLUDING DEFAULTS)"
@@ -70,7 +70,7 @@ static void copy_options(struct hret_pg_copy *c, struct options_cache *cache,
         cache->list = l;
         cJSON_Delete(a);
     }
-    hret_pg_copy_text(c, cache->text);
+    hret_pg_copy_jsonb(c, cache->text);
 }
 
 static void copy_sample(struct hret_pg_copy *c, struct options_cache *cache, const char *run_id,
@@ -198,7 +198,7 @@ static enum hret_result copy_rows(struct hret_pg *pg, const char *sql,
                                   struct hret_err *err)
 {
     struct hret_pg_copy c;
-    if (hret_pg_copy_begin(pg, &c, sql, err) != HRET_OK) {
+    if (hret_pg_copy_begin_binary(pg, &c, sql, err) != HRET_OK) {
         return err->code;
     }
     struct options_cache cache = {NULL, NULL};
