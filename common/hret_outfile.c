@@ -286,3 +286,24 @@ void hret_outfile_abort(struct hret_outfile *f)
     }
     release(f);
 }
+
+FILE *hret_outfile_scratch(const char *what, struct hret_err *err)
+{
+    const char *dir = getenv("TMPDIR");
+    char *path = hret_xasprintf("%s/hret-scratch-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd >= 0) {
+        unlink(path); /* gone with the process */
+    }
+    FILE *f = fd >= 0 ? fdopen(fd, "w+b") : NULL;
+    if (f == NULL) {
+        int e = errno;
+        if (fd >= 0) {
+            close(fd);
+        }
+        hret_err_set(err, HRET_E_UNAVAILABLE, "cannot make the %s file %s: %s", what, path,
+                     strerror(e));
+    }
+    free(path);
+    return f;
+}

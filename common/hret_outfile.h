@@ -33,4 +33,9 @@ enum hret_result hret_outfile_commit(struct hret_outfile *f, struct hret_err *er
  * Frees f; NULL is a no-op. */
 void hret_outfile_abort(struct hret_outfile *f);
 
+/* A scratch file for data too large to hold in memory: read-write, in $TMPDIR (else /tmp),
+ * already unlinked so it vanishes with the process. Caller owns result (fclose); NULL with
+ * HRET_E_UNAVAILABLE naming the folder when none can be made. what (borrowed) names it. */
+FILE *hret_outfile_scratch(const char *what, struct hret_err *err);
+
 #endif

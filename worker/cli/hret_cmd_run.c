@@ -22,6 +22,7 @@
 #include "hret_probe.h"
 #include "hret_results.h"
 #include "hret_run.h"
+#include "hret_run_feed.h"
 #include "hret_run_summary.h"
 #include "hret_sink_local.h"
 #include "hret_store_dscache.h"
@@ -178,7 +179,7 @@ struct run_state {
     struct hret_dataset *ds;
     const struct hret_evaluator_ops *eval;
     void *eval_state;
-    struct hret_outcome *outcomes;
+    struct hret_run_feed feed; /* the samples streamed through the run */
     struct hret_run_report report;
     char *data_dir, *output;
     struct hret_store_runlog *db; /* NULL without a database */
@@ -254,8 +255,8 @@ static int store_end(FILE *out, struct run_state *st, const struct hret_results_
         .finished_at = meta->end_time,
     };
     struct hret_err err = HRET_ERR_INIT;
-    if (hret_store_runlog_end(st->db, st->ds->samples, st->outcomes, st->ds->count, &res, &err) !=
-        HRET_OK) {
+    if (hret_store_runlog_end(st->db, st->feed.samples, st->feed.outcomes, st->ds->count, &res,
+                              &err) != HRET_OK) {
         fprintf(stderr, "hret run: the run was not stored: %s\n", err.msg);
         return HRET_EXIT_FAILURE;
     }
@@ -407,12 +408,17 @@ static int execute(struct hret_run_args *a, struct run_state *st)
     }
     enum hret_result loaded = hret_store_dataset_load(
         st->db ? hret_store_runlog_store(st->db) : NULL, &st->cfg.datasets, &spec, a->version,
-        a->data_dir != NULL, st->data_version, &st->ds, &err);
+        a->data_dir != NULL, true, st->data_version, &st->ds, &err);
     if (loaded != HRET_OK) {
         fprintf(stderr, "hret run: %s\n", err.msg);
         return hret_result_is_retriable(loaded) ? HRET_EXIT_FAILURE : HRET_EXIT_USAGE;
     }
-    st->outcomes = hret_xcalloc(st->ds->count ? st->ds->count : 1, sizeof *st->outcomes);
+    /* with a database the store writes every sample at the end: those are kept */
+    bool results = a->output != NULL || st->cfg.auto_save_results;
+    if (hret_run_feed_init(&st->feed, st->ds, results, st->db != NULL, &err) != HRET_OK) {
+        fprintf(stderr, "hret run: %s\n", err.msg);
+        return HRET_EXIT_FAILURE;
+    }
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
     double start_time = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
@@ -452,7 +458,7 @@ static int execute(struct hret_run_args *a, struct run_state *st)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     enum hret_result run_result =
-        hret_run_samples(&params, st->ds->samples, st->ds->count, st->outcomes, &st->report, &err);
+        hret_run_stream(&params, &st->feed.source, st->ds->count, &st->report, &err);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     if (run_result != HRET_OK) {
@@ -461,7 +467,7 @@ static int execute(struct hret_run_args *a, struct run_state *st)
     }
 
     struct hret_prices prices = {model->price_input_per_1m, model->price_output_per_1m};
-    cJSON *metrics = hret_metrics_compute(st->ds->samples, st->outcomes, st->ds->count, &prices);
+    cJSON *metrics = hret_metrics_acc_finish(st->feed.tally, &prices);
     cJSON *config = pipeline_config(a, &spec);
     cJSON *info = pipeline_info(a, &spec, st->ds, st->report.elapsed_s);
     if (st->invalid_utf8 > 0) {
@@ -484,8 +490,8 @@ static int execute(struct hret_run_args *a, struct run_state *st)
     int status = HRET_EXIT_OK;
     st->output = default_output(&st->cfg, a, st->run_id);
     unsigned flags = a->output == NULL ? HRET_OUTFILE_EXCLUSIVE : 0;
-    if (st->output != NULL && hret_results_write(st->output, flags, &meta, metrics, st->ds->samples,
-                                                 st->outcomes, st->ds->count, &err) != HRET_OK) {
+    if (st->output != NULL && hret_results_write_spool(st->output, flags, &meta, metrics,
+                                                       st->feed.results, &err) != HRET_OK) {
         fprintf(stderr, "hret run: %s\n", err.msg);
         status = HRET_EXIT_FAILURE;
     }
@@ -495,7 +501,8 @@ static int execute(struct hret_run_args *a, struct run_state *st)
         .run_name = a->run_name,
         .split = a->split,
         .ds = st->ds,
-        .outcomes = st->outcomes,
+        .errors = &st->feed.errors,
+        .tally = st->feed.tally,
         .model = model,
         .metrics = metrics,
         .report = &st->report,
@@ -541,12 +548,7 @@ int hret_cmd_run(int argc, char **argv)
     if (status == HRET_EXIT_OK) {
         status = execute(&a, &st);
     }
-    if (st.outcomes != NULL) {
-        for (size_t i = 0; i < st.ds->count; i++) {
-            hret_outcome_fini(&st.outcomes[i]);
-        }
-        free(st.outcomes);
-    }
+    hret_run_feed_fini(&st.feed);
     if (st.eval != NULL && st.eval_state != NULL) {
         st.eval->destroy(st.eval_state);
     }

@@ -64,13 +64,10 @@ static void rank(struct tally *top, struct tally t)
 static void print_top_errors(FILE *out, const struct hret_run_summary *s)
 {
     struct tally top[TOP_ERRORS + 1] = {{0}};
-    char **errors = hret_xcalloc(s->ds->count + 1, sizeof *errors);
+    char **errors = hret_xcalloc(s->errors->count + 1, sizeof *errors);
     size_t n = 0;
-    for (size_t i = 0; i < s->ds->count; i++) {
-        const struct hret_outcome *o = &s->outcomes[i];
-        if (o->done && o->error_code != HRET_OK && o->error != NULL) {
-            errors[n++] = without_timing(o->error);
-        }
+    for (size_t i = 0; i < s->errors->count; i++) {
+        errors[n++] = without_timing(s->errors->items[i]);
     }
     qsort(errors, n, sizeof *errors, by_text);
     bool http404 = false;
@@ -108,13 +105,7 @@ void hret_run_summary_hint_v1(FILE *out, const char *base_url)
 /* Answered samples of a subset. */
 static size_t answered_in(const struct hret_run_summary *s, const char *subset, size_t len)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < s->ds->count; i++) {
-        const char *sub = s->ds->samples[i].subset;
-        n += s->outcomes[i].done && s->outcomes[i].error_code == HRET_OK && sub != NULL &&
-             strlen(sub) == len && memcmp(sub, subset, len) == 0;
-    }
-    return n;
+    return hret_metrics_acc_answered(s->tally, subset, len);
 }
 
 /* Per-subset accuracy with n, worst first: all of them when few, else the five lowest and the

@@ -10,13 +10,15 @@
 
 #include "hret_config.h"
 #include "hret_dataset.h"
+#include "hret_metrics.h"
 #include "hret_outcome.h"
 #include "hret_run.h"
 
 struct hret_run_summary {         /* all borrowed */
     const char *run_name, *split; /* nullable */
     const struct hret_dataset *ds;
-    const struct hret_outcome *outcomes; /* ds->count of them */
+    const struct hret_strlist *errors;    /* the failed samples' messages */
+    const struct hret_metrics_acc *tally; /* the run's samples, for n answered per subset */
     const struct hret_model_config *model;
     const cJSON *metrics;
     const struct hret_run_report *report;

@@ -11,6 +11,7 @@
 
 #include "hret_dataset_loader.h"
 #include "hret_dataset_path.h"
+#include "hret_dataset_spool.h"
 #include "hret_json.h"
 #include "hret_log.h"
 #include "hret_mem.h"
@@ -231,6 +232,13 @@ static enum hret_result check_spec(const struct hret_dataset_spec *spec,
 
 /* ---- loading ----------------------------------------------------------------------------- */
 
+/* The rendered samples of an opened dataset, in a spool file. */
+struct hret_dataset_stream {
+    struct hret_ds_spool *spool;
+    size_t *sel;  /* count spool entries, in dataset order */
+    char *prefix; /* the few-shot prefix, "" when none */
+};
+
 static void free_samples(struct hret_sample *items, size_t from, size_t to)
 {
     for (size_t i = from; i < to; i++) {
@@ -238,43 +246,71 @@ static void free_samples(struct hret_sample *items, size_t from, size_t to)
     }
 }
 
-/* Loads every subset of split; caller owns *items (count samples). */
+/* Loads every subset of split into a new spool (caller owns *out). */
 static enum hret_result load_split(const struct hret_dataset_spec *spec,
                                    const struct hret_dataset_loader *l, const char *split,
-                                   const char **subs, size_t nsubs, struct hret_sample **items,
-                                   size_t *count, struct hret_err *err)
+                                   const char **subs, size_t nsubs, struct hret_ds_spool **out,
+                                   struct hret_err *err)
 {
     struct hret_ds_load ld = {.spec = spec, .loader = l, .split = split};
     ld.tmpl = spec->prompt_template ? spec->prompt_template : l->default_template;
+    enum hret_result r = hret_ds_spool_new(&ld.spool, err);
+    if (r != HRET_OK) {
+        return r;
+    }
     hret_buf_init(&ld.buf, 64u << 20);
-    enum hret_result r = HRET_OK;
     for (size_t i = 0; r == HRET_OK && i < nsubs; i++) {
         r = l->load(&ld, subs[i], err);
     }
     hret_buf_fini(&ld.buf);
+    if (r == HRET_OK) {
+        r = hret_ds_spool_check(ld.spool, err);
+    }
     if (r != HRET_OK) {
-        free_samples(ld.items, 0, ld.count);
-        free(ld.items);
+        hret_ds_spool_destroy(ld.spool);
         return r;
     }
-    *items = ld.items;
-    *count = ld.count;
+    *out = ld.spool;
+    return HRET_OK;
+}
+
+/* The first n entries that sel names (NULL: 0..n-1) read back; caller frees (free_samples). */
+static enum hret_result read_entries(struct hret_ds_spool *sp, const size_t *sel, size_t n,
+                                     struct hret_sample **out, struct hret_err *err)
+{
+    struct hret_sample *items = hret_xcalloc(n ? n : 1, sizeof *items);
+    enum hret_result r = HRET_OK;
+    for (size_t i = 0; r == HRET_OK && i < n; i++) {
+        r = hret_ds_spool_read(sp, sel ? sel[i] : i, &items[i], err);
+    }
+    if (r != HRET_OK) {
+        free_samples(items, 0, n);
+        free(items);
+        return r;
+    }
+    *out = items;
     return HRET_OK;
 }
 
 /* ---- few-shot (HRET's format_few_shot_prompt_prefix) ------------------------------------- */
 
-static enum hret_result build_prefix(const struct hret_dataset_spec *spec,
-                                     const struct hret_sample *ex, size_t n, char **prefix,
+/* The prefix from the first n entries sel names (NULL: 0..n-1). */
+static enum hret_result build_prefix(const struct hret_dataset_spec *spec, struct hret_ds_spool *sp,
+                                     const size_t *sel, size_t n, char **prefix,
                                      struct hret_err *err)
 {
+    struct hret_sample *ex = NULL;
+    enum hret_result r = read_entries(sp, sel, n, &ex, err);
+    if (r != HRET_OK) {
+        return r;
+    }
     const char *instr =
         spec->few_shot_instruction ? spec->few_shot_instruction : DEFAULT_FEW_SHOT_INSTRUCTION;
     const char *tmpl =
         spec->few_shot_template ? spec->few_shot_template : DEFAULT_FEW_SHOT_TEMPLATE;
     struct hret_buf b;
     hret_buf_init(&b, 64u << 20);
-    enum hret_result r = hret_buf_append(&b, instr, strlen(instr), err);
+    r = hret_buf_append(&b, instr, strlen(instr), err);
     size_t valid = 0;
     for (size_t i = 0; r == HRET_OK && i < n; i++) {
         if (ex[i].input == NULL || ex[i].input[0] == '\0') {
@@ -288,6 +324,8 @@ static enum hret_result build_prefix(const struct hret_dataset_spec *spec,
         *prefix = valid > 0 ? hret_buf_take(&b) : hret_xstrdup("");
     }
     hret_buf_fini(&b);
+    free_samples(ex, 0, n);
+    free(ex);
     return r;
 }
 
@@ -297,30 +335,16 @@ static enum hret_result other_split_prefix(const struct hret_dataset_spec *spec,
                                            size_t nsubs, size_t k, char **prefix,
                                            struct hret_err *err)
 {
-    struct hret_sample *ex = NULL;
-    size_t nex = 0;
-    enum hret_result r = load_split(spec, l, spec->few_shot_split, subs, nsubs, &ex, &nex, err);
+    struct hret_ds_spool *ex = NULL;
+    enum hret_result r = load_split(spec, l, spec->few_shot_split, subs, nsubs, &ex, err);
     if (r != HRET_OK) {
         hret_err_prefix(err, "few-shot split '%s'", spec->few_shot_split);
         return r;
     }
-    r = build_prefix(spec, ex, nex < k ? nex : k, prefix, err);
-    free_samples(ex, 0, nex);
-    free(ex);
+    size_t nex = hret_ds_spool_count(ex);
+    r = build_prefix(spec, ex, NULL, nex < k ? nex : k, prefix, err);
+    hret_ds_spool_destroy(ex);
     return r;
-}
-
-static void prepend(struct hret_sample *items, size_t count, const char *prefix)
-{
-    size_t plen = strlen(prefix);
-    for (size_t i = 0; plen > 0 && i < count; i++) {
-        size_t ilen = strlen(items[i].input);
-        char *s = hret_xmalloc(plen + ilen + 1);
-        memcpy(s, prefix, plen);
-        memcpy(s + plen, items[i].input, ilen + 1);
-        free(items[i].input);
-        items[i].input = s;
-    }
 }
 
 /* ---- version: FNV-1a-64 over every field of every sample, length-prefixed ------------------ */
@@ -336,64 +360,105 @@ static uint64_t hash_field(uint64_t h, const char *s)
     return s ? hret_prompt_fnv1a64(h, s, (size_t)len) : h;
 }
 
-static char *version_of(const struct hret_sample *items, size_t count)
+static uint64_t hash_sample(uint64_t h, const struct hret_sample *s)
+{
+    h = hash_field(hash_field(hash_field(h, s->id), s->subset), s->input);
+    h = hash_field(h, s->reference);
+    char n[32];
+    snprintf(n, sizeof n, "%zu", s->options.count);
+    h = hash_field(h, n);
+    for (size_t j = 0; j < s->options.count; j++) {
+        h = hash_field(h, s->options.items[j]);
+    }
+    char *meta = s->metadata ? hret_json_print(s->metadata) : NULL;
+    h = hash_field(h, meta);
+    free(meta);
+    return h;
+}
+
+/* Reads every sample once, in order. */
+static enum hret_result version_of(struct hret_dataset *ds, struct hret_err *err)
 {
     uint64_t h = HRET_FNV1A64_INIT;
-    for (size_t i = 0; i < count; i++) {
-        const struct hret_sample *s = &items[i];
-        h = hash_field(hash_field(hash_field(h, s->id), s->subset), s->input);
-        h = hash_field(h, s->reference);
-        char n[32];
-        snprintf(n, sizeof n, "%zu", s->options.count);
-        h = hash_field(h, n);
-        for (size_t j = 0; j < s->options.count; j++) {
-            h = hash_field(h, s->options.items[j]);
+    enum hret_result r = HRET_OK;
+    for (size_t i = 0; r == HRET_OK && i < ds->count; i++) {
+        struct hret_sample s;
+        r = hret_dataset_get(ds, i, &s, err);
+        if (r == HRET_OK) {
+            h = hash_sample(h, &s);
+            hret_sample_fini(&s);
         }
-        char *meta = s->metadata ? hret_json_print(s->metadata) : NULL;
-        h = hash_field(h, meta);
-        free(meta);
     }
-    return hret_xasprintf("%016" PRIx64, h);
+    if (r == HRET_OK) {
+        ds->version = hret_xasprintf("%016" PRIx64, h);
+    }
+    return r;
 }
 
 /* ---- the pipeline ------------------------------------------------------------------------ */
 
-/* Sampling, few-shot, limit and prefix on the loaded selection (items owned by the caller). */
+/* Sampling, few-shot and limit on the loaded selection, as positions in the spool. */
 static enum hret_result shape(const struct hret_dataset_spec *spec,
                               const struct hret_dataset_loader *l, const char **subs, size_t nsubs,
                               struct hret_dataset *ds, struct hret_err *err)
 {
+    struct hret_dataset_stream *st = ds->stream;
     const char *split = spec->split ? spec->split : "test";
-    if (spec->sample_size > 0 && (unsigned long long)spec->sample_size < ds->count) {
-        hret_ds_sample(ds->samples, &ds->count, (size_t)spec->sample_size, spec->seed);
+    size_t n = hret_ds_spool_count(st->spool);
+    st->sel = hret_xmalloc((n ? n : 1) * sizeof *st->sel);
+    if (spec->sample_size > 0 && (unsigned long long)spec->sample_size < n) {
+        hret_ds_draw(st->sel, n, (size_t)spec->sample_size, spec->seed);
+        n = (size_t)spec->sample_size;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            st->sel[i] = i;
+        }
     }
     size_t k = spec->num_few_shot > 0 ? (size_t)spec->num_few_shot : 0;
-    char *prefix = NULL;
     enum hret_result r = HRET_OK;
     if (k > 0 && (spec->few_shot_split == NULL || strcmp(spec->few_shot_split, split) == 0)) {
-        size_t used = k < ds->count ? k : ds->count;
-        r = build_prefix(spec, ds->samples, used, &prefix, err);
-        if (used > 0) {
-            free_samples(ds->samples, 0, used);
-            memmove(ds->samples, ds->samples + used, (ds->count - used) * sizeof *ds->samples);
-            ds->count -= used;
-        }
+        size_t used = k < n ? k : n;
+        r = build_prefix(spec, st->spool, st->sel, used, &st->prefix, err);
+        memmove(st->sel, st->sel + used, (n - used) * sizeof *st->sel);
+        n -= used;
     } else if (k > 0) {
-        r = other_split_prefix(spec, l, subs, nsubs, k, &prefix, err);
+        r = other_split_prefix(spec, l, subs, nsubs, k, &st->prefix, err);
     }
     if (r != HRET_OK) {
         return r;
     }
-    if (spec->limit > 0 && (unsigned long long)spec->limit < ds->count) {
-        free_samples(ds->samples, (size_t)spec->limit, ds->count);
-        ds->count = (size_t)spec->limit;
+    if (spec->limit > 0 && (unsigned long long)spec->limit < n) {
+        n = (size_t)spec->limit;
     }
-    prepend(ds->samples, ds->count, prefix ? prefix : "");
-    ds->num_few_shot_applied = prefix && prefix[0] ? (int)k : 0;
-    free(prefix);
-    for (size_t i = 0; i < ds->count; i++) {
-        ds->samples[i].idx = i;
+    ds->count = n;
+    ds->num_few_shot_applied = st->prefix && st->prefix[0] ? (int)k : 0;
+    if (st->prefix == NULL) {
+        st->prefix = hret_xstrdup("");
     }
+    return HRET_OK;
+}
+
+enum hret_result hret_dataset_get(const struct hret_dataset *ds, size_t idx,
+                                  struct hret_sample *out, struct hret_err *err)
+{
+    const struct hret_dataset_stream *st = ds->stream;
+    if (st == NULL || idx >= ds->count) {
+        return hret_err_set(err, HRET_E_INVAL, "dataset %s: no sample %zu to read", ds->name, idx);
+    }
+    enum hret_result r = hret_ds_spool_read(st->spool, st->sel[idx], out, err);
+    if (r != HRET_OK) {
+        return r;
+    }
+    size_t plen = strlen(st->prefix);
+    if (plen > 0) {
+        size_t ilen = strlen(out->input);
+        char *s = hret_xmalloc(plen + ilen + 1);
+        memcpy(s, st->prefix, plen);
+        memcpy(s + plen, out->input, ilen + 1);
+        free(out->input);
+        out->input = s;
+    }
+    out->idx = idx;
     return HRET_OK;
 }
 
@@ -437,7 +502,7 @@ enum hret_result hret_dataset_check(const struct hret_dataset_spec *spec, struct
     return r;
 }
 
-enum hret_result hret_dataset_load(const struct hret_dataset_spec *given, struct hret_dataset **out,
+enum hret_result hret_dataset_open(const struct hret_dataset_spec *given, struct hret_dataset **out,
                                    struct hret_err *err)
 {
     struct hret_dataset_spec eff;
@@ -459,21 +524,55 @@ enum hret_result hret_dataset_load(const struct hret_dataset_spec *given, struct
     }
     struct hret_dataset *ds = hret_xcalloc(1, sizeof *ds);
     ds->name = hret_xstrdup(l->name);
-    if (r == HRET_OK) {
-        r = load_split(spec, l, spec->split ? spec->split : "test", subs, nsubs, &ds->samples,
-                       &ds->count, err);
-    }
+    ds->stream = hret_xcalloc(1, sizeof *ds->stream);
+    r = load_split(spec, l, spec->split ? spec->split : "test", subs, nsubs, &ds->stream->spool,
+                   err);
     if (r == HRET_OK) {
         r = shape(spec, l, subs, nsubs, ds, err);
     }
     free(subs);
+    if (r == HRET_OK) {
+        r = version_of(ds, err);
+    }
     if (r != HRET_OK) {
         hret_dataset_destroy(ds);
         return r;
     }
-    ds->version = version_of(ds->samples, ds->count);
-    hret_log_debug("dataset", NULL, "loaded dataset %s: %zu samples, version %s, few-shot %d",
+    hret_log_debug("dataset", NULL, "opened dataset %s: %zu samples, version %s, few-shot %d",
                    ds->name, ds->count, ds->version, ds->num_few_shot_applied);
+    *out = ds;
+    return HRET_OK;
+}
+
+static void stream_close(struct hret_dataset *ds)
+{
+    if (ds->stream != NULL) {
+        hret_ds_spool_destroy(ds->stream->spool);
+        free(ds->stream->sel);
+        free(ds->stream->prefix);
+        free(ds->stream);
+        ds->stream = NULL;
+    }
+}
+
+enum hret_result hret_dataset_load(const struct hret_dataset_spec *spec, struct hret_dataset **out,
+                                   struct hret_err *err)
+{
+    struct hret_dataset *ds = NULL;
+    enum hret_result r = hret_dataset_open(spec, &ds, err);
+    if (r == HRET_OK) {
+        ds->samples = hret_xcalloc(ds->count ? ds->count : 1, sizeof *ds->samples);
+        for (size_t i = 0; r == HRET_OK && i < ds->count; i++) {
+            r = hret_dataset_get(ds, i, &ds->samples[i], err); /* with its prefix and idx */
+        }
+    }
+    if (ds != NULL) {
+        stream_close(ds);
+    }
+    if (r != HRET_OK) {
+        hret_dataset_destroy(ds);
+        return r;
+    }
     *out = ds;
     return HRET_OK;
 }
@@ -483,8 +582,11 @@ void hret_dataset_destroy(struct hret_dataset *ds)
     if (ds == NULL) {
         return;
     }
-    free_samples(ds->samples, 0, ds->count);
+    if (ds->samples != NULL) {
+        free_samples(ds->samples, 0, ds->count);
+    }
     free(ds->samples);
+    stream_close(ds);
     free(ds->name);
     free(ds->version);
     free(ds);

@@ -4,7 +4,8 @@
  * (CSV, TSV, JSON, JSONL or Parquet, as the hub serves it), plus a generic file loader.
  *
  * Order of operations, for a selection of N rows (every requested subset, in list order):
- *   1. load and render every row of `split` (ids "<subset>/<split>/<row>", row 0-based);
+ *   1. load and render every row of `split` (ids "<subset>/<split>/<row>", row 0-based) into a
+ *      spool file (hret_dataset_open keeps it there; hret_dataset_load reads the selection back);
  *   2. sample_size > 0: keep a seeded random sample of that many rows, in sample order;
  *   3. few-shot (HRET's FewShotHandler): the examples are the first num_few_shot rows of the
  *      few-shot split as loaded (not sampled), or of the selection itself when few_shot_split is
@@ -29,6 +30,7 @@
 #include "hret_sample.h"
 
 struct hret_table;
+struct hret_dataset_stream;
 
 /* A dataset's files held in memory (tables read back from the dataset store): loaders look
  * them up by their path relative to data_dir exactly as they find files on disk. Borrowed. */
@@ -68,11 +70,14 @@ struct hret_dataset_spec {              /* all borrowed */
 };
 
 struct hret_dataset {
-    char *name;                  /* registry name (owned) */
-    char *version;               /* 16 hex digits of FNV-1a-64 over the samples (owned) */
-    struct hret_sample *samples; /* count samples, idx = 0..count-1 (owned) */
+    char *name;    /* registry name (owned) */
+    char *version; /* 16 hex digits of FNV-1a-64 over the samples (owned) */
+    /* hret_dataset_load: count samples, idx = 0..count-1 (owned); hret_dataset_open: NULL, the
+     * samples are read one at a time with hret_dataset_get */
+    struct hret_sample *samples;
     size_t count;
-    int num_few_shot_applied; /* num_few_shot when a prefix was built, else 0 */
+    int num_few_shot_applied;           /* num_few_shot when a prefix was built, else 0 */
+    struct hret_dataset_stream *stream; /* hret_dataset_open's spool (private) */
 };
 
 /* Loads and renders spec. Caller owns *out (hret_dataset_destroy). Errors name the file, line and
@@ -81,6 +86,15 @@ struct hret_dataset {
  * every file read must pass hret_dataset_path_check against root. */
 enum hret_result hret_dataset_load(const struct hret_dataset_spec *spec, struct hret_dataset **out,
                                    struct hret_err *err);
+/* The same selection without holding it: every rendered sample goes to an unlinked temporary
+ * file as it is loaded (hret_dataset_spool.h) and memory keeps one offset per row, the selection
+ * and the few-shot prefix; samples is NULL. Loading reads one data file at a time. */
+enum hret_result hret_dataset_open(const struct hret_dataset_spec *spec, struct hret_dataset **out,
+                                   struct hret_err *err);
+/* Sample idx (< count) of an opened dataset, with its prefix and idx, read from the spool:
+ * caller owns *out (hret_sample_fini). Any order, any number of times. */
+enum hret_result hret_dataset_get(const struct hret_dataset *ds, size_t idx,
+                                  struct hret_sample *out, struct hret_err *err);
 void hret_dataset_destroy(struct hret_dataset *ds);
 /* What hret_dataset_load checks before reading any file: the name, subsets the dataset has,
  * params the loader takes, templates with its placeholders. For refusing a request when it is

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "hret_dataset_loader.h"
+#include "hret_dataset_spool.h"
 #include "hret_json.h"
 #include "hret_mem.h"
 
@@ -275,15 +276,17 @@ static enum hret_result benchhub_load(struct hret_ds_load *ld, const char *subse
                                       struct hret_err *err)
 {
     long long sample_size, seed;
-    size_t first = ld->count;
+    size_t first = hret_ds_spool_count(ld->spool);
     enum hret_result r = check_params(ld, &sample_size, &seed, err);
     if (r == HRET_OK) {
         r = hret_ds_read_rows(ld, subset, NULL, stems, columns, benchhub_row, err);
     }
-    size_t n = ld->count - first;
+    size_t n = hret_ds_spool_count(ld->spool) - first;
     if (r == HRET_OK && sample_size > 0 && (unsigned long long)sample_size < n) {
-        hret_ds_sample(ld->items + first, &n, (size_t)sample_size, (uint64_t)seed);
-        ld->count = first + n;
+        size_t *perm = hret_xmalloc(n * sizeof *perm);
+        hret_ds_draw(perm, n, (size_t)sample_size, (uint64_t)seed);
+        hret_ds_spool_keep(ld->spool, first, perm, (size_t)sample_size);
+        free(perm);
     }
     return r;
 }

@@ -16,14 +16,14 @@
 #include "hret_table.h"
 
 /* One load of one split: the loader appends rendered samples with hret_ds_push. */
+struct hret_ds_spool;
 struct hret_ds_load {
     const struct hret_dataset_spec *spec;     /* borrowed */
     const struct hret_dataset_loader *loader; /* borrowed */
     const char *split;                        /* borrowed */
     const char *tmpl; /* borrowed: the user's template, else the loader's default (may be NULL) */
-    struct hret_sample *items; /* owned */
-    size_t count, alloc;
-    struct hret_buf buf; /* rendering scratch */
+    struct hret_ds_spool *spool; /* borrowed: where hret_ds_push writes the samples */
+    struct hret_buf buf;         /* rendering scratch */
 };
 
 struct hret_dataset_loader {
@@ -89,14 +89,10 @@ const char *hret_ds_opt(const struct hret_ds_row *row, const char *name);
 enum hret_result hret_ds_render(struct hret_ds_load *ld, const struct hret_ds_row *row,
                                 const struct hret_prompt_var *vars, size_t nvars, char **out,
                                 struct hret_err *err);
-/* Appends s as the next item, taking ownership of every pointer in it. s->id NULL becomes
+/* Appends s as the next item (to the spool) and frees what it holds. s->id NULL becomes
  * "<subset>/<split>/<rowno>" ("<split>/<rowno>" without subset); s->subset NULL becomes a copy of
  * row->subset. */
 void hret_ds_push(struct hret_ds_load *ld, const struct hret_ds_row *row, struct hret_sample *s);
-
-/* Keeps k (< *count) of the items, in the order drawn, and frees the others: a partial Fisher-Yates
- * shuffle driven by splitmix64 seeded with seed, bounded draws by rejection. */
-void hret_ds_sample(struct hret_sample *items, size_t *count, size_t k, uint64_t seed);
 
 /* A list value: a JSON array (its elements as text, null skipped), else the text split on '|'
  * with each part stripped and empty parts dropped (BenchHub's rule). NULL gives an empty list. */

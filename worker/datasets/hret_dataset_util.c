@@ -12,6 +12,7 @@
 
 #include "hret_dataset_loader.h"
 #include "hret_dataset_path.h"
+#include "hret_dataset_spool.h"
 #include "hret_json.h"
 #include "hret_mem.h"
 
@@ -363,63 +364,8 @@ void hret_ds_push(struct hret_ds_load *ld, const struct hret_ds_row *row, struct
         s->id = row->subset ? hret_xasprintf("%s/%s/%zu", row->subset, ld->split, row->rowno)
                             : hret_xasprintf("%s/%zu", ld->split, row->rowno);
     }
-    if (ld->count == ld->alloc) {
-        ld->alloc = ld->alloc ? ld->alloc * 2 : 256;
-        ld->items = hret_xrealloc(ld->items, ld->alloc * sizeof *ld->items);
-    }
-    s->idx = ld->count;
-    ld->items[ld->count++] = *s;
-    memset(s, 0, sizeof *s);
-}
-
-/* ---- sampling: splitmix64 + partial Fisher-Yates ----------------------------------------- */
-
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n), n > 0, without modulo bias. */
-static uint64_t draw_below(uint64_t *state, uint64_t n)
-{
-    uint64_t threshold = (0 - n) % n; /* 2^64 mod n */
-    for (;;) {
-        uint64_t x = splitmix64(state);
-        if (x >= threshold) {
-            return x % n;
-        }
-    }
-}
-
-void hret_ds_sample(struct hret_sample *items, size_t *count, size_t k, uint64_t seed)
-{
-    size_t n = *count;
-    size_t *perm = hret_xmalloc(n * sizeof *perm);
-    for (size_t i = 0; i < n; i++) {
-        perm[i] = i;
-    }
-    uint64_t state = seed;
-    for (size_t i = 0; i < k; i++) {
-        size_t j = i + (size_t)draw_below(&state, n - i);
-        size_t t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
-    struct hret_sample *picked = hret_xmalloc(k * sizeof *picked);
-    for (size_t i = 0; i < k; i++) {
-        picked[i] = items[perm[i]];
-        memset(&items[perm[i]], 0, sizeof items[perm[i]]);
-    }
-    for (size_t i = 0; i < n; i++) {
-        hret_sample_fini(&items[i]); /* the rest: picked ones were zeroed */
-    }
-    memcpy(items, picked, k * sizeof *picked);
-    free(picked);
-    free(perm);
-    *count = k;
+    hret_ds_spool_push(ld->spool, s);
+    hret_sample_fini(s);
 }
 
 /* ---- value helpers ----------------------------------------------------------------------- */

@@ -37,7 +37,7 @@ enum hret_result hret_worker_dataset_load(const struct hret_config *cfg, struct 
     };
     enum hret_result r = hret_store_dataset_load(store, &cfg->datasets, &spec,
                                                  pinned && pinned[0] ? pinned : d->version, files,
-                                                 data_version, out, err);
+                                                 true, data_version, out, err);
     free(dir);
     if (r != HRET_OK && !hret_result_is_retriable(r)) {
         err->code = HRET_E_INVAL; /* a dataset problem; the message names the dataset */

@@ -107,7 +107,7 @@ struct shard {
     struct hret_request *req;
     struct hret_worker_run run;
     struct hret_dataset *ds;
-    struct hret_sample *todo; /* shallow copies of ds samples */
+    struct hret_sample *todo; /* the shard's samples not stored yet, read from ds (owned) */
     struct hret_outcome *outcomes;
     size_t n_todo, stored_before, done, errors;
     struct hret_store_samples_batch batch;
@@ -118,6 +118,9 @@ static void shard_reset(struct shard *s)
 {
     for (size_t i = 0; s->outcomes != NULL && i < s->n_todo; i++) {
         hret_outcome_fini(&s->outcomes[i]);
+    }
+    for (size_t i = 0; s->todo != NULL && i < s->n_todo; i++) {
+        hret_sample_fini(&s->todo[i]);
     }
     free(s->outcomes);
     free(s->todo);
@@ -233,13 +236,15 @@ static enum hret_result select_samples(struct shard *s, struct hret_err *err)
     PQclear(res);
     s->todo = hret_xcalloc(span ? span : 1, sizeof *s->todo);
     s->outcomes = hret_xcalloc(span ? span : 1, sizeof *s->outcomes);
-    for (size_t i = 0; i < span; i++) {
+    enum hret_result r = HRET_OK;
+    for (size_t i = 0; i < span && r == HRET_OK; i++) { /* only the shard's range is read */
         if (!have[i]) {
-            s->todo[s->n_todo++] = s->ds->samples[(size_t)s->lo + i];
+            r = hret_dataset_get(s->ds, (size_t)s->lo + i, &s->todo[s->n_todo], err);
+            s->n_todo += r == HRET_OK;
         }
     }
     free(have);
-    return HRET_OK;
+    return r;
 }
 
 /* hret_run's progress hook (every 100 ms): passes the worker's stop on, writes the responses

@@ -41,19 +41,26 @@ double hret_metrics_quantile(double *values, size_t n, double q)
 }
 
 struct subset_tally {
-    const char *name; /* borrowed from the samples */
+    char *name; /* owned */
     double correct, answered;
+    size_t first; /* the lowest sample index answered: subsets are reported in that order */
 };
 
-static struct subset_tally *tally_for(struct subset_tally **list, size_t *n, const char *name)
+static struct subset_tally *tally_for(struct subset_tally **list, size_t *n, size_t *alloc,
+                                      const char *name, size_t idx)
 {
     for (size_t i = *n; i > 0; i--) { /* samples come grouped: the last is the likely hit */
         if (strcmp((*list)[i - 1].name, name) == 0) {
-            return &(*list)[i - 1];
+            struct subset_tally *t = &(*list)[i - 1];
+            t->first = idx < t->first ? idx : t->first;
+            return t;
         }
     }
-    *list = hret_xrealloc(*list, (*n + 1) * sizeof **list);
-    (*list)[*n] = (struct subset_tally){name, 0, 0};
+    if (*n == *alloc) {
+        *alloc = *alloc ? *alloc * 2 : 16;
+        *list = hret_xrealloc(*list, *alloc * sizeof **list);
+    }
+    (*list)[*n] = (struct subset_tally){hret_xstrdup(name), 0, 0, idx};
     return &(*list)[(*n)++];
 }
 
@@ -144,75 +151,135 @@ const char *hret_metrics_nothing_scored(const cJSON *metrics)
     return "every request failed (errors are in the results)";
 }
 
-cJSON *hret_metrics_compute(const struct hret_sample *samples, const struct hret_outcome *outcomes,
-                            size_t count, const struct hret_prices *prices)
+/* What the metrics need of every finished sample, gathered as samples finish. */
+struct hret_metrics_acc {
+    double correct, answered, errors, parse_failures, total;
+    double tokens_in, tokens_out, penal_sum, penal_n;
+    double *latencies; /* of answered samples */
+    size_t nlat, lat_alloc, nsubsets, subsets_alloc;
+    struct subset_tally *subsets;
+    struct mode_tally modes;
+};
+
+struct hret_metrics_acc *hret_metrics_acc_new(void)
 {
-    double correct = 0, answered = 0, errors = 0, parse_failures = 0;
-    double tokens_in = 0, tokens_out = 0, penal_sum = 0, penal_n = 0;
-    double *latencies = hret_xmalloc((count ? count : 1) * sizeof *latencies);
-    size_t nlat = 0, nsubsets = 0;
-    struct subset_tally *subsets = NULL;
-    struct mode_tally modes = {0};
-    double total = 0;
-    for (size_t i = 0; i < count; i++) {
-        const struct hret_outcome *o = &outcomes[i];
-        if (!o->done) { /* a stopped run reports what finished */
-            continue;
-        }
-        total++;
-        tokens_in += (double)o->prompt_tokens;
-        tokens_out += (double)o->completion_tokens;
-        if (o->error_code != HRET_OK) {
-            errors++;
-            continue;
-        }
-        answered++;
-        correct += o->verdict.correct;
-        parse_failures += o->verdict.parse_failure;
-        tally_modes(&modes, o);
-        latencies[nlat++] = o->latency_ms;
-        if (!isnan(o->language_penalizer)) {
-            penal_sum += o->language_penalizer;
-            penal_n++;
-        }
-        if (samples[i].subset != NULL) {
-            struct subset_tally *t = tally_for(&subsets, &nsubsets, samples[i].subset);
-            t->correct += o->verdict.correct;
-            t->answered++;
+    return hret_xcalloc(1, sizeof(struct hret_metrics_acc));
+}
+
+void hret_metrics_acc_destroy(struct hret_metrics_acc *a)
+{
+    if (a == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < a->nsubsets; i++) {
+        free(a->subsets[i].name);
+    }
+    free(a->subsets);
+    free(a->latencies);
+    free(a);
+}
+
+void hret_metrics_acc_add(struct hret_metrics_acc *a, size_t idx, const struct hret_sample *s,
+                          const struct hret_outcome *o)
+{
+    if (!o->done) { /* a stopped run reports what finished */
+        return;
+    }
+    a->total++;
+    a->tokens_in += (double)o->prompt_tokens;
+    a->tokens_out += (double)o->completion_tokens;
+    if (o->error_code != HRET_OK) {
+        a->errors++;
+        return;
+    }
+    a->answered++;
+    a->correct += o->verdict.correct;
+    a->parse_failures += o->verdict.parse_failure;
+    tally_modes(&a->modes, o);
+    if (a->nlat == a->lat_alloc) {
+        a->lat_alloc = a->lat_alloc ? a->lat_alloc * 2 : 1024;
+        a->latencies = hret_xrealloc(a->latencies, a->lat_alloc * sizeof *a->latencies);
+    }
+    a->latencies[a->nlat++] = o->latency_ms;
+    if (!isnan(o->language_penalizer)) {
+        a->penal_sum += o->language_penalizer;
+        a->penal_n++;
+    }
+    if (s->subset != NULL) {
+        struct subset_tally *t =
+            tally_for(&a->subsets, &a->nsubsets, &a->subsets_alloc, s->subset, idx);
+        t->correct += o->verdict.correct;
+        t->answered++;
+    }
+}
+
+size_t hret_metrics_acc_answered(const struct hret_metrics_acc *a, const char *subset, size_t len)
+{
+    for (size_t i = 0; i < a->nsubsets; i++) {
+        if (strlen(a->subsets[i].name) == len && memcmp(a->subsets[i].name, subset, len) == 0) {
+            return (size_t)a->subsets[i].answered;
         }
     }
+    return 0;
+}
+
+static int by_first(const void *x, const void *y)
+{
+    const struct subset_tally *a = x, *b = y;
+    return (a->first > b->first) - (a->first < b->first);
+}
+
+cJSON *hret_metrics_acc_finish(struct hret_metrics_acc *a, const struct hret_prices *prices)
+{
+    if (a->nsubsets > 1) {
+        qsort(a->subsets, a->nsubsets, sizeof *a->subsets, by_first);
+    }
+    double answered = a->answered, total = a->total, errors = a->errors;
     cJSON *m = cJSON_CreateObject();
-    add_accuracy(m, correct, answered);
+    add_accuracy(m, a->correct, answered);
     double macro = 0, scored_subsets = 0;
-    for (size_t i = 0; i < nsubsets; i++) {
-        add_subset_accuracy(m, subsets[i].name, subsets[i].correct, subsets[i].answered);
-        macro += subsets[i].answered > 0 ? subsets[i].correct / subsets[i].answered : 0;
-        scored_subsets += subsets[i].answered > 0;
+    for (size_t i = 0; i < a->nsubsets; i++) {
+        const struct subset_tally *t = &a->subsets[i];
+        add_subset_accuracy(m, t->name, t->correct, t->answered);
+        macro += t->answered > 0 ? t->correct / t->answered : 0;
+        scored_subsets += t->answered > 0;
     }
     if (scored_subsets > 0) {
         cJSON_AddNumberToObject(m, "macro_accuracy", macro / scored_subsets);
     }
     cJSON_AddNumberToObject(m, "total", total);
     cJSON_AddNumberToObject(m, "answered", answered);
-    cJSON_AddNumberToObject(m, "correct", correct);
+    cJSON_AddNumberToObject(m, "correct", a->correct);
     cJSON_AddNumberToObject(m, "errors", errors);
     cJSON_AddNumberToObject(m, "error_rate", total > 0 ? errors / total : 0);
-    cJSON_AddNumberToObject(m, "parse_failures", parse_failures);
-    cJSON_AddNumberToObject(m, "parse_failure_rate", answered > 0 ? parse_failures / answered : 0);
-    if (penal_n > 0) {
-        cJSON_AddNumberToObject(m, "language_penalizer_average", penal_sum / penal_n);
+    cJSON_AddNumberToObject(m, "parse_failures", a->parse_failures);
+    cJSON_AddNumberToObject(m, "parse_failure_rate",
+                            answered > 0 ? a->parse_failures / answered : 0);
+    if (a->penal_n > 0) {
+        cJSON_AddNumberToObject(m, "language_penalizer_average", a->penal_sum / a->penal_n);
     }
-    add_modes(m, &modes);
-    cJSON_AddNumberToObject(m, "latency_p50_ms", hret_metrics_quantile(latencies, nlat, 0.50));
-    cJSON_AddNumberToObject(m, "latency_p90_ms", hret_metrics_quantile(latencies, nlat, 0.90));
-    cJSON_AddNumberToObject(m, "latency_p99_ms", hret_metrics_quantile(latencies, nlat, 0.99));
-    cJSON_AddNumberToObject(m, "tokens_in", tokens_in);
-    cJSON_AddNumberToObject(m, "tokens_out", tokens_out);
+    add_modes(m, &a->modes);
+    double *lat = a->latencies;
+    cJSON_AddNumberToObject(m, "latency_p50_ms", hret_metrics_quantile(lat, a->nlat, 0.50));
+    cJSON_AddNumberToObject(m, "latency_p90_ms", hret_metrics_quantile(lat, a->nlat, 0.90));
+    cJSON_AddNumberToObject(m, "latency_p99_ms", hret_metrics_quantile(lat, a->nlat, 0.99));
+    cJSON_AddNumberToObject(m, "tokens_in", a->tokens_in);
+    cJSON_AddNumberToObject(m, "tokens_out", a->tokens_out);
     cJSON_AddNumberToObject(m, "cost",
-                            prices ? tokens_in / 1e6 * prices->input_per_1m +
-                                         tokens_out / 1e6 * prices->output_per_1m
+                            prices ? a->tokens_in / 1e6 * prices->input_per_1m +
+                                         a->tokens_out / 1e6 * prices->output_per_1m
                                    : 0);
-    free(subsets);
-    free(latencies);
+    return m;
+}
+
+cJSON *hret_metrics_compute(const struct hret_sample *samples, const struct hret_outcome *outcomes,
+                            size_t count, const struct hret_prices *prices)
+{
+    struct hret_metrics_acc *a = hret_metrics_acc_new();
+    for (size_t i = 0; i < count; i++) {
+        hret_metrics_acc_add(a, i, &samples[i], &outcomes[i]);
+    }
+    cJSON *m = hret_metrics_acc_finish(a, prices);
+    hret_metrics_acc_destroy(a);
     return m;
 }

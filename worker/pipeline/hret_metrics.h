@@ -24,6 +24,19 @@ struct hret_prices {
 cJSON *hret_metrics_compute(const struct hret_sample *samples, const struct hret_outcome *outcomes,
                             size_t count, const struct hret_prices *prices);
 
+/* The same gathered one sample at a time, in any order (a streamed run): add each finished
+ * sample (idx its position in the run; s and o borrowed, not kept), then finish (caller owns
+ * result; again after more adds is allowed). The result equals hret_metrics_compute's over the
+ * same samples, but for the last bits of average_judge_score, which sums in arrival order. */
+struct hret_metrics_acc;
+struct hret_metrics_acc *hret_metrics_acc_new(void);
+void hret_metrics_acc_destroy(struct hret_metrics_acc *a);
+void hret_metrics_acc_add(struct hret_metrics_acc *a, size_t idx, const struct hret_sample *s,
+                          const struct hret_outcome *o);
+cJSON *hret_metrics_acc_finish(struct hret_metrics_acc *a, const struct hret_prices *prices);
+/* Answered samples of the subset named by len bytes at subset. */
+size_t hret_metrics_acc_answered(const struct hret_metrics_acc *a, const char *subset, size_t len);
+
 /* Why a run scored nothing (a static sentence: "the dataset has no samples (...)", "every
  * request failed (...)"), or NULL when metrics has an accuracy. metrics borrowed. */
 const char *hret_metrics_nothing_scored(const cJSON *metrics);

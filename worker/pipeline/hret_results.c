@@ -1,6 +1,8 @@
 #include "hret_results.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,11 +132,13 @@ cJSON *hret_results_run_metadata(const struct hret_results_meta *m)
     return j;
 }
 
-enum hret_result hret_results_write(const char *path, unsigned flags,
-                                    const struct hret_results_meta *meta, const cJSON *metrics,
-                                    const struct hret_sample *samples,
-                                    const struct hret_outcome *outcomes, size_t count,
-                                    struct hret_err *err)
+/* Writes the document around the samples, which emit puts in order: each sample's JSON
+ * preceded by ",\n" (or "\n" for the first); false on a read error (err set). */
+typedef bool (*emit_fn)(FILE *f, void *user, struct hret_err *err);
+
+static enum hret_result write_doc(const char *path, unsigned flags,
+                                  const struct hret_results_meta *meta, const cJSON *metrics,
+                                  emit_fn emit, void *user, struct hret_err *err)
 {
     struct hret_outfile *out = NULL;
     if (hret_outfile_open(path, flags, &out, err) != HRET_OK) {
@@ -144,21 +148,15 @@ enum hret_result hret_results_write(const char *path, unsigned flags,
     cJSON *md = hret_results_run_metadata(meta);
     fputs("{\n\"run_metadata\": ", f);
     put_json(f, md);
+    cJSON_Delete(md);
     fputs(",\n\"metrics\": ", f);
     put_json(f, metrics);
     fputs(",\n\"results\": [{\n\"metrics\": ", f);
     put_json(f, metrics);
     fputs(",\n\"samples\": [", f);
-    bool first = true;
-    for (size_t i = 0; i < count; i++) {
-        if (!outcomes[i].done) {
-            continue;
-        }
-        cJSON *s = hret_results_sample(&samples[i], &outcomes[i]);
-        fputs(first ? "\n" : ",\n", f);
-        put_json(f, s);
-        cJSON_Delete(s);
-        first = false;
+    if (!emit(f, user, err)) {
+        hret_outfile_abort(out);
+        return err->code;
     }
     fputs("\n],\n\"info\": ", f);
     if (meta->info != NULL) {
@@ -167,8 +165,142 @@ enum hret_result hret_results_write(const char *path, unsigned flags,
         fputs("{}", f); /* runs finished by workers store no run info */
     }
     fputs("\n}]\n}\n", f);
-    cJSON_Delete(md);
     return hret_outfile_commit(out, err);
+}
+
+struct arrays {
+    const struct hret_sample *samples;
+    const struct hret_outcome *outcomes;
+    size_t count;
+};
+
+static bool emit_arrays(FILE *f, void *user, struct hret_err *err)
+{
+    (void)err;
+    const struct arrays *a = user;
+    bool first = true;
+    for (size_t i = 0; i < a->count; i++) {
+        if (!a->outcomes[i].done) {
+            continue;
+        }
+        cJSON *s = hret_results_sample(&a->samples[i], &a->outcomes[i]);
+        fputs(first ? "\n" : ",\n", f);
+        put_json(f, s);
+        cJSON_Delete(s);
+        first = false;
+    }
+    return true;
+}
+
+enum hret_result hret_results_write(const char *path, unsigned flags,
+                                    const struct hret_results_meta *meta, const cJSON *metrics,
+                                    const struct hret_sample *samples,
+                                    const struct hret_outcome *outcomes, size_t count,
+                                    struct hret_err *err)
+{
+    struct arrays a = {samples, outcomes, count};
+    return write_doc(path, flags, meta, metrics, emit_arrays, &a, err);
+}
+
+/* ---- samples spooled as they finish ------------------------------------------------------ */
+
+struct hret_results_spool {
+    FILE *f;
+    uint64_t *off; /* count: where sample i's JSON starts, UINT64_MAX when it is not there */
+    uint32_t *len;
+    size_t count;
+    uint64_t end;
+    int write_errno;
+};
+
+enum hret_result hret_results_spool_new(size_t count, struct hret_results_spool **out,
+                                        struct hret_err *err)
+{
+    FILE *f = hret_outfile_scratch("results spool", err);
+    if (f == NULL) {
+        return HRET_E_UNAVAILABLE;
+    }
+    struct hret_results_spool *sp = hret_xcalloc(1, sizeof *sp);
+    sp->f = f;
+    sp->count = count;
+    sp->off = hret_xmalloc((count ? count : 1) * sizeof *sp->off);
+    sp->len = hret_xcalloc(count ? count : 1, sizeof *sp->len);
+    for (size_t i = 0; i < count; i++) {
+        sp->off[i] = UINT64_MAX;
+    }
+    *out = sp;
+    return HRET_OK;
+}
+
+void hret_results_spool_destroy(struct hret_results_spool *sp)
+{
+    if (sp == NULL) {
+        return;
+    }
+    fclose(sp->f);
+    free(sp->off);
+    free(sp->len);
+    free(sp);
+}
+
+void hret_results_spool_add(struct hret_results_spool *sp, size_t idx, const struct hret_sample *s,
+                            const struct hret_outcome *o)
+{
+    if (!o->done || idx >= sp->count) {
+        return;
+    }
+    cJSON *j = hret_results_sample(s, o);
+    char *text = hret_json_print(j);
+    cJSON_Delete(j);
+    size_t n = strlen(text);
+    if (n > UINT32_MAX || fwrite(text, 1, n, sp->f) != n) {
+        sp->write_errno = sp->write_errno ? sp->write_errno : (errno ? errno : EFBIG);
+    }
+    free(text);
+    sp->off[idx] = sp->end;
+    sp->len[idx] = (uint32_t)n;
+    sp->end += n;
+}
+
+static bool emit_spool(FILE *f, void *user, struct hret_err *err)
+{
+    struct hret_results_spool *sp = user;
+    if (sp->write_errno != 0 || fflush(sp->f) != 0) {
+        hret_err_set(err, HRET_E_UNAVAILABLE, "writing the results spool file: %s",
+                     strerror(sp->write_errno ? sp->write_errno : errno));
+        return false;
+    }
+    char *buf = NULL;
+    size_t alloc = 0;
+    bool first = true, ok = true;
+    for (size_t i = 0; i < sp->count && ok; i++) {
+        if (sp->off[i] == UINT64_MAX) {
+            continue;
+        }
+        if (sp->len[i] + 1 > alloc) {
+            alloc = (size_t)sp->len[i] + 1;
+            buf = hret_xrealloc(buf, alloc);
+        }
+        ok = fseeko(sp->f, (off_t)sp->off[i], SEEK_SET) == 0 &&
+             fread(buf, 1, sp->len[i], sp->f) == sp->len[i];
+        fputs(first ? "\n" : ",\n", f);
+        fwrite(buf, 1, sp->len[i], f);
+        first = false;
+    }
+    free(buf);
+    if (!ok) {
+        hret_err_set(err, HRET_E_UNAVAILABLE, "reading the results spool file: %s",
+                     strerror(errno ? errno : EIO));
+    }
+    return ok;
+}
+
+enum hret_result hret_results_write_spool(const char *path, unsigned flags,
+                                          const struct hret_results_meta *meta,
+                                          const cJSON *metrics, struct hret_results_spool *sp,
+                                          struct hret_err *err)
+{
+    return write_doc(path, flags, meta, metrics, emit_spool, sp, err);
 }
 
 #define RESULTS_CAP ((size_t)2 << 30) /* bytes of one results file */

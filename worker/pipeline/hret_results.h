@@ -44,6 +44,21 @@ enum hret_result hret_results_write(const char *path, unsigned flags,
                                     const struct hret_outcome *outcomes, size_t count,
                                     struct hret_err *err);
 
+/* The same for a streamed run: each finished sample's JSON goes to a scratch file as it
+ * finishes (hret_results_spool_add; memory keeps 12 bytes a sample) and is copied in index order
+ * when the document is written. count is the run's sample count; s and o are borrowed, and a
+ * sample not done is left out. */
+struct hret_results_spool;
+enum hret_result hret_results_spool_new(size_t count, struct hret_results_spool **out,
+                                        struct hret_err *err);
+void hret_results_spool_destroy(struct hret_results_spool *sp);
+void hret_results_spool_add(struct hret_results_spool *sp, size_t idx, const struct hret_sample *s,
+                            const struct hret_outcome *o);
+enum hret_result hret_results_write_spool(const char *path, unsigned flags,
+                                          const struct hret_results_meta *meta,
+                                          const cJSON *metrics, struct hret_results_spool *sp,
+                                          struct hret_err *err);
+
 /* The document's run_metadata block for meta (borrowed). Caller owns result. */
 cJSON *hret_results_run_metadata(const struct hret_results_meta *meta);
 

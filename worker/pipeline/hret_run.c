@@ -1,6 +1,7 @@
 #include "hret_run.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,8 +93,8 @@ enum accept { ACCEPT_OK, ACCEPT_MALFORMED, ACCEPT_UNUSABLE };
 static enum accept accept_loglik(struct run *run, const struct req *q,
                                  const struct hret_backend_output *out)
 {
-    const struct hret_sample *s = &run->samples[q->idx];
-    struct hret_outcome *o = &run->outcomes[q->idx];
+    const struct hret_sample *s = run->jobs[q->idx].s;
+    struct hret_outcome *o = run->jobs[q->idx].o;
     char *prompt = hret_xasprintf("%s %s", s->input, s->options.items[q->part]);
     struct hret_err err = HRET_ERR_INIT;
     enum hret_result r =
@@ -116,7 +117,7 @@ static enum accept accept_loglik(struct run *run, const struct req *q,
 /* Takes what a 2xx body says for the request's stage. */
 static enum accept accept_body(struct run *run, struct req *q, const char *body, size_t len)
 {
-    struct hret_outcome *o = &run->outcomes[q->idx];
+    struct hret_outcome *o = run->jobs[q->idx].o;
     struct hret_backend_output out = {0};
     struct hret_err err = HRET_ERR_INIT;
     if (q->backend->parse(body, len, &out, &err) != HRET_OK) {
@@ -140,7 +141,7 @@ static enum accept accept_body(struct run *run, struct req *q, const char *body,
         out.content = NULL;
         enum hret_judge_type t = HRET_JUDGE_K2_EVAL;
         hret_judge_type_parse(o->judge_type, &t);
-        hret_judge_parse(t, o->judge_output, run->samples[q->idx].reference, &o->verdict);
+        hret_judge_parse(t, o->judge_output, run->jobs[q->idx].s->reference, &o->verdict);
         hret_backend_output_fini(&out);
         return ACCEPT_OK;
     }
@@ -189,7 +190,7 @@ static enum hret_result on_answer(void *user, const struct hret_http_result *r)
 {
     struct req *q = user;
     struct run *run = q->run;
-    struct hret_outcome *o = &run->outcomes[q->idx];
+    struct hret_outcome *o = run->jobs[q->idx].o;
     const struct hret_model_config *model =
         q->stage == STAGE_JUDGE ? run->p->judge_model : run->p->model;
     struct hret_ops_model *ops = q->stage == STAGE_JUDGE ? run->judge_ops : run->ops;
@@ -266,7 +267,7 @@ static void send(struct run *run, size_t idx, enum stage stage, unsigned part, c
     run->jobs[idx].pending++;
     struct hret_err err = HRET_ERR_INIT;
     if (q->backend->prepare(model, g, prompt, &run->url, &run->body, &err) != HRET_OK) {
-        hret_run_fail(&run->outcomes[idx], err.code, "cannot build the request", err.msg);
+        hret_run_fail(run->jobs[idx].o, err.code, "cannot build the request", err.msg);
         req_free(run, q);
         part_finished(run, idx);
         return;
@@ -295,7 +296,7 @@ static void send(struct run *run, size_t idx, enum stage stage, unsigned part, c
         .est_tokens = q->est_tokens,
     };
     if (hret_http_submit(run->http, q->pool, &hr, on_answer, q, &err) != HRET_OK) {
-        hret_run_fail(&run->outcomes[idx], err.code, "cannot send the request", err.msg);
+        hret_run_fail(run->jobs[idx].o, err.code, "cannot send the request", err.msg);
         req_free(run, q);
         part_finished(run, idx);
         return;
@@ -311,8 +312,8 @@ static const char *meta_string(const struct hret_sample *s, const char *key)
 
 static void start_judge(struct run *run, size_t idx)
 {
-    const struct hret_sample *s = &run->samples[idx];
-    struct hret_outcome *o = &run->outcomes[idx];
+    const struct hret_sample *s = run->jobs[idx].s;
+    struct hret_outcome *o = run->jobs[idx].o;
     enum hret_judge_type t = (enum hret_judge_type)run->p->judge_type;
     hret_judge_type_parse(meta_string(s, "judge_type"), &t);
     struct hret_judge_input in = {s->input, o->prediction, s->reference,
@@ -336,12 +337,12 @@ static char *answer_prompt(const struct run *run, const struct hret_sample *s)
 /* Self-consistency: one request per path the first answer did not bring. */
 static void top_up(struct run *run, size_t idx)
 {
-    const struct hret_sample *s = &run->samples[idx];
+    const struct hret_sample *s = run->jobs[idx].s;
     struct hret_gen_params g = run->p->gen;
     g.n = 1;
     run->jobs[idx].pending++;
     char *prompt = answer_prompt(run, s);
-    for (size_t i = run->outcomes[idx].paths.count; i < run->p->paths; i++) {
+    for (size_t i = run->jobs[idx].o->paths.count; i < run->p->paths; i++) {
         char salt[32];
         snprintf(salt, sizeof salt, "path=%zu", i);
         send(run, idx, STAGE_ANSWER, (unsigned)i, prompt, &g, salt);
@@ -353,7 +354,7 @@ static void top_up(struct run *run, size_t idx)
 static void stage_complete(struct run *run, size_t idx)
 {
     const struct hret_run_params *p = run->p;
-    struct hret_outcome *o = &run->outcomes[idx];
+    struct hret_outcome *o = run->jobs[idx].o;
     if (o->error_code != HRET_OK || run->jobs[idx].stage == STAGE_JUDGE) {
         hret_run_finish(run, idx);
         return;
@@ -378,8 +379,14 @@ static void stage_complete(struct run *run, size_t idx)
 static void start_sample(struct run *run, size_t idx)
 {
     const struct hret_run_params *p = run->p;
-    const struct hret_sample *s = &run->samples[idx];
-    struct hret_outcome *o = &run->outcomes[idx];
+    struct job *j = &run->jobs[idx];
+    if (run->src->get(run->src->user, idx, &j->s, &j->o, &run->fatal) != HRET_OK) {
+        j->s = NULL;
+        j->o = NULL;
+        return; /* the run fails with the source's error */
+    }
+    const struct hret_sample *s = j->s;
+    struct hret_outcome *o = j->o;
     o->language_penalizer = NAN;
     const char *prefilled = p->judge_model ? meta_string(s, "prediction") : NULL;
     if (prefilled != NULL) { /* KUDGE: judge the given response, do not call the model */
@@ -461,13 +468,45 @@ static void teardown(struct run *run)
     hret_buf_fini(&run->url);
     hret_buf_fini(&run->body);
     cJSON_Delete(run->loglik_extra);
+    for (size_t i = 0; i < run->next; i++) { /* abandoned at a stop, or held for the batch */
+        hret_run_release(run, i);
+    }
     free(run->jobs);
+}
+
+/* hret_run_samples' source: the caller's arrays. */
+struct arrays {
+    struct hret_sample *samples; /* the caller's, never written */
+    struct hret_outcome *outcomes;
+};
+
+static enum hret_result arrays_get(void *user, size_t idx, struct hret_sample **s,
+                                   struct hret_outcome **o, struct hret_err *err)
+{
+    (void)err;
+    struct arrays *a = user;
+    *s = &a->samples[idx];
+    *o = &a->outcomes[idx];
+    return HRET_OK;
+}
+
+static void arrays_done(void *user, size_t idx, struct hret_sample *s, struct hret_outcome *o)
+{
+    (void)user, (void)idx, (void)s, (void)o; /* the caller's arrays keep them */
 }
 
 enum hret_result hret_run_samples(const struct hret_run_params *p,
                                   const struct hret_sample *samples, size_t count,
                                   struct hret_outcome *outcomes, struct hret_run_report *report,
                                   struct hret_err *err)
+{
+    struct arrays a = {(struct hret_sample *)(uintptr_t)samples, outcomes};
+    struct hret_run_source src = {arrays_get, arrays_done, &a};
+    return hret_run_stream(p, &src, count, report, err);
+}
+
+enum hret_result hret_run_stream(const struct hret_run_params *p, const struct hret_run_source *src,
+                                 size_t count, struct hret_run_report *report, struct hret_err *err)
 {
     if (p->external != NULL && (p->mode == HRET_RUN_LOGLIK || p->paths > 1 || p->judge_model)) {
         return hret_err_set(err, HRET_E_INVAL,
@@ -476,8 +515,7 @@ enum hret_result hret_run_samples(const struct hret_run_params *p,
                             p->external->name);
     }
     struct run run = {.p = p,
-                      .samples = samples,
-                      .outcomes = outcomes,
+                      .src = src,
                       .count = count,
                       .report = report,
                       .backend = hret_backend_for(p->model),

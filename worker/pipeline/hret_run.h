@@ -110,6 +110,25 @@ size_t hret_run_majority(const char *const *answers, size_t count, size_t *votes
 void hret_run_cache_key(const struct hret_model_config *model, const char *body, size_t len,
                         char out[65]);
 
+/* Where hret_run_stream gets its samples and leaves its outcomes. */
+struct hret_run_source {
+    /* Sample idx, asked once each, in order 0..count-1, when the window has room for it: *s and
+     * *o (a zeroed outcome) stay valid until done(idx). An error stops the run with it. */
+    enum hret_result (*get)(void *user, size_t idx, struct hret_sample **s, struct hret_outcome **o,
+                            struct hret_err *err);
+    /* The run is finished with sample idx: settled (o->done set) or abandoned at a stop (not
+     * done). The source writes it down and may free both. With an external evaluator every
+     * sample is handed back after the batch is scored, at the end. */
+    void (*done)(void *user, size_t idx, struct hret_sample *s, struct hret_outcome *o);
+    void *user;
+};
+
+/* Runs count samples from src, holding only those in the window (with an external evaluator,
+ * every answered sample until the batch is scored). Failures as hret_run_samples. */
+enum hret_result hret_run_stream(const struct hret_run_params *p, const struct hret_run_source *src,
+                                 size_t count, struct hret_run_report *report,
+                                 struct hret_err *err);
+
 /* Fills outcomes[i] for samples[i] (both borrowed arrays of count; outcomes zeroed by the
  * caller, who frees them with hret_outcome_fini). Endpoint failures are recorded per sample;
  * the function fails when the run cannot start (bad model config), or with HRET_E_PROTO when

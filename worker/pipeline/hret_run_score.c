@@ -18,12 +18,25 @@ void hret_run_fail(struct hret_outcome *o, enum hret_result code, const char *er
     o->error = *detail ? hret_xasprintf("%s: %s", error, detail) : hret_xstrdup(error);
 }
 
+void hret_run_release(struct run *run, size_t idx)
+{
+    struct job *j = &run->jobs[idx];
+    if (j->s != NULL) {
+        run->src->done(run->src->user, idx, j->s, j->o);
+        j->s = NULL;
+        j->o = NULL;
+    }
+}
+
 void hret_run_settle(struct run *run, size_t idx)
 {
-    struct hret_outcome *o = &run->outcomes[idx];
+    struct hret_outcome *o = run->jobs[idx].o;
     o->done = true;
     run->done++;
     run->errors += o->error_code != HRET_OK;
+    if (run->p->external == NULL) {
+        hret_run_release(run, idx);
+    }
 }
 
 /* ---- scoring ---- */
@@ -31,14 +44,14 @@ void hret_run_settle(struct run *run, size_t idx)
 bool hret_run_score(struct run *run, size_t idx, const char *text, struct hret_verdict *v)
 {
     const struct hret_run_params *p = run->p;
-    const struct hret_sample *s = &run->samples[idx];
+    const struct hret_sample *s = run->jobs[idx].s;
     struct hret_err err = HRET_ERR_INIT;
     if (p->external != NULL) {
         return true; /* scored as a batch at the end (score_external) */
     }
     if (p->evaluator->score(p->evaluator_state, text, s->reference, &s->options, v, &err) !=
         HRET_OK) {
-        hret_run_fail(&run->outcomes[idx], err.code, "scoring failed", err.msg);
+        hret_run_fail(run->jobs[idx].o, err.code, "scoring failed", err.msg);
         return false;
     }
     return true;
@@ -47,7 +60,7 @@ bool hret_run_score(struct run *run, size_t idx, const char *text, struct hret_v
 /* Self-consistency: scores every path and keeps the majority's verdict and raw output. */
 void hret_run_vote(struct run *run, size_t idx)
 {
-    struct hret_outcome *o = &run->outcomes[idx];
+    struct hret_outcome *o = run->jobs[idx].o;
     size_t n = o->paths.count;
     struct hret_verdict *v = hret_xcalloc(n, sizeof *v);
     bool ok = true;
@@ -73,8 +86,8 @@ void hret_run_vote(struct run *run, size_t idx)
 /* Log-likelihood: the option with the highest sum (first on ties), stripped, is the answer. */
 void hret_run_pick_option(struct run *run, size_t idx)
 {
-    struct hret_outcome *o = &run->outcomes[idx];
-    const struct hret_strlist *options = &run->samples[idx].options;
+    struct hret_outcome *o = run->jobs[idx].o;
+    const struct hret_strlist *options = &run->jobs[idx].s->options;
     size_t best = 0;
     for (size_t i = 1; i < o->n_option_logprobs; i++) {
         best = o->option_logprobs[i] > o->option_logprobs[best] ? i : best;
@@ -99,7 +112,7 @@ void hret_run_apply_gate(struct hret_outcome *o)
 void hret_run_finish(struct run *run, size_t idx)
 {
     const struct hret_run_params *p = run->p;
-    struct hret_outcome *o = &run->outcomes[idx];
+    struct hret_outcome *o = run->jobs[idx].o;
     if (o->error_code == HRET_OK && p->language_threshold >= 0) {
         o->language_penalizer = hret_eval_hangul_share(o->prediction) >= p->language_threshold;
         if (p->language_gate) {
@@ -119,7 +132,8 @@ void hret_run_score_external(struct run *run)
     size_t n = 0;
     size_t *idx = hret_xcalloc(run->count ? run->count : 1, sizeof *idx);
     for (size_t i = 0; i < run->count; i++) {
-        if (run->outcomes[i].done && run->outcomes[i].error_code == HRET_OK) {
+        if (run->jobs[i].o != NULL && run->jobs[i].o->done &&
+            run->jobs[i].o->error_code == HRET_OK) {
             idx[n++] = i;
         }
     }
@@ -127,14 +141,14 @@ void hret_run_score_external(struct run *run)
     struct hret_verdict *verdicts = hret_xcalloc(n ? n : 1, sizeof *verdicts);
     char **errors = hret_xcalloc(n ? n : 1, sizeof *errors);
     for (size_t k = 0; k < n; k++) {
-        items[k] = (struct hret_eval_external_item){&run->samples[idx[k]],
-                                                    run->outcomes[idx[k]].prediction};
+        items[k] =
+            (struct hret_eval_external_item){run->jobs[idx[k]].s, run->jobs[idx[k]].o->prediction};
     }
     struct hret_err err = HRET_ERR_INIT;
     hret_eval_external_score(run->p->external, run->p->external_params, items, n, verdicts, errors,
                              &err);
     for (size_t k = 0; k < n; k++) {
-        struct hret_outcome *o = &run->outcomes[idx[k]];
+        struct hret_outcome *o = run->jobs[idx[k]].o;
         if (errors[k] != NULL) {
             hret_run_fail(o, HRET_E_PROTO, errors[k], "");
             run->errors++;

@@ -31,18 +31,20 @@ struct req {
     char key[65];                 /* cache key, "" without a cache */
 };
 
-/* A sample in flight. */
+/* A sample of the run: s and o come from the source when the sample starts and go back to it
+ * when it settles (NULL before and after). */
 struct job {
     enum stage stage;
     unsigned pending; /* requests of the stage not back yet, +1 while they are being sent */
+    struct hret_sample *s;
+    struct hret_outcome *o;
 };
 
 struct run {
     const struct hret_run_params *p;
     const struct hret_backend_ops *backend; /* of the model under test */
-    const struct hret_sample *samples;
-    struct hret_outcome *outcomes;
-    struct job *jobs;
+    const struct hret_run_source *src;      /* where samples come from and outcomes go */
+    struct job *jobs;                       /* count */
     size_t count, next, done, errors, live;
     struct hret_http *http;
     int pool, judge_pool;
@@ -58,8 +60,12 @@ struct run {
 /* Records an error on the sample; the first one wins. */
 void hret_run_fail(struct hret_outcome *o, enum hret_result code, const char *error,
                    const char *detail);
-/* The sample is done: counted, with its error if any. */
+/* The sample is done: counted, with its error if any, and handed back to the source (with an
+ * external evaluator, only after the batch is scored). */
 void hret_run_settle(struct run *run, size_t idx);
+/* Hands sample idx back to the source (settled, or abandoned at a stop); no-op when it is not
+ * out. */
+void hret_run_release(struct run *run, size_t idx);
 /* Scores text as sample idx's answer into v; false (the sample failed) when the evaluator
  * errs. With an external evaluator, nothing now (hret_run_score_external at the end). */
 bool hret_run_score(struct run *run, size_t idx, const char *text, struct hret_verdict *v);

@@ -197,7 +197,7 @@ void hret_store_dataset_close(struct hret_store_dsopen *o)
 enum hret_result hret_store_dataset_load(struct hret_store *s,
                                          const struct hret_datasets_config *cfg,
                                          struct hret_dataset_spec *spec, const char *want,
-                                         bool explicit_dir, char data_version[65],
+                                         bool explicit_dir, bool stream, char data_version[65],
                                          struct hret_dataset **out, struct hret_err *err)
 {
     data_version[0] = '\0';
@@ -214,7 +214,7 @@ enum hret_result hret_store_dataset_load(struct hret_store *s,
         spec->files = src.files;
         snprintf(data_version, 65, "%s", src.version);
     }
-    r = hret_dataset_load(spec, out, err);
+    r = stream ? hret_dataset_open(spec, out, err) : hret_dataset_load(spec, out, err);
     size_t n = strlen(spec->name);
     if (r != HRET_OK && (strncmp(err->msg, spec->name, n) != 0 || err->msg[n] != ':')) {
         hret_err_prefix(err, "dataset %s", spec->name); /* the loader's own say "NAME: ..." */

@@ -39,11 +39,12 @@ void hret_store_dataset_close(struct hret_store_dsopen *o);
  * imported version and restored after) from where hret_store_dataset_open says, with want and
  * explicit_dir as there. data_version (65 bytes) receives the imported version, "" for files.
  * The one way `hret run` and the worker read a dataset. Every error names the dataset. Caller
- * owns *out. */
+ * owns *out. stream: hret_dataset_open (samples read one at a time with hret_dataset_get),
+ * else hret_dataset_load. */
 enum hret_result hret_store_dataset_load(struct hret_store *s,
                                          const struct hret_datasets_config *cfg,
                                          struct hret_dataset_spec *spec, const char *want,
-                                         bool explicit_dir, char data_version[65],
+                                         bool explicit_dir, bool stream, char data_version[65],
                                          struct hret_dataset **out, struct hret_err *err);
 
 #endif
