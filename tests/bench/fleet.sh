@@ -13,7 +13,8 @@
 #                        (every task finds a free slot): a task's Kafka timestamp to a slot
 #                        starting it, median of the worker's hret_worker_dispatch_seconds
 #   fleet_32_workers_efficiency  32 worker processes (1 slot, max_inflight 8 each) on a fresh
-#                        broker with 32 partitions per topic, fake-llm at 1 s: samples/s over
+#                        broker with 32 partitions per topic (HRET_BENCH_W32_PARTITIONS), fake-llm
+#                        at 1 s: samples/s over
 #                        32 x 8 / 1 s; notes: PostgreSQL connections, the group's join time
 # HRET_BENCH_FLEET_ROWS picks rows (default all): scaling e2e budget tail dispatch workers32.
 # Appends rows to $HRET_BENCH_RESULTS (tests/bench/run.sh's format); runnable alone too (then
@@ -224,11 +225,11 @@ if want dispatch; then
 fi
 
 if want workers32; then
-  n32=32 lat32=1000 items32=10240 shard32=40
+  n32=32 lat32=1000 items32=10240 shard32=40 parts32=${HRET_BENCH_W32_PARTITIONS:-32}
   echo "bench: fleet: $n32 workers (1 slot, 8 in flight each), fake-llm at $lat32 ms, $items32 samples" >&2
   stop_workers
   deploy/local/kafka.sh stop --dir "$work/kafka" >/dev/null 2>&1 || true
-  line=$(HRET_KAFKA_PARTITIONS=$n32 HRET_KAFKA_TOPICS="hret.eval.requests hret.eval.requests.dlq hret.eval.tasks hret.eval.tasks.dlq hret.eval.results hret.eval.alerts" \
+  line=$(HRET_KAFKA_PARTITIONS=$parts32 HRET_KAFKA_TOPICS="hret.eval.requests hret.eval.requests.dlq hret.eval.tasks hret.eval.tasks.dlq hret.eval.results hret.eval.alerts" \
     deploy/local/kafka.sh start --dir "$work/kafka32" | grep '^HRET_KAFKA=')
   export "${line?}"
   python3 tests/data/gen_kmmlu_synth.py --out "$work/data/w32" --items $items32 --seed 7 >/dev/null
@@ -244,7 +245,7 @@ models:
   w32: {base_url: "http://127.0.0.1:$fake_port/v1", model: w32, max_inflight: 8}
 YAML
   conf=$work/w32.yaml
-  total_parts=$((2 * n32)) # requests and tasks
+  total_parts=$((2 * parts32)) # requests and tasks
   joined=$(python3 - "$bin/hret" "$conf" "$work" $n32 $total_parts <<'PY'
 import re, subprocess, sys, time, urllib.request
 hret, cfg, work, n, total = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
@@ -279,10 +280,15 @@ PY
   kill $sampler 2>/dev/null || true
   wait $sampler 2>/dev/null || true
   conns_max=$(sort -n "$work/conns.txt" | sed -n '$p')
+  # workers that consumed from a task partition (their lag gauge has a tasks series)
+  with_tasks=$(for f in "$work"/w32-*.log; do
+    port=$(sed -n 's/.*listening on [^ ]*:\([0-9][0-9]*\) for .*/\1/p' "$f" | sed -n 1p)
+    curl -sf "http://127.0.0.1:$port/metrics" | grep -q '^hret_consumer_lag_messages{topic="hret.eval.tasks"' && echo x
+  done | wc -l)
   busy=$(psql "$HRET_PG" -Atc "SELECT count(DISTINCT owner) FROM shards JOIN runs USING (run_id) WHERE request_id = 'w32-1'")
   stop_workers
   conf=$work/hret.yaml
   bound=$((n32 * 8 * 1000 / lat32))
   record fleet_32_workers_efficiency "$(python3 -c "print(($items32 / $t32) / $bound)")" ratio ">= 0.8" \
-    "$n32 worker processes (max_workers 1, max_inflight 8 each), fake-llm $lat32 ms, $items32 samples in shards of $shard32, $n32 partitions per topic: $(printf %.1f "$t32") s from send to result, $(python3 -c "print(round($items32 / $t32))") samples/s of $bound; $busy of $n32 workers finished shards; PostgreSQL client connections at most $conns_max during the run; the group's join (first worker started -> all $total_parts partitions assigned) $joined s"
+    "$n32 worker processes (max_workers 1, max_inflight 8 each), fake-llm $lat32 ms, $items32 samples in shards of $shard32, $parts32 partitions per topic: $(printf %.1f "$t32") s from send to result, $(python3 -c "print(round($items32 / $t32))") samples/s of $bound; $busy of $n32 workers finished shards, $with_tasks held a task partition; PostgreSQL client connections at most $conns_max during the run; the group's join (first worker started -> all $total_parts partitions assigned) $joined s"
 fi
