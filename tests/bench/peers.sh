@@ -16,6 +16,10 @@
 # deploy/local/.cache (git-ignored) at pinned versions; a tool that cannot be installed or run
 # is a row with value 0 and the reason, not a number.
 #
+# Peers at high concurrency (HRET_BENCH_PEERS_SCALE=0 skips it; HRET_BENCH_PEERS=0
+# HRET_BENCH_SCALE=0 runs it alone): the same tools and hret run at 256 and 1,024 in flight at
+# 200 ms, on sets of 10 x the in-flight count (peers_scale).
+#
 # Scale (HRET_BENCH_SCALE=0 skips it): hret run at 16/64/256/1024 in flight at 200 ms (samples/s
 # over the bound inflight / 0.2 s, peak RSS) and over 1k/10k/35k/350k-item sets at 0 ms (time per
 # sample, peak RSS).
@@ -251,72 +255,148 @@ PY
   settings="promptfoo 0.123.1 on Node 22.23.5: promptfoo eval --max-concurrency $inflight --no-cache --no-write --no-table --no-progress-bar, provider openai:chat:fake-model (temperature 0, max_tokens 64), tests/bench/peers/promptfoo/promptfooconfig.yaml (HRET's template in nunjucks, javascript assert on the trimmed reply), accuracy from its pass count"
 }
 
+# ---- one tool: warm-up and measured run (peers and peers_scale) ---------------------------
+declare -A tool_name=([hret]="hret run" [lm_eval]=lm-eval [hret_tk]="HRET (haerae-evaluation-toolkit)" [promptfoo]=promptfoo)
+declare -A wsecs wcpu witems # each tool's warm-up run: the fixed cost measure leaves out
+why_run=""                   # why the last warm_up or measure failed
+# warm_up tool data_dir label: the tool on 20 items of the set (imports compiled, page and
+# dataset caches warm); sets wsecs wcpu witems for the tool
+warm_up() {
+  echo "peers: warming up ${tool_name[$1]}" >&2
+  "run_$1" "$3" "$2" 20 || { why_run="warm-up run failed: $(tail -1 "$work/logs/$3.log")"; return 1; }
+  wsecs[$1]=$secs
+  wcpu[$1]=$(calc "round($usr+$sys, 2)")
+  witems[$1]=20
+  [ "$1" = hret_tk ] && witems[$1]=0 # its warm-up loads the whole set but sends nothing
+  return 0
+}
+# measure tool label data_dir items truth: the measured run on the whole set; sets m_rps m_cpu
+# m_rss (samples/s, CPU us/sample, peak RSS MB end to end), m_mrps m_mcpu (the same with the
+# warm-up's fixed cost left out), m_maxin (most in flight at the server) and facts (the notes)
+measure() {
+  local t=$1 n=$4 reqs agree="agrees with"
+  if ! "run_$t" "$2" "$3"; then
+    m_maxin=$(fake_stat max_in_flight)
+    why_run="$(tail -1 "$work/logs/$2.log") (max $m_maxin in flight at the server)"
+    return 1
+  fi
+  reqs=$(fake_stat requests_total)
+  m_maxin=$(fake_stat max_in_flight)
+  m_rps=$(calc "$n/$secs")
+  m_cpu=$(calc "($usr+$sys)/$n*1e6")
+  m_rss=$(calc "$rss_kb/1024")
+  m_mrps=$(calc "($n-${witems[$t]})/max($secs-${wsecs[$t]},0.01)")
+  m_mcpu=$(calc "max($usr+$sys-${wcpu[$t]},0.0)/($n-${witems[$t]})*1e6")
+  python3 -c "import sys; sys.exit(abs($acc-$5) > 0.5/$n)" || agree="DISAGREES with"
+  facts="wall $secs s, CPU $usr s user + $sys s sys ($(printf %.0f "$m_cpu") us/sample), peak RSS $(printf %.1f "$m_rss") MB; fixed cost (its warm-up run, ${witems[$t]} items: ${wsecs[$t]} s wall, ${wcpu[$t]} s CPU) left out: $(printf %.0f "$m_mrps") samples/s, $(printf %.0f "$m_mcpu") us CPU/sample; $reqs requests, max $m_maxin in flight at the server; accuracy reported $acc, $agree the answer key's $5"
+}
+
+# prepare_set items -> directory of the synthetic set with the peers' files (prepare.py)
+prepare_set() {
+  local dir
+  dir=$(synth "$1")
+  python3 "$peers_dir/prepare.py" "$dir" >&2
+  echo "$dir"
+}
+
 # ---- the peer benchmark ------------------------------------------------------------------
 peers() {
   install_peers
-  local dir truth t0=$SECONDS
-  dir=$(synth "$items")
-  python3 "$peers_dir/prepare.py" "$dir"
+  local dir t0=$SECONDS
+  dir=$(prepare_set "$items")
   truth=$(python3 "$peers_dir/truth.py" "$dir/answer_key.tsv" $accuracy)
   local tools=(hret $peer_tools)
-  declare -A name=([hret]="hret run" [lm_eval]=lm-eval [hret_tk]="HRET (haerae-evaluation-toolkit)" [promptfoo]=promptfoo)
   declare -A ok=([hret]=1 [lm_eval]=$ok_lm_eval [hret_tk]=$ok_hret_tk [promptfoo]=$ok_promptfoo)
   declare -A why=([lm_eval]=$why_lm_eval [hret_tk]=$why_hret_tk [promptfoo]=$why_promptfoo)
-  declare -A rps cpu rss mrps mcpu wsecs wcpu witems
+  declare -A rps cpu rss mrps mcpu
   for lat in 0 200; do
     start_fake "$dir/answer_key.tsv" $lat
     for t in "${tools[@]}"; do
       [ "${ok[$t]}" = 1 ] || continue
-      if [ $lat = 0 ]; then # warm-up
-        echo "peers: warming up ${name[$t]}" >&2
-        "run_$t" "warm-$t" "$dir" 20 || { ok[$t]=0; why[$t]="warm-up run failed: $(tail -1 "$work/logs/warm-$t.log")"; continue; }
-        wsecs[$t]=$secs
-        wcpu[$t]=$(calc "round($usr+$sys, 2)")
-        witems[$t]=20
-        [ $t = hret_tk ] && witems[$t]=0 # its warm-up loads the whole set but sends nothing
-      fi
-      echo "peers: ${name[$t]} on $items items at $lat ms, $inflight in flight" >&2
-      if ! "run_$t" "$t-${lat}ms" "$dir"; then
+      if [ $lat = 0 ] && ! warm_up "$t" "$dir" "warm-$t"; then
         ok[$t]=0
-        why[$t]="the run at $lat ms failed: $(tail -1 "$work/logs/$t-${lat}ms.log")"
+        why[$t]=$why_run
         continue
       fi
-      local reqs maxin
-      reqs=$(fake_stat requests_total)
-      maxin=$(fake_stat max_in_flight)
-      rps[$t$lat]=$(calc "$items/$secs")
-      cpu[$t$lat]=$(calc "($usr+$sys)/$items*1e6")
-      rss[$t$lat]=$(calc "$rss_kb/1024")
-      # without the fixed cost (start, imports, task set-up) that the warm-up run also paid
-      mrps[$t$lat]=$(calc "($items-${witems[$t]})/max($secs-${wsecs[$t]},0.01)")
-      mcpu[$t$lat]=$(calc "max($usr+$sys-${wcpu[$t]},0.0)/($items-${witems[$t]})*1e6")
-      local agree="agrees with"
-      python3 -c "import sys; sys.exit(abs($acc-$truth) > 0.5/$items)" || agree="DISAGREES with"
-      record "peer_${t}_samples_per_s_${lat}ms" "${rps[$t$lat]}" samples/s "" \
-        "${name[$t]}, $items items, fake-llm at $lat ms: wall $secs s, CPU $usr s user + $sys s sys ($(printf %.0f "${cpu[$t$lat]}") us/sample), peak RSS $(printf %.1f "${rss[$t$lat]}") MB; fixed cost (its warm-up run, ${witems[$t]} items: ${wsecs[$t]} s wall, ${wcpu[$t]} s CPU) left out: $(printf %.0f "${mrps[$t$lat]}") samples/s, $(printf %.0f "${mcpu[$t$lat]}") us CPU/sample; $reqs requests, max $maxin in flight at the server; accuracy reported $acc, $agree the answer key's $truth. Settings: $settings"
+      echo "peers: ${tool_name[$t]} on $items items at $lat ms, $inflight in flight" >&2
+      if ! measure "$t" "$t-${lat}ms" "$dir" "$items" "$truth"; then
+        ok[$t]=0
+        why[$t]="the run at $lat ms failed: $why_run"
+        continue
+      fi
+      rps[$t$lat]=$m_rps cpu[$t$lat]=$m_cpu rss[$t$lat]=$m_rss mrps[$t$lat]=$m_mrps mcpu[$t$lat]=$m_mcpu
+      record "peer_${t}_samples_per_s_${lat}ms" "$m_rps" samples/s "" \
+        "${tool_name[$t]}, $items items, fake-llm at $lat ms: $facts. Settings: $settings"
     done
   done
   stop_fake
   for t in $peer_tools; do
     local tag=${t/hret_tk/hret}
     if [ "${ok[$t]}" != 1 ] || [ -z "${rps[${t}200]:-}" ]; then
-      record "vs_${tag}_ran" 0 bool "1" "${name[$t]} could not be measured here: ${why[$t]:-no run}"
+      record "vs_${tag}_ran" 0 bool "1" "${tool_name[$t]} could not be measured here: ${why[$t]:-no run}"
       continue
     fi
     for lat in 0 200; do
       local sfx="" target=">= 10"
       [ $lat = 200 ] && sfx=_200ms && target=">= 1"
       record "vs_${tag}_speedup_${lat}ms" "$(calc "${rps[hret$lat]}/${rps[$t$lat]}")" ratio "$target" \
-        "hret run samples/s over ${name[$t]}'s end to end, same $items-item set, same fake-llm at $lat ms, $inflight in flight each (rows peer_*_${lat}ms); $(calc "round(${mrps[hret$lat]}/${mrps[$t$lat]},1)") with each tool's fixed cost (its warm-up run) left out"
+        "hret run samples/s over ${tool_name[$t]}'s end to end, same $items-item set, same fake-llm at $lat ms, $inflight in flight each (rows peer_*_${lat}ms); $(calc "round(${mrps[hret$lat]}/${mrps[$t$lat]},1)") with each tool's fixed cost (its warm-up run) left out"
       record "vs_${tag}_cpu_ratio$sfx" "$(calc "${cpu[$t$lat]}/${cpu[hret$lat]}")" ratio ">= 10" \
-        "${name[$t]}'s CPU (user+sys) per sample over hret run's at $lat ms, end to end ($(printf %.0f "${cpu[$t$lat]}") vs $(printf %.0f "${cpu[hret$lat]}") us); $(calc "round(${mcpu[$t$lat]}/max(${mcpu[hret$lat]},1),1)") with the fixed costs left out"
+        "${tool_name[$t]}'s CPU (user+sys) per sample over hret run's at $lat ms, end to end ($(printf %.0f "${cpu[$t$lat]}") vs $(printf %.0f "${cpu[hret$lat]}") us); $(calc "round(${mcpu[$t$lat]}/max(${mcpu[hret$lat]},1),1)") with the fixed costs left out"
       record "vs_${tag}_rss_ratio$sfx" "$(calc "${rss[$t$lat]}/${rss[hret$lat]}")" ratio "" \
-        "${name[$t]}'s peak RSS over hret run's at $lat ms ($(printf %.1f "${rss[$t$lat]}") vs $(printf %.1f "${rss[hret$lat]}") MB, $items items)"
+        "${tool_name[$t]}'s peak RSS over hret run's at $lat ms ($(printf %.1f "${rss[$t$lat]}") vs $(printf %.1f "${rss[hret$lat]}") MB, $items items)"
     done
   done
   echo "peers: the peer benchmark took $((SECONDS - t0)) s" >&2
   record peers_bench_seconds $((SECONDS - t0)) s "< 900" \
     "wall time of the peer benchmark (installs already in place, warm-ups, 2 latencies x 4 tools at $items items)"
+}
+
+# ---- the peers at high concurrency -------------------------------------------------------
+# Each tool (hret run too) at 256 and 1,024 in flight (its own option: max_inflight,
+# num_concurrent, batch_size, --max-concurrency) against fake-llm at 200 ms, on a set of 10 x
+# the in-flight count (the window fills ten times over). The warm-ups run against fake-llm at
+# 0 ms, then the measured runs at 200 ms; the value is samples/s with the warm-up's fixed cost
+# left out, over the bound in-flight / 0.2 s.
+peers_scale() {
+  install_peers
+  local n cnt dir t okv t0=$SECONDS
+  # 1,024 connections need more descriptors than the usual soft limit of 1,024, for every tool
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+  for n in 256 1024; do
+    cnt=$((n * 10))
+    dir=$(prepare_set "$cnt")
+    truth=$(python3 "$peers_dir/truth.py" "$dir/answer_key.tsv" $accuracy)
+    declare -A why=()
+    start_fake "$dir/answer_key.tsv" 0
+    for t in hret $peer_tools; do
+      okv=ok_$t why_run=""
+      if [ $t != hret ] && [ "${!okv}" != 1 ]; then
+        okv=why_$t
+        why[$t]=${!okv}
+      elif ! inflight=$n warm_up "$t" "$dir" "warm-$t-$n"; then
+        why[$t]=$why_run
+      fi
+    done
+    start_fake "$dir/answer_key.tsv" 200
+    for t in hret $peer_tools; do
+      local row=peer_${t}_efficiency_${n}_200ms
+      if [ -n "${why[$t]:-}" ]; then
+        record "$row" 0 ratio "" "${tool_name[$t]} could not be measured at $n in flight: ${why[$t]}"
+        continue
+      fi
+      echo "peers: ${tool_name[$t]} on $cnt items at 200 ms, $n in flight" >&2
+      if ! inflight=$n measure "$t" "$t-scale-$n" "$dir" "$cnt" "$truth"; then
+        record "$row" 0 ratio "" "${tool_name[$t]} did not finish $cnt items at $n in flight, 200 ms: $why_run"
+        continue
+      fi
+      record "$row" "$(calc "$m_mrps/($n/0.2)")" ratio "" \
+        "${tool_name[$t]} at $n in flight, fake-llm at 200 ms: $(printf %.0f "$m_mrps") samples/s of the $((n * 5))/s bound with its fixed cost left out, $(printf %.0f "$m_rps") end to end ($(calc "round($m_rps/($n/0.2),3)") of the bound); $cnt items ($n x 10), descriptors $(ulimit -n); $facts. Settings: $settings"
+    done
+  done
+  stop_fake
+  record peers_scale_bench_seconds $((SECONDS - t0)) s "" \
+    "wall time of the peers at 256 and 1,024 in flight (installs already in place, warm-ups, each measured run stopped after $timeout_s s)"
 }
 
 # ---- hret's scale sweeps -------------------------------------------------------------------
@@ -387,6 +467,7 @@ scale() {
 
 load_row before
 [ "${HRET_BENCH_PEERS:-1}" = 0 ] && echo "peers: peer tools skipped (HRET_BENCH_PEERS=0)" >&2 || peers
+[ "${HRET_BENCH_PEERS_SCALE:-1}" = 0 ] && echo "peers: peers at high concurrency skipped (HRET_BENCH_PEERS_SCALE=0)" >&2 || peers_scale
 [ "${HRET_BENCH_SCALE:-1}" = 0 ] && echo "peers: scale sweeps skipped (HRET_BENCH_SCALE=0)" >&2 || scale
 load_row after
 
