@@ -2,8 +2,10 @@
  * dataset as the plan did, run the shard's samples that are not stored yet through the endpoint
  * with the PostgreSQL response cache, then in one transaction store the samples, mark the shard
  * done and, when it was the run's last, finish the run (hret_worker_finish.c). Then the slot
- * takes the run's pending shards on its two lanes (hret_worker_shard_lanes.c). */
+ * takes the run's pending shards on its two lanes (hret_worker_lane.c): the next starts while
+ * the last requests of the previous one are out. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,7 @@
 #include "hret_store_samples.h"
 #include "hret_worker.h"
 #include "hret_worker_data.h"
-#include "hret_worker_shard_state.h"
+#include "hret_worker_lane.h"
 
 #define WHO "worker"
 #define MAX_TASK_BYTES (1 << 20)
@@ -82,8 +84,44 @@ static const char release_sql[] =
     "UPDATE shards SET lease_until = now(), error = $4, updated_at = now()"
     " WHERE run_id = $1 AND shard_idx = $2::integer AND status = 'running' AND owner = $3";
 
+/* The run's next pending shard, for the slot itself (take_shards); that shard's own task then
+ * finds it held or done. */
+static const char steal_sql[] =
+    "UPDATE shards SET status = 'running', owner = $2, attempts = attempts + 1,"
+    " lease_until = now() + make_interval(secs => $3::integer), updated_at = now()"
+    " WHERE (run_id, shard_idx) = (SELECT run_id, shard_idx FROM shards WHERE run_id = $1"
+    " AND status = 'pending' AND attempts < $4::integer AND " HRET_WORKER_LIVE_RUN
+    " ORDER BY shard_idx LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    " RETURNING shard_idx, first_idx, end_idx";
+
+struct shard {
+    struct hret_worker *w;
+    char run_id[130], shard_idx[32], first[32], end[32], lease[32], max_attempts[32];
+    long long lo, hi;
+    bool claimed;
+    bool lost; /* the lease went to another owner (or the shard finished): nothing stored */
+    struct hret_worker_relay *relay; /* the slot's, while it runs this run's shards */
+    bool passed;                     /* this shard let the relay start the next one */
+    bool borrowed;          /* the run's context (request, dataset) is the slot thread's shard's */
+    pthread_mutex_t *reads; /* the lanes read the one dataset's spool file in turn */
+    /* hret_run's stop flag for this shard: set when the worker stops or the lease is lost, and
+     * then the shard's queued and in-flight requests are dropped at once */
+    volatile sig_atomic_t halt;
+    struct hret_store_cache *cache; /* while the shard runs: flushed on every progress tick */
+    double renewed_ms;              /* when the lease was last renewed */
+    char *request_id, *version;     /* owned */
+    char data_version[65];          /* the imported version the run reads, "" for files */
+    struct hret_request *req;
+    struct hret_worker_run run;
+    struct hret_dataset *ds;
+    struct hret_sample *todo; /* the shard's samples not stored yet, read from ds (owned) */
+    struct hret_outcome *outcomes;
+    size_t n_todo, stored_before, done, errors;
+    struct hret_store_samples_batch batch;
+};
+
 /* Forgets the current shard's samples; the run's context stays for the next shard. */
-void hret_worker_shard_reset(struct shard *s)
+static void shard_reset(struct shard *s)
 {
     for (size_t i = 0; s->outcomes != NULL && i < s->n_todo; i++) {
         hret_outcome_fini(&s->outcomes[i]);
@@ -100,7 +138,7 @@ void hret_worker_shard_reset(struct shard *s)
 
 static void shard_fini(struct shard *s)
 {
-    hret_worker_shard_reset(s);
+    shard_reset(s);
     if (s->borrowed) {
         return;
     }
@@ -224,6 +262,22 @@ static enum hret_result select_samples(struct shard *s, struct hret_err *err)
     return r;
 }
 
+/* The shard lets the slot start the run's next shard once it has no more samples left than its
+ * share of the model's in-flight budget (max_inflight over the slots): from then on its window
+ * only drains, and the next shard's requests take what the stragglers leave free. */
+static void pass_when_draining(struct shard *s, size_t left)
+{
+    size_t slots = s->w->slots > 0 ? s->w->slots : 1;
+    size_t share = (size_t)s->run.model->config->max_inflight / slots;
+    if (s->relay == NULL || s->passed || left > (share > 0 ? share : 1)) {
+        return;
+    }
+    s->passed = true;
+    hret_log_debug(WHO, s->run_id, "shard %s: %zu samples left; the slot starts the next shard",
+                   s->shard_idx, left);
+    hret_worker_relay_pass(s->relay);
+}
+
 /* hret_run's progress hook (every 100 ms): passes the worker's stop on, writes the responses
  * received since the last tick to the response cache, and renews the lease every third of its
  * length, on this slot's own connection (the run is single-threaded, so the
@@ -237,7 +291,7 @@ static void renew_lease(void *user, size_t done, size_t total, size_t errors)
     if (s->w->stop != NULL && *s->w->stop) {
         s->halt = 1;
     }
-    hret_worker_shard_pass(s, total - done);
+    pass_when_draining(s, total - done);
     /* the answers received so far become durable: a crash loses what is in flight and at most
      * the answers of the last tick */
     hret_store_cache_flush(s->cache, NULL);
@@ -392,7 +446,7 @@ static enum hret_result complete_txn(struct hret_pg *pg, void *user, struct hret
 }
 
 /* Keeps what finished and gives the shard back (shutdown, or a failure worth retrying). */
-void hret_worker_shard_release(struct shard *s, const char *why)
+static void release(struct shard *s, const char *why)
 {
     struct hret_err err = HRET_ERR_INIT;
     struct hret_pg *pg = hret_store_pg(s->w->store);
@@ -426,7 +480,7 @@ static void log_holder(struct shard *s)
 }
 
 /* The claimed shard's samples, then the transaction that completes it. */
-enum hret_result hret_worker_shard_run(struct shard *s, struct hret_err *err)
+static enum hret_result run_claimed(struct shard *s, struct hret_err *err)
 {
     s->renewed_ms = hret_http_now_ms();
     s->passed = false;
@@ -445,6 +499,97 @@ enum hret_result hret_worker_shard_run(struct shard *s, struct hret_err *err)
     return r;
 }
 
+/* Claims the run's next pending shard into s; false when there is none (or on an error, which
+ * only ends the stealing). */
+static bool steal(struct shard *s)
+{
+    if (s->w->stop != NULL && *s->w->stop) {
+        return false;
+    }
+    struct hret_err err = HRET_ERR_INIT;
+    const char *params[] = {s->run_id, s->w->worker_id, s->lease, s->max_attempts};
+    PGresult *res = NULL;
+    bool got = hret_pg_query(hret_store_pg(s->w->store), "steal shard", steal_sql, 4, params, false,
+                             &res, &err) == HRET_OK &&
+               PQntuples(res) == 1;
+    if (got) {
+        shard_reset(s);
+        snprintf(s->shard_idx, sizeof s->shard_idx, "%s", PQgetvalue(res, 0, 0));
+        s->lo = atoll(PQgetvalue(res, 0, 1));
+        s->hi = atoll(PQgetvalue(res, 0, 2));
+        snprintf(s->first, sizeof s->first, "%lld", s->lo);
+        snprintf(s->end, sizeof s->end, "%lld", s->hi);
+    }
+    PQclear(res);
+    return got;
+}
+
+/* What becomes of a shard that ended with r (err): kept (true), or lost, given back or its run
+ * failed (false; *out is the message's outcome when the shard is the message's own). */
+static bool settle(struct shard *s, enum hret_result r, struct hret_err *err, bool stolen,
+                   enum hret_worker_outcome *out)
+{
+    if (!s->passed) { /* over before it drained (an error, a stop, a tiny shard) */
+        s->passed = true;
+        hret_worker_relay_pass(s->relay);
+    }
+    if (r == HRET_OK) {
+        return true;
+    }
+    if (s->lost) {
+        hret_log_warn(WHO, s->run_id,
+                      "shard %s: lease lost to another worker; its results were "
+                      "not stored",
+                      s->shard_idx);
+        hret_ops_shard("lost");
+        return false;
+    }
+    if (hret_result_is_retriable(r)) {
+        hret_log_warn(WHO, s->run_id, "shard %s given back: %s", s->shard_idx, err->msg);
+        hret_ops_shard("released");
+        release(s, err->msg);
+        *out = stolen ? HRET_WORKER_DONE : HRET_WORKER_RETRY;
+        return false;
+    }
+    hret_ops_shard("failed");
+    struct hret_err fail_err = HRET_ERR_INIT;
+    const char *cls = r == HRET_E_INVAL ? "dataset" : r == HRET_E_PROTO ? "endpoint" : "internal";
+    if (s->request_id == NULL || hret_worker_fail_run(s->w, s->req, s->request_id, s->run_id, cls,
+                                                      err->msg, &fail_err) != HRET_OK) {
+        hret_log_error(WHO, s->run_id, "shard %s failed: %s", s->shard_idx, err->msg);
+    }
+    return false;
+}
+
+/* The slot's shards of the run on one lane: s's claimed shard first when own is set (the
+ * message's), then, each time the relay lets the next one start, the run's next pending shard
+ * (work stealing: the context is loaded already, and workers whose partitions hold fewer
+ * shards keep busy). No shard left, a failure or a stop ends the relay for both lanes. Returns
+ * the message's outcome. */
+static enum hret_worker_outcome take_shards(struct shard *s, bool own)
+{
+    enum hret_worker_outcome out = HRET_WORKER_DONE;
+    struct hret_err err = HRET_ERR_INIT;
+    bool ok = !own || settle(s, run_claimed(s, &err), &err, false, &out);
+    while (ok && hret_worker_relay_next(s->relay) && steal(s)) {
+        hret_err_clear(&err);
+        ok = settle(s, run_claimed(s, &err), &err, true, &out);
+    }
+    hret_worker_relay_end(s->relay);
+    return out;
+}
+
+/* The slot's lane: takes the run's shards beside the slot's thread, as *user: a copy of the slot
+ * thread's shard made before it started, whose run context it borrows (the slot thread waits
+ * for the lane before freeing it). */
+static void lane_job(void *user, struct hret_worker *w)
+{
+    struct shard *s = user;
+    s->w = w;
+    take_shards(s, false);
+    shard_reset(s);
+}
+
 static enum hret_worker_outcome execute(struct shard *s)
 {
     struct hret_err err = HRET_ERR_INIT;
@@ -457,11 +602,34 @@ static enum hret_worker_outcome execute(struct shard *s)
         log_holder(s);
         return HRET_WORKER_DONE;
     }
+    struct hret_worker_relay relay;
+    hret_worker_relay_init(&relay, false);
+    s->relay = &relay;
+    pthread_mutex_t reads = PTHREAD_MUTEX_INITIALIZER;
+    s->reads = &reads;
+    enum hret_worker_outcome out = HRET_WORKER_DONE;
     enum hret_result r = load_context(s, &err);
-    if (r == HRET_OK) { /* before the lanes copy the context: they share the dataset */
+    if (r == HRET_OK) { /* before the lane copies the context: the lanes share the dataset */
         r = load_dataset(s, &err);
     }
-    return hret_worker_shard_lanes(s, r, &err);
+    if (r != HRET_OK) {
+        settle(s, r, &err, false, &out);
+    } else {
+        struct shard copy = *s; /* the run's context; no samples selected yet */
+        copy.borrowed = true;
+        copy.run.run_id = copy.run_id;
+        copy.run.data_version = copy.data_version;
+        bool lane = hret_worker_lane_start(s->w->lane, lane_job, &copy);
+        out = take_shards(s, true);
+        if (lane) {
+            hret_worker_lane_wait(s->w->lane);
+        }
+    }
+    hret_worker_relay_fini(&relay);
+    pthread_mutex_destroy(&reads);
+    s->relay = NULL;
+    s->reads = NULL;
+    return out;
 }
 
 enum hret_worker_outcome hret_worker_shard(struct hret_worker *w, const rd_kafka_message_t *m)
