@@ -5,7 +5,6 @@
  * takes the run's pending shards on its two lanes (hret_worker_lane.c): the next starts while
  * the last requests of the previous one are out. */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,8 +101,7 @@ struct shard {
     bool lost; /* the lease went to another owner (or the shard finished): nothing stored */
     struct hret_worker_relay *relay; /* the slot's, while it runs this run's shards */
     bool passed;                     /* this shard let the relay start the next one */
-    bool borrowed;          /* the run's context (request, dataset) is the slot thread's shard's */
-    pthread_mutex_t *reads; /* the lanes read the one dataset's spool file in turn */
+    bool borrowed; /* the run's context (request, dataset) is the slot thread's shard's */
     /* hret_run's stop flag for this shard: set when the worker stops or the lease is lost, and
      * then the shard's queued and in-flight requests are dropped at once */
     volatile sig_atomic_t halt;
@@ -250,14 +248,12 @@ static enum hret_result select_samples(struct shard *s, struct hret_err *err)
     s->todo = hret_xcalloc(span ? span : 1, sizeof *s->todo);
     s->outcomes = hret_xcalloc(span ? span : 1, sizeof *s->outcomes);
     enum hret_result r = HRET_OK;
-    pthread_mutex_lock(s->reads); /* hret_dataset_get seeks and reads one shared stream */
     for (size_t i = 0; i < span && r == HRET_OK; i++) { /* only the shard's range is read */
         if (!have[i]) {
             r = hret_dataset_get(s->ds, (size_t)s->lo + i, &s->todo[s->n_todo], err);
             s->n_todo += r == HRET_OK;
         }
     }
-    pthread_mutex_unlock(s->reads);
     free(have);
     return r;
 }
@@ -605,8 +601,6 @@ static enum hret_worker_outcome execute(struct shard *s)
     struct hret_worker_relay relay;
     hret_worker_relay_init(&relay, false);
     s->relay = &relay;
-    pthread_mutex_t reads = PTHREAD_MUTEX_INITIALIZER;
-    s->reads = &reads;
     enum hret_worker_outcome out = HRET_WORKER_DONE;
     enum hret_result r = load_context(s, &err);
     if (r == HRET_OK) { /* before the lane copies the context: the lanes share the dataset */
@@ -626,9 +620,7 @@ static enum hret_worker_outcome execute(struct shard *s)
         }
     }
     hret_worker_relay_fini(&relay);
-    pthread_mutex_destroy(&reads);
     s->relay = NULL;
-    s->reads = NULL;
     return out;
 }
 
