@@ -241,7 +241,7 @@ static int serve(struct hret_role *r)
         .sasl_password_env = r->cfg.kafka.sasl_password_env,
     };
     const char *topics[] = {r->cfg.kafka.requests_topic, r->cfg.kafka.tasks_topic};
-    struct hret_worker w = {&r->cfg, r->store, r->producer, r->id, &hret_role_stop, 1, NULL};
+    struct hret_worker w = {&r->cfg, r->store, r->producer, r->id, &hret_role_stop, 1};
     struct loop l = {.w = &w, .relay = hret_outbox_relay_new(r->producer)};
     size_t slots = (size_t)r->cfg.max_workers;
     int rc = HRET_EXIT_FAILURE;

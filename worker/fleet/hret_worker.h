@@ -18,8 +18,6 @@
 #include "hret_request.h"
 #include "hret_store.h"
 
-struct hret_worker_lane;
-
 struct hret_worker {
     const struct hret_config *cfg;        /* borrowed */
     struct hret_store *store;             /* borrowed */
@@ -27,9 +25,6 @@ struct hret_worker {
     const char *worker_id; /* borrowed: shard lease owner (a slot: host:pid:nonce:slot) */
     const volatile sig_atomic_t *stop; /* borrowed, nullable */
     size_t slots;                      /* shards run at once: endpoint limits are shared */
-    /* borrowed, nullable: the slot's second thread, which starts the run's next shard while
-     * the last requests of the current one are out (hret_worker_lane.h) */
-    struct hret_worker_lane *lane;
 };
 
 /* SQL: the run of the shards row in scope is live (planned or running). A failed or cancelled

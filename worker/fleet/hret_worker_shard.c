@@ -1,9 +1,7 @@
 /* hret worker, shard tasks: claim the shard (a done shard is a no-op), load the request's
  * dataset as the plan did, run the shard's samples that are not stored yet through the endpoint
  * with the PostgreSQL response cache, then in one transaction store the samples, mark the shard
- * done and, when it was the run's last, finish the run (hret_worker_finish.c). Then the slot
- * takes the run's pending shards on its two lanes (hret_worker_lane.c): the next starts while
- * the last requests of the previous one are out. */
+ * done and, when it was the run's last, finish the run (hret_worker_finish.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +21,6 @@
 #include "hret_store_samples.h"
 #include "hret_worker.h"
 #include "hret_worker_data.h"
-#include "hret_worker_lane.h"
 
 #define WHO "worker"
 #define MAX_TASK_BYTES (1 << 20)
@@ -83,8 +80,9 @@ static const char release_sql[] =
     "UPDATE shards SET lease_until = now(), error = $4, updated_at = now()"
     " WHERE run_id = $1 AND shard_idx = $2::integer AND status = 'running' AND owner = $3";
 
-/* The run's next pending shard, for the slot itself (take_shards); that shard's own task then
- * finds it held or done. */
+/* After its shard, a slot takes the run's next pending shard itself (work stealing): the
+ * context is loaded already, and workers whose partitions hold fewer shards keep busy. That
+ * shard's own task then finds it held or done. */
 static const char steal_sql[] =
     "UPDATE shards SET status = 'running', owner = $2, attempts = attempts + 1,"
     " lease_until = now() + make_interval(secs => $3::integer), updated_at = now()"
@@ -99,9 +97,6 @@ struct shard {
     long long lo, hi;
     bool claimed;
     bool lost; /* the lease went to another owner (or the shard finished): nothing stored */
-    struct hret_worker_relay *relay; /* the slot's, while it runs this run's shards */
-    bool passed;                     /* this shard let the relay start the next one */
-    bool borrowed; /* the run's context (request, dataset) is the slot thread's shard's */
     /* hret_run's stop flag for this shard: set when the worker stops or the lease is lost, and
      * then the shard's queued and in-flight requests are dropped at once */
     volatile sig_atomic_t halt;
@@ -137,9 +132,6 @@ static void shard_reset(struct shard *s)
 static void shard_fini(struct shard *s)
 {
     shard_reset(s);
-    if (s->borrowed) {
-        return;
-    }
     hret_dataset_destroy(s->ds);
     hret_request_destroy(s->req);
     free(s->request_id);
@@ -210,17 +202,14 @@ cleanup:
     return err->code != HRET_OK ? err->code : r;
 }
 
-/* The run's dataset as the plan read it. */
-static enum hret_result load_dataset(struct shard *s, struct hret_err *err)
-{
-    char read[65];
-    return hret_worker_dataset_load(s->w->cfg, s->w->store, s->req, s->run.ds, s->data_version,
-                                    read, &s->ds, err);
-}
-
 /* The dataset, checked against the planned version, and the shard's samples not stored yet. */
 static enum hret_result select_samples(struct shard *s, struct hret_err *err)
 {
+    char read[65];
+    if (s->ds == NULL && hret_worker_dataset_load(s->w->cfg, s->w->store, s->req, s->run.ds,
+                                                  s->data_version, read, &s->ds, err) != HRET_OK) {
+        return err->code;
+    }
     if (s->data_version[0] != '\0' &&
         hret_worker_dataset_still_stored(s->w->store, s->run.ds->name, s->data_version, err) !=
             HRET_OK) {
@@ -258,22 +247,6 @@ static enum hret_result select_samples(struct shard *s, struct hret_err *err)
     return r;
 }
 
-/* The shard lets the slot start the run's next shard once it has no more samples left than its
- * share of the model's in-flight budget (max_inflight over the slots): from then on its window
- * only drains, and the next shard's requests take what the stragglers leave free. */
-static void pass_when_draining(struct shard *s, size_t left)
-{
-    size_t slots = s->w->slots > 0 ? s->w->slots : 1;
-    size_t share = (size_t)s->run.model->config->max_inflight / slots;
-    if (s->relay == NULL || s->passed || left > (share > 0 ? share : 1)) {
-        return;
-    }
-    s->passed = true;
-    hret_log_debug(WHO, s->run_id, "shard %s: %zu samples left; the slot starts the next shard",
-                   s->shard_idx, left);
-    hret_worker_relay_pass(s->relay);
-}
-
 /* hret_run's progress hook (every 100 ms): passes the worker's stop on, writes the responses
  * received since the last tick to the response cache, and renews the lease every third of its
  * length, on this slot's own connection (the run is single-threaded, so the
@@ -282,12 +255,11 @@ static void pass_when_draining(struct shard *s, size_t left)
  * in-flight requests, so a stalled holder wastes at most what it had in flight. */
 static void renew_lease(void *user, size_t done, size_t total, size_t errors)
 {
-    (void)errors;
+    (void)done, (void)total, (void)errors;
     struct shard *s = user;
     if (s->w->stop != NULL && *s->w->stop) {
         s->halt = 1;
     }
-    pass_when_draining(s, total - done);
     /* the answers received so far become durable: a crash loses what is in flight and at most
      * the answers of the last tick */
     hret_store_cache_flush(s->cache, NULL);
@@ -479,7 +451,6 @@ static void log_holder(struct shard *s)
 static enum hret_result run_claimed(struct shard *s, struct hret_err *err)
 {
     s->renewed_ms = hret_http_now_ms();
-    s->passed = false;
     enum hret_result r = select_samples(s, err);
     if (r == HRET_OK) {
         r = run_samples(s, err);
@@ -520,72 +491,6 @@ static bool steal(struct shard *s)
     return got;
 }
 
-/* What becomes of a shard that ended with r (err): kept (true), or lost, given back or its run
- * failed (false; *out is the message's outcome when the shard is the message's own). */
-static bool settle(struct shard *s, enum hret_result r, struct hret_err *err, bool stolen,
-                   enum hret_worker_outcome *out)
-{
-    if (!s->passed) { /* over before it drained (an error, a stop, a tiny shard) */
-        s->passed = true;
-        hret_worker_relay_pass(s->relay);
-    }
-    if (r == HRET_OK) {
-        return true;
-    }
-    if (s->lost) {
-        hret_log_warn(WHO, s->run_id,
-                      "shard %s: lease lost to another worker; its results were "
-                      "not stored",
-                      s->shard_idx);
-        hret_ops_shard("lost");
-        return false;
-    }
-    if (hret_result_is_retriable(r)) {
-        hret_log_warn(WHO, s->run_id, "shard %s given back: %s", s->shard_idx, err->msg);
-        hret_ops_shard("released");
-        release(s, err->msg);
-        *out = stolen ? HRET_WORKER_DONE : HRET_WORKER_RETRY;
-        return false;
-    }
-    hret_ops_shard("failed");
-    struct hret_err fail_err = HRET_ERR_INIT;
-    const char *cls = r == HRET_E_INVAL ? "dataset" : r == HRET_E_PROTO ? "endpoint" : "internal";
-    if (s->request_id == NULL || hret_worker_fail_run(s->w, s->req, s->request_id, s->run_id, cls,
-                                                      err->msg, &fail_err) != HRET_OK) {
-        hret_log_error(WHO, s->run_id, "shard %s failed: %s", s->shard_idx, err->msg);
-    }
-    return false;
-}
-
-/* The slot's shards of the run on one lane: s's claimed shard first when own is set (the
- * message's), then, each time the relay lets the next one start, the run's next pending shard
- * (work stealing: the context is loaded already, and workers whose partitions hold fewer
- * shards keep busy). No shard left, a failure or a stop ends the relay for both lanes. Returns
- * the message's outcome. */
-static enum hret_worker_outcome take_shards(struct shard *s, bool own)
-{
-    enum hret_worker_outcome out = HRET_WORKER_DONE;
-    struct hret_err err = HRET_ERR_INIT;
-    bool ok = !own || settle(s, run_claimed(s, &err), &err, false, &out);
-    while (ok && hret_worker_relay_next(s->relay) && steal(s)) {
-        hret_err_clear(&err);
-        ok = settle(s, run_claimed(s, &err), &err, true, &out);
-    }
-    hret_worker_relay_end(s->relay);
-    return out;
-}
-
-/* The slot's lane: takes the run's shards beside the slot's thread, as *user: a copy of the slot
- * thread's shard made before it started, whose run context it borrows (the slot thread waits
- * for the lane before freeing it). */
-static void lane_job(void *user, struct hret_worker *w)
-{
-    struct shard *s = user;
-    s->w = w;
-    take_shards(s, false);
-    shard_reset(s);
-}
-
 static enum hret_worker_outcome execute(struct shard *s)
 {
     struct hret_err err = HRET_ERR_INIT;
@@ -598,30 +503,40 @@ static enum hret_worker_outcome execute(struct shard *s)
         log_holder(s);
         return HRET_WORKER_DONE;
     }
-    struct hret_worker_relay relay;
-    hret_worker_relay_init(&relay, false);
-    s->relay = &relay;
-    enum hret_worker_outcome out = HRET_WORKER_DONE;
     enum hret_result r = load_context(s, &err);
-    if (r == HRET_OK) { /* before the lane copies the context: the lanes share the dataset */
-        r = load_dataset(s, &err);
+    if (r == HRET_OK) {
+        r = run_claimed(s, &err);
     }
-    if (r != HRET_OK) {
-        settle(s, r, &err, false, &out);
-    } else {
-        struct shard copy = *s; /* the run's context; no samples selected yet */
-        copy.borrowed = true;
-        copy.run.run_id = copy.run_id;
-        copy.run.data_version = copy.data_version;
-        bool lane = hret_worker_lane_start(s->w->lane, lane_job, &copy);
-        out = take_shards(s, true);
-        if (lane) {
-            hret_worker_lane_wait(s->w->lane);
-        }
+    bool stolen = false; /* the message's own shard is done: what follows is extra */
+    while (r == HRET_OK && steal(s)) {
+        stolen = true;
+        r = run_claimed(s, &err);
     }
-    hret_worker_relay_fini(&relay);
-    s->relay = NULL;
-    return out;
+    if (r == HRET_OK) {
+        return HRET_WORKER_DONE;
+    }
+    if (s->lost) {
+        hret_log_warn(WHO, s->run_id,
+                      "shard %s: lease lost to another worker; its results were "
+                      "not stored",
+                      s->shard_idx);
+        hret_ops_shard("lost");
+        return HRET_WORKER_DONE;
+    }
+    if (hret_result_is_retriable(r)) {
+        hret_log_warn(WHO, s->run_id, "shard %s given back: %s", s->shard_idx, err.msg);
+        hret_ops_shard("released");
+        release(s, err.msg);
+        return stolen ? HRET_WORKER_DONE : HRET_WORKER_RETRY;
+    }
+    hret_ops_shard("failed");
+    struct hret_err fail_err = HRET_ERR_INIT;
+    const char *cls = r == HRET_E_INVAL ? "dataset" : r == HRET_E_PROTO ? "endpoint" : "internal";
+    if (s->request_id == NULL || hret_worker_fail_run(s->w, s->req, s->request_id, s->run_id, cls,
+                                                      err.msg, &fail_err) != HRET_OK) {
+        hret_log_error(WHO, s->run_id, "shard %s failed: %s", s->shard_idx, err.msg);
+    }
+    return HRET_WORKER_DONE;
 }
 
 enum hret_worker_outcome hret_worker_shard(struct hret_worker *w, const rd_kafka_message_t *m)

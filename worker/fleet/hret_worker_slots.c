@@ -13,7 +13,6 @@
 #include "hret_log.h"
 #include "hret_mem.h"
 #include "hret_role.h"
-#include "hret_worker_lane.h"
 
 #define RETRY_SLEEP_MS 1000
 
@@ -21,9 +20,8 @@ enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_FINISHED };
 
 struct slot {
     struct hret_worker_slots *owner;
-    struct hret_worker w;          /* the prototype with this slot's store and owner id */
-    char id[224];                  /* host:pid:nonce:slot, this slot's shard lease owner */
-    struct hret_worker_lane *lane; /* owned: host:pid:nonce:(count + slot) */
+    struct hret_worker w; /* the prototype with this slot's store and owner id */
+    char id[224];         /* host:pid:nonce:slot, this slot's shard lease owner */
     pthread_t thread;
     bool started;
     /* under owner->lock */
@@ -117,13 +115,6 @@ enum hret_result hret_worker_slots_new(const struct hret_worker *proto, size_t c
         s->w.worker_id = s->id;
         if (hret_store_open(db, password_env, false, &s->w.store, err) != HRET_OK) {
             return err->code;
-        }
-        char lane_id[sizeof s->id];
-        snprintf(lane_id, sizeof lane_id, "%s:%zu", proto->worker_id, count + i);
-        enum hret_result r = hret_worker_lane_new(&s->w, lane_id, db, password_env, &s->lane, err);
-        s->w.lane = s->lane;
-        if (r != HRET_OK) {
-            return r;
         }
         if (pthread_create(&s->thread, NULL, slot_main, s) != 0) {
             return hret_err_set(err, HRET_E_FATAL, "cannot start worker thread %zu", i);
@@ -219,7 +210,6 @@ void hret_worker_slots_destroy(struct hret_worker_slots *o)
         if (s->msg != NULL) {
             rd_kafka_message_destroy(s->msg); /* unfinished: never stored, redelivered */
         }
-        hret_worker_lane_destroy(s->lane); /* idle: a shard task waits for its lane */
         hret_store_destroy(s->w.store);
     }
     pthread_cond_destroy(&o->wake);
