@@ -9,7 +9,12 @@ work=$(mktemp -d)
 pids=()
 extra_cleanup() { :; }
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # and their children: unshare --fork (e2e.fleet_worker_ids) ignores SIGTERM, so its worker
+  # outlived the test and idled on for hours, competing with whatever ran next
+  for p in "${pids[@]}"; do
+    kill "$p" 2>/dev/null || true
+    pkill -TERM -P "$p" 2>/dev/null || true
+  done
   extra_cleanup
   rm -rf "$work"
 }
