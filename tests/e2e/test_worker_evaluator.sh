@@ -38,7 +38,6 @@ python3 "$src/tests/data/gen_kmmlu_synth.py" --out "$work/data/kmmlu" --items 30
   --model-accuracy a=0.55 --model-accuracy b=0.7 --seed 5 >"$work/fake.out" 2>&1 &
 pids+=($!)
 port=$(listening_port "$work/fake.out") || exit 1
-"$fake" --port 0 --log-level warn --latency-ms 200 >"$work/slow.out" 2>&1 &
 
 # an evaluator that answers only the first 2 samples of each batch
 cat >"$work/short_eval.py" <<'PY'
