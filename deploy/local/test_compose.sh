@@ -35,12 +35,15 @@ say() { docker_say "[${SECONDS}s] $*"; } # seconds since this step began
 
 mkdir -p "$work"
 chmod 755 "$work"
+# fail REASON: the stack's state and last lines, then the reason, last (CI shows the end)
 fail() {
-  echo "FAIL: compose: $*" >&2
   dc ps >&2 2>&1 || true
-  dc logs --tail 10 >&2 2>&1 || true
+  dc logs --no-color --tail 10 >&2 2>&1 || true
+  echo "FAIL: compose: $*" >&2
   exit 1
 }
+# a command that ends the script under set -e says so (the reason last, as fail does)
+trap '_rc=$?; fail "line $LINENO: exited $_rc: $BASH_COMMAND"' ERR
 dc() { docker-compose -f "$src/deploy/compose.yaml" -f "$work/compose.test.yaml" "$@"; }
 export COMPOSE_PROJECT_NAME="hrettd$$"
 cleanup() { dc down -v -t 30 >/dev/null 2>&1 || true; }
@@ -167,7 +170,9 @@ for s in fake-llm migrate worker monitor bridge-mlflow api; do
 done
 say "every hret container runs $image"
 
-dc run --rm -T submit --dataset kmmlu --model baseline,candidate --run-name compose-test \
+# --no-deps: the stack is up (checked above); without it docker-compose 1.29 starts the
+# kafka-init one-shot again and fails the run if that second pass does not exit 0
+dc run --rm -T --no-deps submit --dataset kmmlu --model baseline,candidate --run-name compose-test \
   --wait --timeout 300 >"$work/submit.out" 2>&1 || fail "submit: $(cat "$work/submit.out")"
 grep -q '^completed run=.* model=baseline dataset=kmmlu accuracy=1.0000$' "$work/submit.out" ||
   fail "model baseline (always right per the answer key): $(cat "$work/submit.out")"

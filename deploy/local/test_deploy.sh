@@ -45,15 +45,18 @@ STACK_BIN=$work/no-host-binaries # every hret process of this test runs in a con
 label="hret-test-deploy=$$"
 k8s=$src/deploy/k8s
 
+# fail REASON: the containers' last lines, then the reason, last (CI shows the end of the output)
 fail() {
-  echo "FAIL: $*" >&2
   local c
   for c in $(docker_cli ps -aq --filter "label=$label" 2>/dev/null); do
     echo "---- $(docker_cli inspect -f '{{.Name}}' "$c") (last lines)" >&2
     docker_cli logs --tail 15 "$c" >&2 2>&1 || true
   done
+  echo "FAIL: $*" >&2
   exit 1
 }
+# a command that ends the script under set -e says so (the reason last, as fail does)
+trap '_rc=$?; fail "line $LINENO: exited $_rc: $BASH_COMMAND"' ERR
 cleanup() {
   local ids
   if [ -n "${DOCKER_HOST:-}" ]; then
@@ -263,7 +266,8 @@ docker_say "worker-2, the monitor and the bridge exited 0 on SIGTERM"
 
 if [ "${HRET_TEST_DEPLOY_COMPOSE:-1}" != 0 ]; then
   step "compose: stand-in images and docker-compose up to a completed request"
-  HRET_TEST_IMAGE=$image "$src/deploy/local/test_compose.sh" "$work/compose" || fail "compose"
+  # test_compose.sh prints its own stack's logs and its reason last: nothing more after them
+  HRET_TEST_IMAGE=$image "$src/deploy/local/test_compose.sh" "$work/compose" || exit 1
 fi
 
 step "make test-deploy passed in $(($(date +%s) - started)) s"
