@@ -44,6 +44,11 @@ enum hret_worker_outcome hret_worker_request(struct hret_worker *w, const rd_kaf
 /* A shard task message (borrowed). */
 enum hret_worker_outcome hret_worker_shard(struct hret_worker *w, const rd_kafka_message_t *m);
 
+/* An idle slot's pull: claims a shard that has been pending a while with no task taken (its task
+ * is in a partition no free slot holds, or behind busy ones) and runs it, and the run's further
+ * pending shards, as a task would; a retriable failure gives it back. False: none was pending. */
+bool hret_worker_shard_pull(struct hret_worker *w);
+
 /* Hands out again the shards of live runs whose lease ran out: each goes back to pending with a
  * new shard-task event in the outbox; fails the run of an expired shard that used
  * datasets.max_shard_attempts, and the open shards of runs that are over. *reclaimed = how many

@@ -91,6 +91,19 @@ static const char steal_sql[] =
     " ORDER BY shard_idx LIMIT 1 FOR UPDATE SKIP LOCKED)"
     " RETURNING shard_idx, first_idx, end_idx";
 
+/* An idle slot takes a shard no task brought it (hret_worker_shard_pull): pending for at least
+ * PULL_GRACE_S seconds, so a task's own consumer claims it first in the normal course; the oldest
+ * first. Its task, when it comes, finds the shard held or done. */
+#define PULL_GRACE_S "2"
+static const char pull_sql[] =
+    "UPDATE shards SET status = 'running', owner = $1, attempts = attempts + 1,"
+    " lease_until = now() + make_interval(secs => $2::integer), updated_at = now()"
+    " WHERE status = 'pending' AND (run_id, shard_idx) = (SELECT run_id, shard_idx FROM shards"
+    " WHERE status = 'pending' AND attempts < $3::integer"
+    " AND updated_at < now() - make_interval(secs => $4::integer) AND " HRET_WORKER_LIVE_RUN
+    " ORDER BY updated_at, run_id, shard_idx LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    " RETURNING run_id, shard_idx, first_idx, end_idx";
+
 struct shard {
     struct hret_worker *w;
     char run_id[130], shard_idx[32], first[32], end[32], lease[32], max_attempts[32];
@@ -138,22 +151,53 @@ static void shard_fini(struct shard *s)
     free(s->version);
 }
 
-static enum hret_result claim_txn(struct hret_pg *pg, void *user, struct hret_err *err)
+static void set_limits(struct shard *s)
 {
-    struct shard *s = user;
     snprintf(s->lease, sizeof s->lease, "%lld", s->w->cfg->datasets.shard_lease_s);
     snprintf(s->max_attempts, sizeof s->max_attempts, "%lld",
              s->w->cfg->datasets.max_shard_attempts);
+}
+
+/* The claimed shard's sample range from res's columns col and col + 1. */
+static void set_range(struct shard *s, const PGresult *res, int col)
+{
+    s->lo = atoll(PQgetvalue(res, 0, col));
+    s->hi = atoll(PQgetvalue(res, 0, col + 1));
+    snprintf(s->first, sizeof s->first, "%lld", s->lo);
+    snprintf(s->end, sizeof s->end, "%lld", s->hi);
+}
+
+static enum hret_result claim_txn(struct hret_pg *pg, void *user, struct hret_err *err)
+{
+    struct shard *s = user;
+    set_limits(s);
     const char *params[] = {s->run_id, s->shard_idx, s->w->worker_id, s->lease, s->max_attempts};
     PGresult *res = NULL;
     enum hret_result r = hret_pg_query(pg, "claim shard", claim_sql, 5, params, false, &res, err);
     s->claimed = r == HRET_OK && PQntuples(res) == 1;
     if (s->claimed) {
-        s->lo = atoll(PQgetvalue(res, 0, 0));
-        s->hi = atoll(PQgetvalue(res, 0, 1));
-        snprintf(s->first, sizeof s->first, "%lld", s->lo);
-        snprintf(s->end, sizeof s->end, "%lld", s->hi);
+        set_range(s, res, 0);
         r = hret_pg_query(pg, "start run", start_run_sql, 1, params, false, NULL, err);
+    }
+    PQclear(res);
+    return r;
+}
+
+/* claim_txn for a shard of any live run (pull_sql). */
+static enum hret_result pull_txn(struct hret_pg *pg, void *user, struct hret_err *err)
+{
+    struct shard *s = user;
+    set_limits(s);
+    const char *params[] = {s->w->worker_id, s->lease, s->max_attempts, PULL_GRACE_S};
+    PGresult *res = NULL;
+    enum hret_result r = hret_pg_query(pg, "pull shard", pull_sql, 4, params, false, &res, err);
+    s->claimed = r == HRET_OK && PQntuples(res) == 1;
+    if (s->claimed) {
+        snprintf(s->run_id, sizeof s->run_id, "%s", PQgetvalue(res, 0, 0));
+        snprintf(s->shard_idx, sizeof s->shard_idx, "%s", PQgetvalue(res, 0, 1));
+        set_range(s, res, 2);
+        const char *run[] = {s->run_id};
+        r = hret_pg_query(pg, "start run", start_run_sql, 1, run, false, NULL, err);
     }
     PQclear(res);
     return r;
@@ -482,32 +526,22 @@ static bool steal(struct shard *s)
     if (got) {
         shard_reset(s);
         snprintf(s->shard_idx, sizeof s->shard_idx, "%s", PQgetvalue(res, 0, 0));
-        s->lo = atoll(PQgetvalue(res, 0, 1));
-        s->hi = atoll(PQgetvalue(res, 0, 2));
-        snprintf(s->first, sizeof s->first, "%lld", s->lo);
-        snprintf(s->end, sizeof s->end, "%lld", s->hi);
+        set_range(s, res, 1);
     }
     PQclear(res);
     return got;
 }
 
-static enum hret_worker_outcome execute(struct shard *s)
+/* The claimed shard s, then the run's further pending shards (steal). extra: s is not the
+ * message's own shard (a pulled one), so a retriable failure gives it back and is done. */
+static enum hret_worker_outcome work(struct shard *s, bool extra)
 {
     struct hret_err err = HRET_ERR_INIT;
-    struct hret_pg *pg = hret_store_pg(s->w->store);
-    if (hret_pg_transaction(pg, "claim shard", claim_txn, s, &err) != HRET_OK) {
-        hret_log_error(WHO, s->run_id, "claim shard %s: %s", s->shard_idx, err.msg);
-        return hret_result_is_retriable(err.code) ? HRET_WORKER_RETRY : HRET_WORKER_DONE;
-    }
-    if (!s->claimed) {
-        log_holder(s);
-        return HRET_WORKER_DONE;
-    }
     enum hret_result r = load_context(s, &err);
     if (r == HRET_OK) {
         r = run_claimed(s, &err);
     }
-    bool stolen = false; /* the message's own shard is done: what follows is extra */
+    bool stolen = extra; /* the message's own shard is done: what follows is extra */
     while (r == HRET_OK && steal(s)) {
         stolen = true;
         r = run_claimed(s, &err);
@@ -537,6 +571,37 @@ static enum hret_worker_outcome execute(struct shard *s)
         hret_log_error(WHO, s->run_id, "shard %s failed: %s", s->shard_idx, err.msg);
     }
     return HRET_WORKER_DONE;
+}
+
+static enum hret_worker_outcome execute(struct shard *s)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    struct hret_pg *pg = hret_store_pg(s->w->store);
+    if (hret_pg_transaction(pg, "claim shard", claim_txn, s, &err) != HRET_OK) {
+        hret_log_error(WHO, s->run_id, "claim shard %s: %s", s->shard_idx, err.msg);
+        return hret_result_is_retriable(err.code) ? HRET_WORKER_RETRY : HRET_WORKER_DONE;
+    }
+    if (!s->claimed) {
+        log_holder(s);
+        return HRET_WORKER_DONE;
+    }
+    return work(s, false);
+}
+
+bool hret_worker_shard_pull(struct hret_worker *w)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    struct shard s = {.w = w};
+    if (hret_pg_transaction(hret_store_pg(w->store), "pull shard", pull_txn, &s, &err) != HRET_OK ||
+        !s.claimed) {
+        shard_fini(&s); /* an error is the next pull's to meet again: nothing was taken */
+        return false;
+    }
+    hret_log_info(WHO, s.run_id, "shard %s: taken by an idle slot (pending over %s s, no task came)",
+                  s.shard_idx, PULL_GRACE_S);
+    work(&s, true);
+    shard_fini(&s);
+    return true;
 }
 
 enum hret_worker_outcome hret_worker_shard(struct hret_worker *w, const rd_kafka_message_t *m)

@@ -2,10 +2,14 @@
  * a thread of its own with its own database connection, while the main thread keeps polling
  * Kafka (hret_cmd_worker.c). A slot retries its message until it is done or the worker stops;
  * the main thread reaps finished slots and stores their offsets. Only the main thread touches
- * the consumer; the producer is shared (librdkafka producers are thread-safe). */
+ * the consumer; the producer is shared (librdkafka producers are thread-safe). A slot left idle
+ * for a while pulls a shard that waits with no task taken (hret_worker_shard_pull): the tasks
+ * topic's partitions may sit with busy workers or be fewer than the workers. */
 #include "hret_worker_slots.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -15,8 +19,9 @@
 #include "hret_role.h"
 
 #define RETRY_SLEEP_MS 1000
+#define PULL_EVERY_MS 2000 /* an idle slot looks for a waiting shard this often (+0-25% jitter) */
 
-enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_FINISHED };
+enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_PULLING, SLOT_FINISHED };
 
 struct slot {
     struct hret_worker_slots *owner;
@@ -69,14 +74,54 @@ static bool run_message(struct slot *s, const rd_kafka_message_t *m, bool reques
     }
 }
 
+/* An idle slot's turn to pull, outside the lock: a shard waiting with no task taken, if any
+ * (its database connection first comes back if it was lost, silently: the next turn retries). */
+static bool pull(struct slot *s)
+{
+    struct hret_err err = HRET_ERR_INIT;
+    return (s->w.stop == NULL || !*s->w.stop) &&
+           hret_pg_ensure(hret_store_pg(s->w.store), &err) == HRET_OK &&
+           hret_worker_shard_pull(&s->w);
+}
+
+/* When an idle slot next pulls: PULL_EVERY_MS from now, plus up to a quarter of it. */
+static struct timespec next_pull(unsigned *seed)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    long ms = PULL_EVERY_MS + (long)(rand_r(seed) % (PULL_EVERY_MS / 4 + 1));
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
 static void *slot_main(void *arg)
 {
     struct slot *s = arg;
     struct hret_worker_slots *o = s->owner;
+    unsigned seed = (unsigned)((uintptr_t)s ^ (uintptr_t)time(NULL));
     pthread_mutex_lock(&o->lock);
     for (;;) {
+        struct timespec due = next_pull(&seed);
         while (s->state != SLOT_BUSY && !o->quit) {
-            pthread_cond_wait(&o->wake, &o->lock);
+            if (pthread_cond_timedwait(&o->wake, &o->lock, &due) != ETIMEDOUT) {
+                continue; /* a message for some slot, or the end */
+            }
+            if (s->state == SLOT_FREE) {
+                s->state = SLOT_PULLING; /* not free: no message is handed to it meanwhile */
+                pthread_mutex_unlock(&o->lock);
+                bool pulled = pull(s);
+                pthread_mutex_lock(&o->lock);
+                s->state = SLOT_FREE;
+                if (pulled && o->notify != NULL) {
+                    o->notify(o->notify_user); /* it may have paused the partitions */
+                }
+            }
+            due = next_pull(&seed);
         }
         if (s->state != SLOT_BUSY) {
             break;
@@ -102,7 +147,11 @@ enum hret_result hret_worker_slots_new(const struct hret_worker *proto, size_t c
 {
     struct hret_worker_slots *o = hret_xcalloc(1, sizeof *o);
     pthread_mutex_init(&o->lock, NULL);
-    pthread_cond_init(&o->wake, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* wait_or_timeout's deadlines */
+    pthread_cond_init(&o->wake, &attr);
+    pthread_condattr_destroy(&attr);
     o->slots = hret_xcalloc(count, sizeof *o->slots);
     o->count = count;
     *out = o;
