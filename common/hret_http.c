@@ -20,6 +20,10 @@
 #include "hret_mem.h"
 
 #define IDLE_EASY_MAX 4096
+/* libcurl's receive buffer, one per handle for as long as the handle lives (16 KB by default):
+ * a model's reply is mostly a few hundred bytes to a few KB, and at 10,000 in flight the default
+ * alone would be 160 MB. A longer reply takes more reads, not more memory. */
+#define RECV_BUFFER_BYTES 4096L
 #define BACKOFF_BASE_MS 500.0
 #define BACKOFF_MAX_MS 30000.0
 #define SECRET_MAX_BYTES 8192
@@ -573,6 +577,7 @@ static void send_job(struct hret_http *h, struct job *j)
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, RECV_BUFFER_BYTES);
     bool guarded = p->lim.net_policy != HRET_NET_ANY; /* only inline endpoints pay for it */
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
                      guarded ? on_open_socket_guarded : hret_mux_open_socket);
