@@ -264,6 +264,11 @@ static int serve(struct hret_role *r)
                   topics[1], kc.group_id, slots);
     rc = run_loop(&l);
     hret_role_stop = 1;
+    /* No wake-ups once the loop stopped polling: a slot finishing during the drain woke the
+     * consumer's queue (rd_kafka_queue_yield), and the consumer then closed without a
+     * LeaveGroup, so the group waited out the session (45 s) before the rest of the fleet got
+     * the partitions (e2e.fleet_handover). */
+    hret_worker_slots_notify(l.slots, NULL, NULL);
     drain(&l);
     if (hret_kafka_consumer_commit(c, &err) != HRET_OK) {
         hret_log_warn("worker", r->id, "final commit: %s", err.msg);

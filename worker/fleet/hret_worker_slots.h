@@ -20,7 +20,8 @@ enum hret_result hret_worker_slots_new(const struct hret_worker *proto, size_t c
                                        struct hret_worker_slots **out, struct hret_err *err);
 
 /* fn(user) (borrowed; fn must not block) is called on the slot's thread, under the slots' lock,
- * each time a slot finishes a message: the main thread's poll is woken to reap it at once. */
+ * each time a slot finishes a message (or a pulled shard): the main thread's poll is woken to
+ * reap it at once. fn NULL: no more calls. */
 void hret_worker_slots_notify(struct hret_worker_slots *o, void (*fn)(void *user), void *user);
 
 /* Hands m (ownership taken) to a free slot; false (m not taken) when every slot is busy. */
