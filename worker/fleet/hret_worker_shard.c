@@ -597,8 +597,9 @@ bool hret_worker_shard_pull(struct hret_worker *w)
         shard_fini(&s); /* an error is the next pull's to meet again: nothing was taken */
         return false;
     }
-    hret_log_info(WHO, s.run_id, "shard %s: taken by an idle slot (pending over %s s, no task came)",
-                  s.shard_idx, PULL_GRACE_S);
+    hret_log_info(WHO, s.run_id,
+                  "shard %s: taken by an idle slot (pending over %s s, no task came)", s.shard_idx,
+                  PULL_GRACE_S);
     work(&s, true);
     shard_fini(&s);
     return true;
