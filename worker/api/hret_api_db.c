@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hret_clock.h"
 #include "hret_json.h"
 #include "hret_mem.h"
 #include "hret_outbox.h"
@@ -62,14 +63,7 @@ void hret_api_db_destroy(struct hret_api_db *db)
 
 struct hret_store *hret_api_db_take(struct hret_api_db *db, long wait_ms, struct hret_err *err)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += wait_ms / 1000;
-    until.tv_nsec += (wait_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = hret_clock_deadline(CLOCK_REALTIME, wait_ms); /* db->freed's clock */
     pthread_mutex_lock(&db->mu);
     size_t slot = db->size;
     while (slot == db->size) {

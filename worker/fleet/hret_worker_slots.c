@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "hret_clock.h"
 #include "hret_log.h"
 #include "hret_mem.h"
 #include "hret_role.h"
@@ -87,16 +88,8 @@ static bool pull(struct slot *s)
 /* When an idle slot next pulls: PULL_EVERY_MS from now, plus up to a quarter of it. */
 static struct timespec next_pull(unsigned *seed)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    long ms = PULL_EVERY_MS + (long)(rand_r(seed) % (PULL_EVERY_MS / 4 + 1));
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
+    return hret_clock_deadline(CLOCK_MONOTONIC,
+                               PULL_EVERY_MS + (long)(rand_r(seed) % (PULL_EVERY_MS / 4 + 1)));
 }
 
 static void *slot_main(void *arg)
@@ -149,7 +142,7 @@ enum hret_result hret_worker_slots_new(const struct hret_worker *proto, size_t c
     pthread_mutex_init(&o->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* wait_or_timeout's deadlines */
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* next_pull's deadlines */
     pthread_cond_init(&o->wake, &attr);
     pthread_condattr_destroy(&attr);
     o->slots = hret_xcalloc(count, sizeof *o->slots);
