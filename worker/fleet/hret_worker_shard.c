@@ -80,28 +80,19 @@ static const char release_sql[] =
     "UPDATE shards SET lease_until = now(), error = $4, updated_at = now()"
     " WHERE run_id = $1 AND shard_idx = $2::integer AND status = 'running' AND owner = $3";
 
-/* After its shard, a slot takes the run's next pending shard itself (work stealing): the
- * context is loaded already, and workers whose partitions hold fewer shards keep busy. That
- * shard's own task then finds it held or done. */
-static const char steal_sql[] =
+/* A slot takes a pending shard no task brought it; that shard's task then finds it held or done.
+ * After its own shard, the same run's next one ($1 the run, grace 0: work stealing, the context
+ * is loaded already, and workers whose partitions hold fewer shards keep busy). Idle, a shard of
+ * any live run ($1 NULL) pending for at least PULL_GRACE_S seconds (hret_worker_shard_pull), so
+ * in the normal course the task's own consumer claims it first. The oldest first. */
+#define PULL_GRACE_S "2"
+static const char take_sql[] =
     "UPDATE shards SET status = 'running', owner = $2, attempts = attempts + 1,"
     " lease_until = now() + make_interval(secs => $3::integer), updated_at = now()"
-    " WHERE (run_id, shard_idx) = (SELECT run_id, shard_idx FROM shards WHERE run_id = $1"
-    " AND status = 'pending' AND attempts < $4::integer AND " HRET_WORKER_LIVE_RUN
-    " ORDER BY shard_idx LIMIT 1 FOR UPDATE SKIP LOCKED)"
-    " RETURNING shard_idx, first_idx, end_idx";
-
-/* An idle slot takes a shard no task brought it (hret_worker_shard_pull): pending for at least
- * PULL_GRACE_S seconds, so a task's own consumer claims it first in the normal course; the oldest
- * first. Its task, when it comes, finds the shard held or done. */
-#define PULL_GRACE_S "2"
-static const char pull_sql[] =
-    "UPDATE shards SET status = 'running', owner = $1, attempts = attempts + 1,"
-    " lease_until = now() + make_interval(secs => $2::integer), updated_at = now()"
     " WHERE status = 'pending' AND (run_id, shard_idx) = (SELECT run_id, shard_idx FROM shards"
-    " WHERE status = 'pending' AND attempts < $3::integer"
-    " AND updated_at < now() - make_interval(secs => $4::integer) AND " HRET_WORKER_LIVE_RUN
-    " ORDER BY updated_at, run_id, shard_idx LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    " WHERE ($1::text IS NULL OR run_id = $1) AND status = 'pending' AND attempts < $4::integer"
+    " AND updated_at <= now() - make_interval(secs => $5::integer) AND " HRET_WORKER_LIVE_RUN
+    " ORDER BY updated_at, shard_idx, run_id LIMIT 1 FOR UPDATE SKIP LOCKED)"
     " RETURNING run_id, shard_idx, first_idx, end_idx";
 
 struct shard {
@@ -183,23 +174,35 @@ static enum hret_result claim_txn(struct hret_pg *pg, void *user, struct hret_er
     return r;
 }
 
-/* claim_txn for a shard of any live run (pull_sql). */
-static enum hret_result pull_txn(struct hret_pg *pg, void *user, struct hret_err *err)
+/* Takes a pending shard into s with take_sql (run NULL: of any live run, pending for at least
+ * grace seconds); s->claimed says whether there was one. */
+static enum hret_result take(struct shard *s, struct hret_pg *pg, const char *run,
+                             const char *grace, struct hret_err *err)
 {
-    struct shard *s = user;
     set_limits(s);
-    const char *params[] = {s->w->worker_id, s->lease, s->max_attempts, PULL_GRACE_S};
+    const char *params[] = {run, s->w->worker_id, s->lease, s->max_attempts, grace};
     PGresult *res = NULL;
-    enum hret_result r = hret_pg_query(pg, "pull shard", pull_sql, 4, params, false, &res, err);
+    enum hret_result r = hret_pg_query(pg, "take shard", take_sql, 5, params, false, &res, err);
     s->claimed = r == HRET_OK && PQntuples(res) == 1;
     if (s->claimed) {
+        shard_reset(s);
         snprintf(s->run_id, sizeof s->run_id, "%s", PQgetvalue(res, 0, 0));
         snprintf(s->shard_idx, sizeof s->shard_idx, "%s", PQgetvalue(res, 0, 1));
         set_range(s, res, 2);
+    }
+    PQclear(res);
+    return r;
+}
+
+/* claim_txn for a shard of any live run that waited PULL_GRACE_S with no task taken. */
+static enum hret_result pull_txn(struct hret_pg *pg, void *user, struct hret_err *err)
+{
+    struct shard *s = user;
+    enum hret_result r = take(s, pg, NULL, PULL_GRACE_S, err);
+    if (r == HRET_OK && s->claimed) {
         const char *run[] = {s->run_id};
         r = hret_pg_query(pg, "start run", start_run_sql, 1, run, false, NULL, err);
     }
-    PQclear(res);
     return r;
 }
 
@@ -518,18 +521,7 @@ static bool steal(struct shard *s)
         return false;
     }
     struct hret_err err = HRET_ERR_INIT;
-    const char *params[] = {s->run_id, s->w->worker_id, s->lease, s->max_attempts};
-    PGresult *res = NULL;
-    bool got = hret_pg_query(hret_store_pg(s->w->store), "steal shard", steal_sql, 4, params, false,
-                             &res, &err) == HRET_OK &&
-               PQntuples(res) == 1;
-    if (got) {
-        shard_reset(s);
-        snprintf(s->shard_idx, sizeof s->shard_idx, "%s", PQgetvalue(res, 0, 0));
-        set_range(s, res, 1);
-    }
-    PQclear(res);
-    return got;
+    return take(s, hret_store_pg(s->w->store), s->run_id, "0", &err) == HRET_OK && s->claimed;
 }
 
 /* The claimed shard s, then the run's further pending shards (steal). extra: s is not the
@@ -594,7 +586,10 @@ bool hret_worker_shard_pull(struct hret_worker *w)
     struct shard s = {.w = w};
     if (hret_pg_transaction(hret_store_pg(w->store), "pull shard", pull_txn, &s, &err) != HRET_OK ||
         !s.claimed) {
-        shard_fini(&s); /* an error is the next pull's to meet again: nothing was taken */
+        if (err.code != HRET_OK) { /* nothing was taken: the next pull meets it again */
+            hret_log_warn(WHO, NULL, "pull shard: %s", err.msg);
+        }
+        shard_fini(&s);
         return false;
     }
     hret_log_info(WHO, s.run_id,
