@@ -6,7 +6,7 @@
 # consumer without a LeaveGroup; the broker waited 45 s for the departed member before it gave
 # the new workers any partition. Here: worker A runs a slow request's shard, gets SIGTERM and
 # exits 0; worker B, started after A exited, must hold partitions within 15 s and finish the
-# request, every sample stored once.
+# request, every sample stored once, and B calls the model once for each sample A did not store.
 source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 source "$src/tests/support/stack_env.sh"
 
@@ -17,13 +17,17 @@ stack_worker
 stack_submit --dataset kmmlu --model b --request-id handover-1 >"$work/submit.out" 2>&1 &
 submit=$!
 pids+=($submit)
+running() { pg_sql "SELECT count(*) FROM shards s JOIN runs r USING (run_id) WHERE r.request_id = 'handover-1' AND s.status = 'running'"; }
 for _ in $(seq 300); do
-  [ "$(pg_sql "SELECT count(*) FROM shards s JOIN runs r USING (run_id) WHERE r.request_id = 'handover-1' AND s.status = 'running'")" -ge 1 ] && break
+  [ "$(running)" -ge 1 ] && break
   sleep 0.1
 done
-[ "$(pg_sql "SELECT count(*) FROM shards s JOIN runs r USING (run_id) WHERE r.request_id = 'handover-1' AND s.status = 'running'")" -ge 1 ] ||
-  fail "worker A never ran a shard of the request"
+[ "$(running)" -ge 1 ] || fail "worker A never ran a shard of the request"
 stack_stop "$worker" "worker A"
+# what A paid for and what it kept: B must call the model for exactly the samples A did not store
+calls_a=$(stack_llm_calls) || fail "fake-llm stats"
+stored_a=$(pg_sql "SELECT count(*) FROM samples s JOIN runs r USING (run_id) WHERE r.request_id = 'handover-1'")
+echo "worker A: $calls_a model calls, $stored_a samples stored; fake-llm max in flight $(curl -sf "http://127.0.0.1:$port/fake/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["max_in_flight"])')" >&2
 
 t0=$SECONDS
 "$hret" worker --config "$work/hret.yaml" >>"$work/worker-b.log" 2>&1 &
@@ -31,14 +35,12 @@ worker_b=$!
 pids+=($worker_b)
 held=0
 while [ $((SECONDS - t0)) -lt 60 ]; do
-  p=$(stack_metrics_port worker-b.log)
-  [ -n "$p" ] && held=$(curl -sf "http://127.0.0.1:$p/metrics" |
-    awk '/^hret_consumer_assigned_partitions/ {s += $2} END {print s + 0}' || echo 0)
-  [ "${held:-0}" -gt 0 ] && break
+  held=$(stack_assigned worker-b.log)
+  [ "$held" -gt 0 ] && break
   sleep 0.2
 done
 took=$((SECONDS - t0))
-[ "${held:-0}" -gt 0 ] || fail "worker B held no partition 60 s after it started"
+[ "$held" -gt 0 ] || fail "worker B held no partition 60 s after it started"
 echo "worker B held $held partition(s) $took s after it started" >&2
 [ "$took" -lt 15 ] ||
   fail "worker B waited $took s for partitions: worker A left the group without a LeaveGroup (the broker waited out its session)"
@@ -47,5 +49,6 @@ wait "$submit" || fail "submit: $(cat "$work/submit.out")"
 grep -q "^completed run=.* model=b" "$work/submit.out" || fail "no result: $(cat "$work/submit.out")"
 [ "$(pg_sql "SELECT count(*), count(DISTINCT sample_idx) FROM samples s JOIN runs r USING (run_id) WHERE r.request_id = 'handover-1'")" = "$items|$items" ] ||
   fail "samples: $(pg_sql "SELECT count(*), count(DISTINCT sample_idx) FROM samples s JOIN runs r USING (run_id) WHERE r.request_id = 'handover-1'")"
+stack_check_calls $((items + calls_a - stored_a))
 stack_stop "$worker_b" "worker B"
 echo ok

@@ -18,20 +18,12 @@ stack_worker
 worker2=$!
 pids+=($worker2)
 
-# assigned LOG: the partitions the worker logging to LOG holds (its /metrics)
-assigned() {
-  local p
-  p=$(stack_metrics_port "$1")
-  [ -n "$p" ] || { echo 0; return; }
-  curl -sf "http://127.0.0.1:$p/metrics" |
-    awk '/^hret_consumer_assigned_partitions/ {s += $2} END {print s + 0}' || echo 0
-}
 for _ in $(seq 300); do
-  [ "$(assigned worker.log)" = 1 ] && [ "$(assigned worker2.log)" = 1 ] && break
+  [ "$(stack_assigned worker.log)" = 1 ] && [ "$(stack_assigned worker2.log)" = 1 ] && break
   sleep 0.1
 done
-[ "$(assigned worker.log)" = 1 ] && [ "$(assigned worker2.log)" = 1 ] ||
-  fail "want one partition per worker; they hold $(assigned worker.log) and $(assigned worker2.log)"
+[ "$(stack_assigned worker.log)" = 1 ] && [ "$(stack_assigned worker2.log)" = 1 ] ||
+  fail "want one partition per worker; they hold $(stack_assigned worker.log) and $(stack_assigned worker2.log)"
 
 stack_submit --dataset kmmlu --model b --request-id pull-1 >"$work/submit.out" ||
   fail "submit: $(cat "$work/submit.out")"

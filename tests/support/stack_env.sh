@@ -20,6 +20,8 @@
 #   stack_stop PID NAME   SIGTERM; fails unless the role exits 0 within 20 s
 #   stack_metrics_port LOG  the port of a role's /metrics, from the "listening on" line of LOG
 #                     (give the role `http: {listen: "127.0.0.1:0"}`)
+#   stack_assigned LOG  the partitions the role logging to LOG holds now (its /metrics:
+#                     hret_consumer_assigned_partitions; 0 before it serves them)
 #   stack_wait_handled LOG N  until the role logging to LOG has handled N events (done or
 #                     dead-lettered), read from its /metrics
 #   stack_llm_calls [PORT]  the model calls (chat, completions, Anthropic messages and Azure
@@ -137,6 +139,14 @@ stack_stop() { # pid name
 
 stack_metrics_port() { # log
   sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\) for.*/\1/p' "$work/$1" | tail -1
+}
+
+stack_assigned() { # log
+  local p
+  p=$(stack_metrics_port "$1")
+  [ -n "$p" ] || { echo 0; return; }
+  curl -sf "http://127.0.0.1:$p/metrics" |
+    awk '/^hret_consumer_assigned_partitions/ {s += $2} END {print s + 0}' || echo 0
 }
 
 stack_wait_handled() { # log count
