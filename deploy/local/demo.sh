@@ -63,8 +63,8 @@ if [ -z "${HRET_DEMO_STEPS:-}" ]; then
   exit $rc
 fi
 
-total=9
-[ "$local_only" = 1 ] && total=5
+total=10
+[ "$local_only" = 1 ] && total=6
 n=0
 say() {
   n=$((n + 1))

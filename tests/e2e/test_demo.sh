@@ -42,6 +42,12 @@ expect '^      candidate: http://127\.0\.0\.1:[0-9]+/#/experiments/[0-9]+/runs/[
   "the candidate's MLflow run"
 expect '^      .*(completed).*' "the request's runs from hret status"
 expect '^demo finished in [0-9]+ s$' "the elapsed time"
+# the steps count to their total (it said 10/9 once a step was added)
+steps=$(sed -n 's/.*==> \([0-9]*\)\/\([0-9]*\) .*/\1 \2/p' "$out")
+[ -n "$steps" ] && [ "$(awk '$1 != NR {bad = 1} END {print bad + 0}' <<<"$steps")" = 0 ] &&
+  [ "$(sed -n '$p' <<<"$steps" | awk '{print ($1 == $2)}')" = 1 ] &&
+  [ "$(awk '{print $2}' <<<"$steps" | sort -u | wc -l)" = 1 ] ||
+  { show; fail "the steps do not count 1..N of N: $(tr '\n' ',' <<<"$steps")"; }
 expect "^report \\(open it in a browser\\): $dir/results/report.html\$" "the report's path"
 grep -q 'class="comparison"' "$dir/results/report.html" || fail "the report has no comparison"
 grep -q 'class="history"' "$dir/results/report.html" || fail "the report has no history"
