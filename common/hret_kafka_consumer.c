@@ -11,6 +11,13 @@
 #include "hret_log.h"
 #include "hret_mem.h"
 
+/* Every wait at shutdown is bounded, so that the role's shutdown deadline (15 s, hret_role.c) is
+ * met with the slots drained and the outbox relayed even when the group coordinator does not
+ * answer (a broker restarting, its coordinator still loading): librdkafka's synchronous commit
+ * waits for the coordinator without a limit. What is left uncommitted is redelivered. */
+#define COMMIT_MS 2000
+#define CLOSE_WAIT_MS 5000
+
 struct hret_kafka_consumer {
     rd_kafka_t *rk;
     struct hret_kafka_watermark *wm;
@@ -24,6 +31,21 @@ static void forget(struct hret_kafka_consumer *c, const rd_kafka_topic_partition
     for (int i = 0; i < parts->cnt; i++) {
         hret_kafka_watermark_forget(c->wm, parts->elems[i].topic, parts->elems[i].partition);
     }
+}
+
+/* rd_kafka_commit, waiting at most timeout_ms for the coordinator's answer. */
+static rd_kafka_resp_err_t
+commit_within(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *parts, int timeout_ms)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_resp_err_t e = rd_kafka_commit_queue(rk, parts, q, NULL, NULL);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms);
+        e = ev == NULL ? RD_KAFKA_RESP_ERR__TIMED_OUT : rd_kafka_event_error(ev);
+        rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_queue_destroy(q);
+    return e;
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
@@ -46,7 +68,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     } else if (e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         /* commit what finished while the partitions are still ours, unless already lost */
         if (!rd_kafka_assignment_lost(rk)) {
-            rd_kafka_commit(rk, parts, 0);
+            rd_kafka_resp_err_t ce = commit_within(rk, parts, COMMIT_MS);
+            if (ce != RD_KAFKA_RESP_ERR_NO_ERROR && ce != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+                hret_log_warn("kafka", rd_kafka_name(rk), "commit at revoke: %s",
+                              rd_kafka_err2str(ce));
+            }
         }
         forget(c, parts);
         if (cooperative) {
@@ -255,7 +281,7 @@ enum hret_result hret_kafka_consumer_done(struct hret_kafka_consumer *c, const c
 
 enum hret_result hret_kafka_consumer_commit(struct hret_kafka_consumer *c, struct hret_err *err)
 {
-    rd_kafka_resp_err_t e = rd_kafka_commit(c->rk, NULL, 0);
+    rd_kafka_resp_err_t e = commit_within(c->rk, NULL, COMMIT_MS);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
         return hret_err_set(err, hret_kafka_classify(e), "kafka commit: %s", rd_kafka_err2str(e));
     }
@@ -305,11 +331,10 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Polls (dropping messages: their offsets were never stored) until done(c) or timeout_ms. */
+/* Polls (dropping messages: their offsets were never stored) until done(c) or the deadline. */
 static void poll_until(struct hret_kafka_consumer *c, bool (*done)(struct hret_kafka_consumer *),
-                       int timeout_ms)
+                       long long deadline)
 {
-    long long deadline = now_ms() + timeout_ms;
     while (!done(c) && now_ms() < deadline) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 100);
         if (m != NULL) {
@@ -338,9 +363,10 @@ void hret_kafka_consumer_destroy(struct hret_kafka_consumer *c)
          * 2.3.0, #4381), and an assignment arriving during close can hang (2.4.0, #4528). So:
          * wait for the first rebalance, unsubscribe, wait until nothing is assigned (the revoke
          * callback commits stored offsets), then close. */
-        poll_until(c, rebalanced, 10000);
+        long long deadline = now_ms() + CLOSE_WAIT_MS;
+        poll_until(c, rebalanced, deadline);
         rd_kafka_unsubscribe(c->rk);
-        poll_until(c, unassigned, 10000);
+        poll_until(c, unassigned, deadline);
     } else if (c->assigned > 0) {
         rd_kafka_assign(c->rk, NULL);
     }
