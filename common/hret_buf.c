@@ -10,20 +10,28 @@
 
 void hret_buf_init(struct hret_buf *b, size_t max)
 {
-    b->data = NULL;
-    b->len = 0;
-    b->alloc = 0;
-    b->max = max;
+    *b = (struct hret_buf){.max = max};
+}
+
+void hret_buf_init_secret(struct hret_buf *b, size_t max)
+{
+    *b = (struct hret_buf){.max = max, .secret = true};
 }
 
 void hret_buf_fini(struct hret_buf *b)
 {
+    if (b->secret && b->data != NULL) {
+        memset(b->data, 0, b->alloc);
+    }
     free(b->data);
-    hret_buf_init(b, b->max);
+    *b = (struct hret_buf){.max = b->max, .secret = b->secret};
 }
 
 void hret_buf_reset(struct hret_buf *b)
 {
+    if (b->secret && b->data != NULL) {
+        memset(b->data, 0, b->len);
+    }
     b->len = 0;
     if (b->data != NULL) {
         b->data[0] = '\0';
@@ -41,7 +49,15 @@ static enum hret_result reserve(struct hret_buf *b, size_t extra, struct hret_er
         while (alloc < need) {
             alloc *= 2;
         }
-        b->data = hret_xrealloc(b->data, alloc);
+        if (b->secret && b->data != NULL) { /* moved by hand, so that the old copy is zeroed */
+            char *moved = hret_xmalloc(alloc);
+            memcpy(moved, b->data, b->len + 1);
+            memset(b->data, 0, b->alloc);
+            free(b->data);
+            b->data = moved;
+        } else {
+            b->data = hret_xrealloc(b->data, alloc);
+        }
         b->alloc = alloc;
     }
     return HRET_OK;

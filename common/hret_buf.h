@@ -4,6 +4,7 @@
 #define HRET_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "hret_err.h"
@@ -12,10 +13,13 @@ struct hret_buf {
     char *data; /* owned; NULL until the first append */
     size_t len;
     size_t alloc;
-    size_t max; /* hard cap on len */
+    size_t max;  /* hard cap on len */
+    bool secret; /* may hold a secret: zeroed when it moves, is reset or freed */
 };
 
 void hret_buf_init(struct hret_buf *b, size_t max);
+/* A buffer for secrets (request headers with a key): no copy of them is left in freed memory. */
+void hret_buf_init_secret(struct hret_buf *b, size_t max);
 void hret_buf_fini(struct hret_buf *b);
 void hret_buf_reset(struct hret_buf *b); /* keeps the allocation */
 enum hret_result hret_buf_append(struct hret_buf *b, const void *p, size_t n, struct hret_err *err);

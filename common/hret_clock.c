@@ -12,3 +12,10 @@ struct timespec hret_clock_deadline(clockid_t clock, long ms)
     }
     return t;
 }
+
+double hret_clock_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}

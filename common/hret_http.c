@@ -15,6 +15,8 @@
 #include "hret_buf.h"
 #include "hret_bucket.h"
 #include "hret_cfg.h"
+#include "hret_clock.h"
+#include "hret_h1.h"
 #include "hret_http_mux.h"
 #include "hret_log.h"
 #include "hret_mem.h"
@@ -28,6 +30,7 @@
 #define BACKOFF_MAX_MS 30000.0
 #define SECRET_MAX_BYTES 8192
 #define BASIC_USER_MAX_BYTES 256
+#define HEAD_MAX_BYTES (1 << 20) /* a request's line and headers */
 
 struct job {
     struct job *next, *prev; /* ready queue (next only) or the in-flight list */
@@ -43,10 +46,14 @@ struct job {
     hret_http_done_fn *done;
     void *user;
     int attempts;
-    int lane; /* of the mux, while sent */
+    int lane; /* of the mux, while sent through libcurl */
     double submit_ms, sent_ms, due_ms;
+    double ttfb_ms;               /* of the last attempt */
+    bool own;                     /* sent through hret_h1 (target set), else libcurl (easy) */
+    struct hret_h1_target target; /* where an own request goes */
     CURL *easy;
     struct curl_slist *headers;
+    struct hret_buf head; /* header lines (and for hret_h1 the request line): may hold a secret */
     struct hret_buf resp;
     double retry_after_ms; /* from retry-after-ms, < 0 when absent */
     const char *refused;   /* a guarded pool refused an address of this class (static) */
@@ -69,6 +76,8 @@ struct pool {
 
 struct hret_http {
     struct hret_mux *mux;
+    struct hret_h1 *h1;
+    bool h1_ok; /* no proxy in the environment: plain http to an IP address goes through h1 */
     struct pool *pools;
     size_t npools;
     struct job **heap; /* retries waiting for their due time, min-heap on due_ms */
@@ -79,13 +88,6 @@ struct hret_http {
     size_t nidle;
     uint64_t rng;
 };
-
-double hret_http_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static double rand01(struct hret_http *h)
 {
@@ -177,16 +179,34 @@ static int on_prereq_guarded(void *userp, char *primary_ip, char *local_ip, int 
 }
 
 static void on_done(void *user, CURL *e, CURLcode c);
+static void on_h1_done(void *user, const struct hret_h1_result *r);
+
+/* libcurl sends plain http through a proxy named in the environment; hret_h1 never does. */
+static bool proxy_in_env(void)
+{
+    static const char *const names[] = {"http_proxy", "all_proxy", "ALL_PROXY"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *v = getenv(names[i]);
+        if (v != NULL && *v != '\0') {
+            return true;
+        }
+    }
+    return false;
+}
 
 struct hret_http *hret_http_new(struct hret_err *err)
 {
     struct hret_http *h = hret_xcalloc(1, sizeof *h);
     h->mux = hret_mux_new(on_done, h, err);
-    if (h->mux == NULL) {
+    h->h1 = h->mux != NULL ? hret_h1_new(on_h1_done, err) : NULL;
+    if (h->h1 == NULL) {
+        hret_mux_destroy(h->mux);
         free(h);
         return NULL;
     }
-    h->rng = (uint64_t)(hret_http_now_ms() * 1000.0) | 1u;
+    hret_mux_wake_on(h->mux, hret_h1_fd(h->h1));
+    h->h1_ok = !proxy_in_env();
+    h->rng = (uint64_t)(hret_clock_now_ms() * 1000.0) | 1u;
     return h;
 }
 
@@ -197,6 +217,7 @@ static void free_job(struct job *j)
     free(j->method);
     free(j->content_type_header);
     hret_strlist_fini(&j->extra_headers);
+    hret_buf_fini(&j->head);
     hret_buf_fini(&j->resp);
     free(j);
 }
@@ -217,6 +238,10 @@ static void free_headers(struct job *j)
     }
     curl_slist_free_all(j->headers);
     j->headers = NULL;
+    if (j->head.data != NULL) {
+        memset(j->head.data, 0, j->head.len);
+    }
+    hret_buf_reset(&j->head);
 }
 
 void hret_http_destroy(struct hret_http *h)
@@ -227,8 +252,10 @@ void hret_http_destroy(struct hret_http *h)
     for (struct job *j = h->active, *next; j != NULL; j = next) {
         next = j->next;
         gate_release(&h->pools[j->pool]);
-        hret_mux_remove(h->mux, j->lane, j->easy);
-        curl_easy_cleanup(j->easy);
+        if (!j->own) {
+            hret_mux_remove(h->mux, j->lane, j->easy);
+            curl_easy_cleanup(j->easy);
+        }
         free_headers(j);
         free_job(j);
     }
@@ -256,6 +283,7 @@ void hret_http_destroy(struct hret_http *h)
     free(h->idle);
     free(h->heap);
     free(h->pools);
+    hret_h1_destroy(h->h1);
     hret_mux_destroy(h->mux);
     free(h);
 }
@@ -304,7 +332,7 @@ int hret_http_add_pool(struct hret_http *h, const struct hret_http_limits *limit
     p->lim.api_key_header = p->api_key_header = hret_xstrdup(limits->api_key_header);
     copy_headers(p, limits);
     p->limit = (double)limits->max_inflight;
-    double now = hret_http_now_ms();
+    double now = hret_clock_now_ms();
     hret_bucket_init(&p->rpm, (double)limits->rpm, (double)limits->rpm, true, now);
     hret_bucket_init(&p->tpm, (double)limits->tpm, (double)limits->tpm, true, now);
     if (limits->gate != NULL) {
@@ -340,7 +368,9 @@ enum hret_result hret_http_submit(struct hret_http *h, int pool,
     }
     j->done = done;
     j->user = user;
-    j->submit_ms = hret_http_now_ms();
+    j->submit_ms = hret_clock_now_ms();
+    j->own = h->h1_ok && hret_h1_target(j->url, &j->target);
+    hret_buf_init(&j->head, HEAD_MAX_BYTES);
     hret_buf_init(&j->resp, p->lim.max_response_bytes);
     if (p->tail != NULL) {
         p->tail->next = j;
@@ -395,24 +425,26 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
     return len;
 }
 
-/* Appends "name: value" (value len bytes) through a buffer that is zeroed afterwards. */
-static void append_secret(struct curl_slist **headers, const char *name, const char *value,
-                          size_t len)
+/* Appends the header line "name: value" (value len bytes) to the request's head. */
+static enum hret_result append_header(struct hret_buf *head, const char *name, const char *value,
+                                      size_t len, struct hret_err *err)
 {
-    size_t n = strlen(name);
-    char *line = hret_xmalloc(n + 2 + len + 1);
-    memcpy(line, name, n);
-    memcpy(line + n, ": ", 2);
-    memcpy(line + n + 2, value, len);
-    line[n + 2 + len] = '\0';
-    *headers = curl_slist_append(*headers, line);
-    memset(line, 0, n + 2 + len);
-    free(line);
+    enum hret_result r = hret_buf_append(head, name, strlen(name), err);
+    r = r == HRET_OK ? hret_buf_append(head, ": ", 2, err) : r;
+    r = r == HRET_OK ? hret_buf_append(head, value, len, err) : r;
+    return r == HRET_OK ? hret_buf_append(head, "\r\n", 2, err) : r;
+}
+
+/* Appends a "Name: value" line as it is. */
+static enum hret_result append_line(struct hret_buf *head, const char *line, struct hret_err *err)
+{
+    enum hret_result r = hret_buf_append(head, line, strlen(line), err);
+    return r == HRET_OK ? hret_buf_append(head, "\r\n", 2, err) : r;
 }
 
 /* The key header (Authorization, or the provider's) from the secret reference, or an error
  * naming the reference (never the value). */
-static enum hret_result auth_header(const struct pool *p, struct curl_slist **headers,
+static enum hret_result auth_header(const struct pool *p, struct hret_buf *head,
                                     struct hret_err *err)
 {
     char secret[SECRET_MAX_BYTES];
@@ -441,38 +473,37 @@ static enum hret_result auth_header(const struct pool *p, struct curl_slist **he
            (secret[len - 1] == '\n' || secret[len - 1] == '\r' || secret[len - 1] == ' ')) {
         len--;
     }
-    static const char bearer[] = "Authorization: Bearer ";
-    static const char basic[] = "Authorization: Basic ";
-    char line[sizeof basic + 4 * ((BASIC_USER_MAX_BYTES + SECRET_MAX_BYTES + 2) / 3) + 1];
+    static const char bearer[] = "Bearer ";
+    static const char basic[] = "Basic ";
+    char value[sizeof basic + 4 * ((BASIC_USER_MAX_BYTES + SECRET_MAX_BYTES + 2) / 3) + 1];
+    enum hret_result r;
     if (p->lim.api_key_header != NULL) {
-        append_secret(headers, p->lim.api_key_header, secret, len);
+        r = append_header(head, p->lim.api_key_header, secret, len, err);
     } else if (p->lim.api_key_user == NULL) {
-        memcpy(line, bearer, sizeof bearer - 1);
-        memcpy(line + sizeof bearer - 1, secret, len);
-        line[sizeof bearer - 1 + len] = '\0';
+        memcpy(value, bearer, sizeof bearer - 1);
+        memcpy(value + sizeof bearer - 1, secret, len);
+        r = append_header(head, "Authorization", value, sizeof bearer - 1 + len, err);
     } else { /* base64(user:key), as curl's CURLAUTH_BASIC would send it */
         char plain[BASIC_USER_MAX_BYTES + 1 + SECRET_MAX_BYTES];
         int n = snprintf(plain, BASIC_USER_MAX_BYTES + 2, "%s:", p->lim.api_key_user);
         n = n < BASIC_USER_MAX_BYTES + 1 ? n : BASIC_USER_MAX_BYTES + 1;
         memcpy(plain + n, secret, len);
-        memcpy(line, basic, sizeof basic - 1);
-        EVP_EncodeBlock((unsigned char *)line + sizeof basic - 1, (unsigned char *)plain,
-                        n + (int)len);
+        memcpy(value, basic, sizeof basic - 1);
+        int enc = EVP_EncodeBlock((unsigned char *)value + sizeof basic - 1, (unsigned char *)plain,
+                                  n + (int)len);
         memset(plain, 0, sizeof plain);
-    }
-    if (p->lim.api_key_header == NULL) {
-        *headers = curl_slist_append(*headers, line);
+        r = append_header(head, "Authorization", value, sizeof basic - 1 + (size_t)enc, err);
     }
     memset(secret, 0, sizeof secret);
-    memset(line, 0, sizeof line);
-    return *headers != NULL ? HRET_OK : hret_err_set(err, HRET_E_FATAL, "out of memory");
+    memset(value, 0, sizeof value);
+    return r;
 }
 
 /* The headers_env headers, or an error naming the variable (never a value). */
-static enum hret_result secret_headers(const struct pool *p, struct curl_slist **headers,
+static enum hret_result secret_headers(const struct pool *p, struct hret_buf *head,
                                        struct hret_err *err)
 {
-    for (size_t i = 0; i < p->secret_names.count && *headers != NULL; i++) {
+    for (size_t i = 0; i < p->secret_names.count; i++) {
         const char *v = getenv(p->secret_envs.items[i]);
         if (v == NULL || *v == '\0') {
             return hret_err_set(err, HRET_E_CONFIG,
@@ -480,9 +511,28 @@ static enum hret_result secret_headers(const struct pool *p, struct curl_slist *
                                 p->lim.name, p->secret_envs.items[i], p->secret_names.items[i]);
         }
         size_t len = strlen(v) < SECRET_MAX_BYTES ? strlen(v) : SECRET_MAX_BYTES;
-        append_secret(headers, p->secret_names.items[i], v, len);
+        if (append_header(head, p->secret_names.items[i], v, len, err) != HRET_OK) {
+            return err->code;
+        }
     }
-    return *headers != NULL ? HRET_OK : hret_err_set(err, HRET_E_FATAL, "out of memory");
+    return HRET_OK;
+}
+
+/* The header lines every attempt sends, "Name: value\r\n" each, the secret ones last. */
+static enum hret_result header_lines(const struct pool *p, const struct job *j,
+                                     struct hret_buf *head, struct hret_err *err)
+{
+    enum hret_result r = append_line(
+        head, j->content_type_header ? j->content_type_header : "Content-Type: application/json",
+        err);
+    for (size_t i = 0; i < p->lines.count && r == HRET_OK; i++) {
+        r = append_line(head, p->lines.items[i], err);
+    }
+    for (size_t i = 0; i < j->extra_headers.count && r == HRET_OK; i++) {
+        r = append_line(head, j->extra_headers.items[i], err);
+    }
+    r = r == HRET_OK ? auth_header(p, head, err) : r;
+    return r == HRET_OK ? secret_headers(p, head, err) : r;
 }
 
 static enum hret_result deliver(struct job *j, enum hret_result code, long status,
@@ -498,13 +548,9 @@ static enum hret_result deliver(struct job *j, enum hret_result code, long statu
     };
     if (j->sent_ms > 0) {
         r.timing.queued_ms = j->sent_ms - j->submit_ms;
-        r.timing.total_ms = hret_http_now_ms() - j->sent_ms;
+        r.timing.total_ms = hret_clock_now_ms() - j->sent_ms;
     }
-    if (j->easy != NULL) {
-        curl_off_t ttfb = 0;
-        curl_easy_getinfo(j->easy, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
-        r.timing.ttfb_ms = (double)ttfb / 1000.0;
-    }
+    r.timing.ttfb_ms = j->ttfb_ms;
     return j->done(j->user, &r);
 }
 
@@ -533,36 +579,39 @@ static void finish(struct hret_http *h, struct job *j)
     free_job(j);
 }
 
-/* Sends one attempt of j. On a local failure (no handle, missing secret) completes it. */
-static void send_job(struct hret_http *h, struct job *j)
+/* The request line and every header of an attempt, for hret_h1. */
+static enum hret_result own_head(const struct pool *p, struct job *j, struct hret_err *err)
 {
-    struct pool *p = &h->pools[j->pool];
-    struct hret_err err = HRET_ERR_INIT;
-    j->headers = curl_slist_append(NULL, j->content_type_header ? j->content_type_header
-                                                                : "Content-Type: application/json");
-    j->headers = curl_slist_append(j->headers, "Expect:");
-    for (size_t i = 0; i < p->lines.count && j->headers != NULL; i++) {
-        j->headers = curl_slist_append(j->headers, p->lines.items[i]);
+    const char *method = j->method ? j->method : j->body ? "POST" : "GET";
+    enum hret_result r = hret_buf_appendf(&j->head, err, "%s %s HTTP/1.1\r\nHost: %s\r\n", method,
+                                          j->target.path, j->target.authority);
+    if (r == HRET_OK && j->body != NULL) {
+        r = hret_buf_appendf(&j->head, err, "Content-Length: %zu\r\n", j->body_len);
     }
-    for (size_t i = 0; i < j->extra_headers.count && j->headers != NULL; i++) {
-        j->headers = curl_slist_append(j->headers, j->extra_headers.items[i]);
+    r = r == HRET_OK ? header_lines(p, j, &j->head, err) : r;
+    return r == HRET_OK ? hret_buf_append(&j->head, "\r\n", 2, err) : r;
+}
+
+/* The header lines of an attempt as libcurl takes them (the head is emptied). */
+static enum hret_result curl_headers(const struct pool *p, struct job *j, struct hret_err *err)
+{
+    if (header_lines(p, j, &j->head, err) != HRET_OK) {
+        return err->code;
     }
-    CURL *e = h->nidle > 0 ? h->idle[--h->nidle] : curl_easy_init();
-    if (e == NULL || j->headers == NULL || auth_header(p, &j->headers, &err) != HRET_OK ||
-        secret_headers(p, &j->headers, &err) != HRET_OK) {
-        j->easy = e; /* back to the idle list in finish */
-        free_headers(j);
-        gate_release(p);
-        deliver(j, err.code ? err.code : HRET_E_FATAL, 0, err.code ? err.msg : "no handle");
-        finish(h, j);
-        return;
+    j->headers = curl_slist_append(NULL, "Expect:");
+    for (char *line = j->head.data, *end; j->headers != NULL && line != NULL && *line != '\0';
+         line = end + 2) {
+        end = strstr(line, "\r\n");
+        *end = '\0';
+        j->headers = curl_slist_append(j->headers, line);
     }
-    j->easy = e;
-    j->attempts++;
-    j->retry_after_ms = -1;
-    j->errbuf[0] = '\0';
-    j->refused = NULL;
-    hret_buf_reset(&j->resp);
+    hret_buf_reset(&j->head);
+    return j->headers != NULL ? HRET_OK : hret_err_set(err, HRET_E_FATAL, "out of memory");
+}
+
+/* The attempt through libcurl (its handle e). */
+static void curl_send(struct hret_http *h, struct pool *p, struct job *j, CURL *e)
+{
     curl_easy_setopt(e, CURLOPT_URL, j->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)j);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
@@ -593,7 +642,31 @@ static void send_job(struct hret_http *h, struct job *j)
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     }
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, j->method); /* NULL resets a reused handle */
-    j->sent_ms = hret_http_now_ms();
+    j->lane = hret_mux_add(h->mux, e);
+}
+
+/* Sends one attempt of j. On a local failure (no handle, missing secret) completes it. */
+static void send_job(struct hret_http *h, struct job *j)
+{
+    struct pool *p = &h->pools[j->pool];
+    struct hret_err err = HRET_ERR_INIT;
+    CURL *e = j->own ? NULL : h->nidle > 0 ? h->idle[--h->nidle] : curl_easy_init();
+    j->easy = e;
+    if ((!j->own && e == NULL) ||
+        (j->own ? own_head(p, j, &err) : curl_headers(p, j, &err)) != HRET_OK) {
+        free_headers(j);
+        gate_release(p);
+        deliver(j, err.code ? err.code : HRET_E_FATAL, 0, err.code ? err.msg : "no handle");
+        finish(h, j); /* the handle goes back to the idle list */
+        return;
+    }
+    j->attempts++;
+    j->retry_after_ms = -1;
+    j->ttfb_ms = 0;
+    j->errbuf[0] = '\0';
+    j->refused = NULL;
+    hret_buf_reset(&j->resp);
+    j->sent_ms = hret_clock_now_ms();
     p->stats.requests++;
     p->stats.inflight++;
     j->prev = NULL;
@@ -602,7 +675,22 @@ static void send_job(struct hret_http *h, struct job *j)
         h->active->prev = j;
     }
     h->active = j;
-    j->lane = hret_mux_add(h->mux, e);
+    if (!j->own) {
+        curl_send(h, p, j, e);
+        return;
+    }
+    hret_h1_send(h->h1, &(struct hret_h1_request){.target = &j->target,
+                                                  .head = j->head.data,
+                                                  .head_len = j->head.len,
+                                                  .body = j->body,
+                                                  .body_len = j->body_len,
+                                                  .head_only = j->method != NULL &&
+                                                               strcmp(j->method, "HEAD") == 0,
+                                                  .resp = &j->resp,
+                                                  .timeout_ms = p->lim.timeout_ms,
+                                                  .connect_timeout_ms = p->lim.connect_timeout_ms,
+                                                  .policy = p->lim.net_policy,
+                                                  .user = j});
 }
 
 /* Starts what each pool's limits allow. Returns the earliest time a blocked pool could go on
@@ -644,44 +732,45 @@ static double start_ready(struct hret_http *h, double now)
 
 /* ---- completion and retries ------------------------------------------------------------------ */
 
+/* How one attempt ended, whichever transport carried it. */
+enum attempt_end { A_OK, A_TIMEOUT, A_CONNECTION, A_TOO_BIG, A_REFUSED, A_FAILED };
+
+struct attempt {
+    enum attempt_end end;
+    long status;        /* A_OK: the HTTP status */
+    const char *detail; /* A_CONNECTION and A_FAILED: the transport's words */
+};
+
 struct outcome {
     enum hret_result code;
     bool retriable;
     char msg[CURL_ERROR_SIZE + 128];
 };
 
-static bool is_connection_error(CURLcode c)
-{
-    return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST || c == CURLE_SEND_ERROR ||
-           c == CURLE_RECV_ERROR || c == CURLE_GOT_NOTHING || c == CURLE_PARTIAL_FILE ||
-           c == CURLE_HTTP2 || c == CURLE_HTTP2_STREAM || c == CURLE_SSL_CONNECT_ERROR;
-}
-
-/* Classifies one attempt: the library's codes are mapped here and nowhere else. */
-static struct outcome classify(const struct pool *p, const struct job *j, CURLcode c, long status)
+/* Classifies one attempt. */
+static struct outcome classify(const struct pool *p, const struct job *j, const struct attempt *a)
 {
     struct outcome o = {HRET_OK, false, ""};
-    if (c != CURLE_OK && j->refused != NULL) {
+    long status = a->status;
+    if (a->end == A_REFUSED) {
         o.code = HRET_E_INVAL;
         snprintf(o.msg, sizeof o.msg,
                  "connection refused by the endpoint policy: the address is %s (%s)", j->refused,
                  j->refused_private ? "set endpoints.allow_private_networks to allow it"
                                     : "never allowed for inline endpoints");
-    } else if (c == CURLE_WRITE_ERROR && j->resp.len + CURL_MAX_WRITE_SIZE > j->resp.max) {
+    } else if (a->end == A_TOO_BIG) {
         o.code = HRET_E_PROTO;
         snprintf(o.msg, sizeof o.msg, "response body exceeds the %zu-byte cap (max_response_bytes)",
                  j->resp.max);
-    } else if (c == CURLE_OPERATION_TIMEDOUT) {
+    } else if (a->end == A_TIMEOUT) {
         o = (struct outcome){HRET_E_TIMEOUT, true, ""};
         snprintf(o.msg, sizeof o.msg, "timed out after %ld ms (timeout_ms)", p->lim.timeout_ms);
-    } else if (is_connection_error(c)) {
+    } else if (a->end == A_CONNECTION) {
         o = (struct outcome){HRET_E_UNAVAILABLE, true, ""};
-        snprintf(o.msg, sizeof o.msg, "connection error: %s",
-                 j->errbuf[0] ? j->errbuf : curl_easy_strerror(c));
-    } else if (c != CURLE_OK) {
+        snprintf(o.msg, sizeof o.msg, "connection error: %s", a->detail);
+    } else if (a->end == A_FAILED) {
         o.code = HRET_E_PROTO;
-        snprintf(o.msg, sizeof o.msg, "transfer failed: %s",
-                 j->errbuf[0] ? j->errbuf : curl_easy_strerror(c));
+        snprintf(o.msg, sizeof o.msg, "transfer failed: %s", a->detail);
     } else if (status >= 200 && status < 300) {
         return o;
     } else if (status == 429 && strstr(hret_buf_str(&j->resp), "insufficient_quota") != NULL) {
@@ -697,11 +786,12 @@ static struct outcome classify(const struct pool *p, const struct job *j, CURLco
     return o;
 }
 
-static void count_status(struct pool *p, CURLcode c, long status)
+static void count_status(struct pool *p, const struct attempt *a)
 {
-    if (c == CURLE_OPERATION_TIMEDOUT) {
+    long status = a->status;
+    if (a->end == A_TIMEOUT) {
         p->stats.timeouts++;
-    } else if (c != CURLE_OK) {
+    } else if (a->end != A_OK) {
         p->stats.conn_errors++;
     } else if (status == 429) {
         p->stats.status_429++;
@@ -717,15 +807,9 @@ static void count_status(struct pool *p, CURLcode c, long status)
 
 /* Delay before the next attempt: the server's Retry-After when given and within the cap,
  * else exponential backoff with full jitter. */
-static double retry_delay(struct hret_http *h, const struct pool *p, struct job *j)
+static double retry_delay(struct hret_http *h, const struct pool *p, const struct job *j)
 {
     double ra = j->retry_after_ms;
-    if (ra < 0) {
-        curl_off_t secs = -1;
-        if (curl_easy_getinfo(j->easy, CURLINFO_RETRY_AFTER, &secs) == CURLE_OK && secs > 0) {
-            ra = (double)secs * 1000.0;
-        }
-    }
     if (ra > 0 && ra <= (double)p->lim.retry_after_cap_ms) {
         return ra;
     }
@@ -733,14 +817,9 @@ static double retry_delay(struct hret_http *h, const struct pool *p, struct job 
     return rand01(h) * ceiling;
 }
 
-/* A transfer finished (the mux took it out of its lane). */
-static void on_done(void *user, CURL *e, CURLcode c)
+/* An attempt of j is over (it left the transport): deliver it, retry it or give up. */
+static void attempt_over(struct hret_http *h, struct job *j, const struct attempt *a)
 {
-    struct hret_http *h = user;
-    struct job *j = NULL;
-    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&j);
-    long status = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     free_headers(j);
     if (j->prev != NULL) {
         j->prev->next = j->next;
@@ -754,8 +833,9 @@ static void on_done(void *user, CURL *e, CURLcode c)
     struct pool *p = &h->pools[j->pool];
     p->stats.inflight--;
     gate_release(p);
-    count_status(p, c, status);
-    struct outcome o = classify(p, j, c, status);
+    count_status(p, a);
+    struct outcome o = classify(p, j, a);
+    long status = a->status;
     if (o.code == HRET_OK) {
         if (deliver(j, HRET_OK, status, "") != HRET_AGAIN) {
             if (p->limit < (double)p->lim.max_inflight) {
@@ -766,7 +846,7 @@ static void on_done(void *user, CURL *e, CURLcode c)
         }
         o = (struct outcome){HRET_E_PROTO, true, "malformed response body"};
     }
-    double now = hret_http_now_ms();
+    double now = hret_clock_now_ms();
     if (o.retriable && j->attempts <= p->lim.max_retries) {
         double delay = retry_delay(h, p, j);
         if (status == 429) { /* slow the whole model, once per pause window */
@@ -791,6 +871,62 @@ static void on_done(void *user, CURL *e, CURLcode c)
     finish(h, j);
 }
 
+static bool is_connection_error(CURLcode c)
+{
+    return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST || c == CURLE_SEND_ERROR ||
+           c == CURLE_RECV_ERROR || c == CURLE_GOT_NOTHING || c == CURLE_PARTIAL_FILE ||
+           c == CURLE_HTTP2 || c == CURLE_HTTP2_STREAM || c == CURLE_SSL_CONNECT_ERROR;
+}
+
+/* A libcurl transfer finished (the mux took it out of its lane): libcurl's codes are mapped
+ * here and nowhere else. */
+static void on_done(void *user, CURL *e, CURLcode c)
+{
+    struct job *j = NULL;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&j);
+    struct attempt a = {A_OK, 0, j->errbuf[0] ? j->errbuf : curl_easy_strerror(c)};
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &a.status);
+    curl_off_t ttfb = 0, secs = -1;
+    curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
+    j->ttfb_ms = (double)ttfb / 1000.0;
+    if (j->retry_after_ms < 0 && curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &secs) == CURLE_OK &&
+        secs > 0) {
+        j->retry_after_ms = (double)secs * 1000.0;
+    }
+    if (c != CURLE_OK && j->refused != NULL) {
+        a.end = A_REFUSED;
+    } else if (c == CURLE_WRITE_ERROR && j->resp.len + CURL_MAX_WRITE_SIZE > j->resp.max) {
+        a.end = A_TOO_BIG;
+    } else if (c == CURLE_OPERATION_TIMEDOUT) {
+        a.end = A_TIMEOUT;
+    } else if (is_connection_error(c)) {
+        a.end = A_CONNECTION;
+    } else if (c != CURLE_OK) {
+        a.end = A_FAILED;
+    }
+    attempt_over(user, j, &a);
+}
+
+/* An hret_h1 request finished. */
+static void on_h1_done(void *user, const struct hret_h1_result *r)
+{
+    static const enum attempt_end ends[] = {
+        [HRET_H1_OK] = A_OK,
+        [HRET_H1_E_TIMEOUT] = A_TIMEOUT,
+        [HRET_H1_E_CONNECT] = A_CONNECTION,
+        [HRET_H1_E_CLOSED] = A_CONNECTION,
+        [HRET_H1_E_TOO_BIG] = A_TOO_BIG,
+        [HRET_H1_E_PROTO] = A_FAILED,
+        [HRET_H1_E_REFUSED] = A_REFUSED,
+    };
+    struct job *j = user;
+    j->ttfb_ms = r->ttfb_ms;
+    j->retry_after_ms = r->retry_after_ms;
+    j->refused = r->refused;
+    j->refused_private = r->refused_private;
+    attempt_over(j->h, j, &(struct attempt){ends[r->outcome], r->status, r->error});
+}
+
 /* Moves retries whose time has come to the front of their pool's queue. */
 static double promote_due(struct hret_http *h, double now)
 {
@@ -808,14 +944,21 @@ static double promote_due(struct hret_http *h, double now)
 
 size_t hret_http_run(struct hret_http *h, int timeout_ms)
 {
-    double now = hret_http_now_ms();
+    double now = hret_clock_now_ms();
     double wake = fmin(promote_due(h, now), start_ready(h, now));
     hret_mux_drive(h->mux); /* new transfers start on curl's zero timeout */
+    if (now >= hret_h1_next_ms(h->h1)) {
+        hret_h1_drive(h->h1); /* what failed before it was sent, and due timeouts */
+    }
     if (h->pending == 0) {
         return 0;
     }
-    now = hret_http_now_ms();
+    now = hret_clock_now_ms();
     wake = fmin(wake, fmin(promote_due(h, now), start_ready(h, now)));
-    hret_mux_wait(h->mux, fmin((double)timeout_ms, fmax(0.0, wake - now)));
+    wake = fmin(wake, hret_h1_next_ms(h->h1));
+    if (hret_mux_wait(h->mux, fmin((double)timeout_ms, fmax(0.0, wake - now))) ||
+        hret_clock_now_ms() >= hret_h1_next_ms(h->h1)) {
+        hret_h1_drive(h->h1);
+    }
     return h->pending;
 }

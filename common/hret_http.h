@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "hret_cfg.h"
+#include "hret_clock.h"
 #include "hret_err.h"
 #include "hret_netguard.h"
 
@@ -125,8 +126,5 @@ size_t hret_http_run(struct hret_http *h, int timeout_ms);
 void hret_http_adjust_tokens(struct hret_http *h, int pool, long delta);
 
 void hret_http_stats(const struct hret_http *h, int pool, struct hret_http_stats *out);
-
-/* Milliseconds on the monotonic clock (shared by callers that time things). */
-double hret_http_now_ms(void);
 
 #endif

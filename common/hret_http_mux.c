@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "hret_http.h"
+#include "hret_clock.h"
 #include "hret_mem.h"
 
 /* Per socket: whether we opened it, whether epoll watches it (and for which events), whether its
@@ -31,6 +31,7 @@ struct lane {
 
 struct hret_mux {
     int epfd;
+    int wake_fd;         /* hret_mux_wake_on's, or -1 */
     struct lane **lanes; /* pointers: curl keeps the address of each */
     int nlanes;
     uint32_t *fds; /* indexed by socket */
@@ -106,7 +107,7 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     (void)multi;
     struct lane *l = userp;
-    l->timer_at = timeout_ms < 0 ? INFINITY : hret_http_now_ms() + (double)timeout_ms;
+    l->timer_at = timeout_ms < 0 ? INFINITY : hret_clock_now_ms() + (double)timeout_ms;
     return 0;
 }
 
@@ -135,6 +136,7 @@ struct hret_mux *hret_mux_new(hret_mux_done_fn *done, void *user, struct hret_er
     m->done = done;
     m->user = user;
     m->epfd = epoll_create1(EPOLL_CLOEXEC);
+    m->wake_fd = -1;
     if (m->epfd < 0 || lane_open(m) == NULL) {
         hret_err_set(err, HRET_E_FATAL, "cannot create the HTTP engine (curl multi, epoll)");
         hret_mux_destroy(m);
@@ -203,7 +205,7 @@ static void drain(struct hret_mux *m, struct lane *l)
 static void settle(struct hret_mux *m)
 {
     int running = 0;
-    double now = hret_http_now_ms();
+    double now = hret_clock_now_ms();
     for (int i = 0; i < m->nlanes; i++) {
         struct lane *l = m->lanes[i];
         if (now >= l->timer_at) {
@@ -221,9 +223,17 @@ void hret_mux_drive(struct hret_mux *m)
     settle(m);
 }
 
-void hret_mux_wait(struct hret_mux *m, double wait_ms)
+void hret_mux_wake_on(struct hret_mux *m, int fd)
 {
-    double now = hret_http_now_ms();
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+        m->wake_fd = fd;
+    }
+}
+
+bool hret_mux_wait(struct hret_mux *m, double wait_ms)
+{
+    double now = hret_clock_now_ms();
     for (int i = 0; i < m->nlanes; i++) {
         wait_ms = fmin(wait_ms, fmax(0.0, m->lanes[i]->timer_at - now));
     }
@@ -231,8 +241,13 @@ void hret_mux_wait(struct hret_mux *m, double wait_ms)
     int n = epoll_wait(m->epfd, events, (int)(sizeof events / sizeof events[0]),
                        (int)ceil(fmax(0.0, wait_ms)));
     int running = 0;
+    bool woken = false;
     for (int i = 0; i < n; i++) {
         int s = events[i].data.fd;
+        if (s == m->wake_fd) {
+            woken = true;
+            continue;
+        }
         uint32_t *st = fd_state(m, s);
         if (*st & FD_PARKED) { /* an idle connection woke up: closed by the server */
             epoll_ctl(m->epfd, EPOLL_CTL_DEL, s, NULL);
@@ -246,4 +261,5 @@ void hret_mux_wait(struct hret_mux *m, double wait_ms)
         curl_multi_socket_action(l->multi, s, flags, &running);
     }
     settle(m);
+    return woken;
 }

@@ -17,6 +17,8 @@
 #ifndef HRET_HTTP_MUX_H
 #define HRET_HTTP_MUX_H
 
+#include <stdbool.h>
+
 #include <curl/curl.h>
 
 #include "hret_err.h"
@@ -44,8 +46,13 @@ int hret_mux_close_socket(void *mux, curl_socket_t s);
 /* Acts on due lane timers (curl starts what was added on a zero timer) and calls done for what
  * finished, without waiting. */
 void hret_mux_drive(struct hret_mux *m);
+/* Also wakes hret_mux_wait when fd (another event loop's epoll descriptor: hret_h1's) is readable;
+ * its events are left to their owner. */
+void hret_mux_wake_on(struct hret_mux *m, int fd);
+
 /* Waits up to wait_ms (less if a lane's timer is due sooner) for socket events, acts on them and
- * on due timers, and calls done for what finished. */
-void hret_mux_wait(struct hret_mux *m, double wait_ms);
+ * on due timers, and calls done for what finished. True when the hret_mux_wake_on descriptor is
+ * readable. */
+bool hret_mux_wait(struct hret_mux *m, double wait_ms);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hret_clock.h"
 #include "hret_config.h"
 #include "hret_dataset.h"
 #include "hret_http.h"
@@ -41,9 +42,9 @@ int main(int argc, char **argv)
     struct hret_dataset_spec spec = {
         .name = argv[3], .data_dir = "postgres", .subsets = &subsets, .files = warm.files};
     struct hret_dataset *ds = NULL;
-    double t0 = hret_http_now_ms();
+    double t0 = hret_clock_now_ms();
     enum hret_result r = hret_dataset_load(&spec, &ds, &err);
-    double render_ms = hret_http_now_ms() - t0;
+    double render_ms = hret_clock_now_ms() - t0;
     size_t rows = 0;
     for (size_t i = 0; i < warm.files->count; i++) {
         rows += hret_table_rows(warm.files->items[i].table);

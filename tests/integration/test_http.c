@@ -2,6 +2,7 @@
  * prompts at 1,000 in flight, retries only for retriable errors, Retry-After honoured (lower
  * bounds only), body cap and timeouts give the right class, a slow pool does not starve a fast
  * one, secrets by reference. */
+#include "hret_clock.h"
 #include "hret_test.h"
 
 #include <string.h>
@@ -16,6 +17,10 @@
 #include "hret_mem.h"
 
 static struct hret_fake fake;
+/* The engine takes plain http to an IP address itself (hret_h1.h) and leaves host names to
+ * libcurl: every test runs through each, against the same fake-llm. */
+static char base_url[96];
+static bool by_name;
 
 struct call {
     int done;
@@ -39,7 +44,7 @@ static enum hret_result on_done(void *user, const struct hret_http_result *r)
     c->code = r->code;
     c->status = r->status;
     c->attempts = r->attempts;
-    c->finished_ms = hret_http_now_ms();
+    c->finished_ms = hret_clock_now_ms();
     snprintf(c->error, sizeof c->error, "%s", r->error);
     const cJSON *choices = cJSON_GetObjectItem(body, "choices");
     const cJSON *msg = cJSON_GetObjectItem(cJSON_GetArrayItem(choices, 0), "message");
@@ -100,7 +105,7 @@ static struct call one(struct hret_http_limits lim, const char *const *headers, 
     struct hret_http *h = hret_http_new(NULL);
     int pool = hret_http_add_pool(h, &lim, NULL);
     struct call c = {.again = again};
-    submit_chat(h, pool, fake.base_url, "질문", headers, &c);
+    submit_chat(h, pool, base_url, "질문", headers, &c);
     run_all(h);
     hret_http_destroy(h);
     assert_int_equal(c.done, 1);
@@ -123,6 +128,11 @@ static int setup(void **state)
     const char *args[] = {"--answer-key", key_path, "--jitter-ms", "20", NULL};
     int rc = hret_fake_start(&fake, args);
     unlink(key_path);
+    if (by_name) {
+        snprintf(base_url, sizeof base_url, "http://localhost:%d/v1", fake.port);
+    } else {
+        snprintf(base_url, sizeof base_url, "%s", fake.base_url);
+    }
     return rc;
 }
 
@@ -142,7 +152,7 @@ static void test_http_answers_map_to_prompts_at_1000_inflight(void **state)
     for (int i = 0; i < 1000; i++) {
         char prompt[64];
         snprintf(prompt, sizeof prompt, "문제 %d 번", i);
-        submit_chat(h, pool, fake.base_url, prompt, NULL, &calls[i]);
+        submit_chat(h, pool, base_url, prompt, NULL, &calls[i]);
     }
     run_all(h);
     struct hret_http_stats st;
@@ -211,7 +221,7 @@ static void test_http_retriable_errors_are_retried_within_budget(void **state)
     for (int i = 0; i < N; i++) {
         char prompt[64];
         snprintf(prompt, sizeof prompt, "문제 %d 번", i % 1000);
-        submit_chat(h, pool, fake.base_url, prompt, headers, &calls[i]);
+        submit_chat(h, pool, base_url, prompt, headers, &calls[i]);
     }
     run_all(h);
     struct hret_http_stats st;
@@ -238,7 +248,7 @@ static void test_http_retry_after_is_honoured(void **state)
     const char *headers[] = {"x-fake-status: 429", "x-fake-retry-after: 1", NULL};
     struct hret_http_limits lim = limits("ra", 4);
     lim.max_retries = 1;
-    double t0 = hret_http_now_ms();
+    double t0 = hret_clock_now_ms();
     struct call c = one(lim, headers, 0);
     assert_int_equal(c.attempts, 2);
     assert_int_equal(c.status, 429);
@@ -247,7 +257,7 @@ static void test_http_retry_after_is_honoured(void **state)
     /* above the cap: exponential backoff instead (well under the 100 s asked) */
     const char *long_ra[] = {"x-fake-status: 429", "x-fake-retry-after: 100", NULL};
     lim.retry_after_cap_ms = 2000;
-    t0 = hret_http_now_ms();
+    t0 = hret_clock_now_ms();
     c = one(lim, long_ra, 0);
     assert_int_equal(c.attempts, 2);
     assert_true(c.finished_ms - t0 < 60000.0);
@@ -262,16 +272,16 @@ static void test_http_429_slows_the_whole_pool(void **state)
     int pool = hret_http_add_pool(h, &lim, NULL);
     struct call limited = {0}, others[8] = {{0}};
     const char *h429[] = {"x-fake-status: 429", "x-fake-retry-after: 1", NULL};
-    submit_chat(h, pool, fake.base_url, "a", h429, &limited);
+    submit_chat(h, pool, base_url, "a", h429, &limited);
     struct hret_http_stats st;
     do {
         hret_http_run(h, 50);
         hret_http_stats(h, pool, &st);
     } while (st.status_429 == 0);
     assert_int_equal(st.limit, 8); /* halved at once */
-    double t0 = hret_http_now_ms();
+    double t0 = hret_clock_now_ms();
     for (int i = 0; i < 8; i++) {
-        submit_chat(h, pool, fake.base_url, "b", NULL, &others[i]);
+        submit_chat(h, pool, base_url, "b", NULL, &others[i]);
     }
     run_all(h);
     hret_http_stats(h, pool, &st);
@@ -313,7 +323,7 @@ static void test_http_body_cap_and_timeouts(void **state)
     struct call calls[6] = {{0}};
     const char *slow[] = {"x-fake-latency-ms: 200", NULL};
     for (int i = 0; i < 6; i++) {
-        submit_chat(h, pool, fake.base_url, "q", slow, &calls[i]);
+        submit_chat(h, pool, base_url, "q", slow, &calls[i]);
     }
     run_all(h);
     hret_http_destroy(h);
@@ -344,12 +354,12 @@ static void test_http_slow_pool_does_not_starve_fast_pool(void **state)
     int fast = hret_http_add_pool(h, &fast_lim, NULL);
     struct call slow_calls[8] = {{0}}, fast_calls[40] = {{0}};
     const char *latency[] = {"x-fake-latency-ms: 1500", NULL};
-    double t0 = hret_http_now_ms();
+    double t0 = hret_clock_now_ms();
     for (int i = 0; i < 8; i++) {
-        submit_chat(h, slow, fake.base_url, "slow", latency, &slow_calls[i]);
+        submit_chat(h, slow, base_url, "slow", latency, &slow_calls[i]);
     }
     for (int i = 0; i < 40; i++) {
-        submit_chat(h, fast, fake.base_url, "fast", NULL, &fast_calls[i]);
+        submit_chat(h, fast, base_url, "fast", NULL, &fast_calls[i]);
     }
     run_all(h);
     hret_http_destroy(h);
@@ -398,9 +408,9 @@ static void test_http_rpm_paces_requests(void **state)
     lim.rpm = 600; /* a full bucket of 600, then 10 per second */
     int pool = hret_http_add_pool(h, &lim, NULL);
     struct call calls[620] = {{0}};
-    double t0 = hret_http_now_ms();
+    double t0 = hret_clock_now_ms();
     for (int i = 0; i < 620; i++) {
-        submit_chat(h, pool, fake.base_url, "r", NULL, &calls[i]);
+        submit_chat(h, pool, base_url, "r", NULL, &calls[i]);
     }
     run_all(h);
     hret_http_destroy(h);
@@ -428,7 +438,9 @@ int main(void)
         cmocka_unit_test(test_http_secret_by_reference),
         cmocka_unit_test(test_http_rpm_paces_requests),
     };
-    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    int rc = cmocka_run_group_tests_name("own HTTP/1.1 client (127.0.0.1)", tests, setup, teardown);
+    by_name = true;
+    rc |= cmocka_run_group_tests_name("libcurl (localhost)", tests, setup, teardown);
     curl_global_cleanup();
     return rc;
 }

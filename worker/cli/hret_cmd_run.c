@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "hret_cli.h"
+#include "hret_clock.h"
 #include "hret_cmd_run.h"
 #include "hret_config.h"
 #include "hret_dataset.h"
@@ -49,7 +50,7 @@ struct ticker {
 static void progress(void *user, size_t done, size_t total, size_t errors)
 {
     struct ticker *t = user;
-    double now = hret_http_now_ms();
+    double now = hret_clock_now_ms();
     if (t->db != NULL && now - t->last_beat_ms >= HRET_STORE_HEARTBEAT_S * 1000.0) {
         hret_store_runlog_heartbeat(t->db);
         t->last_beat_ms = now;
@@ -422,7 +423,7 @@ static int execute(struct hret_run_args *a, struct run_state *st)
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
     double start_time = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
-    struct ticker ticker = {.start_ms = hret_http_now_ms()};
+    struct ticker ticker = {.start_ms = hret_clock_now_ms()};
     ticker.last_beat_ms = ticker.start_ms;
     bool tty = !a->quiet && isatty(STDERR_FILENO);
     struct hret_run_params params = {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "hret_cli.h"
+#include "hret_clock.h"
 #include "hret_config.h"
 #include "hret_http.h"
 #include "hret_log.h"
@@ -125,7 +126,7 @@ static void start(struct loop *l, rd_kafka_message_t *m)
  * outbox rows past their retention every minute. */
 static void housekeeping(struct loop *l)
 {
-    double now = hret_http_now_ms();
+    double now = hret_clock_now_ms();
     double every = hret_outbox_relay_busy(l->relay) ? RELAY_BUSY_MS : RELAY_EVERY_MS;
     if ((l->relay_due || now - l->last_relay >= every) && now >= l->db_retry_at) {
         l->last_relay = now;

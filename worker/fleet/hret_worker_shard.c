@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hret_clock.h"
 #include "hret_dataset.h"
 #include "hret_eval.h"
 #include "hret_http.h"
@@ -310,7 +311,7 @@ static void renew_lease(void *user, size_t done, size_t total, size_t errors)
     /* the answers received so far become durable: a crash loses what is in flight and at most
      * the answers of the last tick */
     hret_store_cache_flush(s->cache, NULL);
-    double now = hret_http_now_ms();
+    double now = hret_clock_now_ms();
     if (s->lost || now - s->renewed_ms < (double)s->w->cfg->datasets.shard_lease_s * 1000.0 / 3.0) {
         return;
     }
@@ -497,7 +498,7 @@ static void log_holder(struct shard *s)
 /* The claimed shard's samples, then the transaction that completes it. */
 static enum hret_result run_claimed(struct shard *s, struct hret_err *err)
 {
-    s->renewed_ms = hret_http_now_ms();
+    s->renewed_ms = hret_clock_now_ms();
     enum hret_result r = select_samples(s, err);
     if (r == HRET_OK) {
         r = run_samples(s, err);

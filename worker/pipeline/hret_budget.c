@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hret_bucket.h"
+#include "hret_clock.h"
 #include "hret_mem.h"
 
 #define BLOCKED_POLL_MS 5.0   /* in flight full: look again this soon (another run may finish) */
@@ -51,7 +52,7 @@ struct hret_budget *hret_budget_get(const struct hret_model_config *m)
     pthread_mutex_lock(&lock);
     struct hret_budget *b = find(m->name);
     if (b == NULL) {
-        double now = hret_http_now_ms();
+        double now = hret_clock_now_ms();
         b = hret_xcalloc(1, sizeof *b);
         b->name = hret_xstrdup(m->name);
         b->max_inflight = (long)m->max_inflight;
@@ -65,7 +66,7 @@ struct hret_budget *hret_budget_get(const struct hret_model_config *m)
         budgets[nbudgets++] = b;
     }
     b->users++;
-    b->last_used_ms = hret_http_now_ms();
+    b->last_used_ms = hret_clock_now_ms();
     pthread_mutex_unlock(&lock);
     return b;
 }
@@ -75,7 +76,7 @@ void hret_budget_put(struct hret_budget *b)
     if (b != NULL) {
         pthread_mutex_lock(&lock);
         b->users--;
-        b->last_used_ms = hret_http_now_ms();
+        b->last_used_ms = hret_clock_now_ms();
         pthread_mutex_unlock(&lock);
     }
 }
@@ -108,7 +109,7 @@ static double gate_acquire(void *user, long est)
 {
     struct hret_budget *b = user;
     pthread_mutex_lock(&lock);
-    double now = hret_http_now_ms();
+    double now = hret_clock_now_ms();
     double wait = wait_ms(b, est, now);
     if (wait <= 0) {
         b->inflight++;
@@ -155,7 +156,7 @@ size_t hret_budget_demand(struct hret_budget_demand *out, size_t cap)
 {
     size_t n = 0;
     pthread_mutex_lock(&lock);
-    double now = hret_http_now_ms();
+    double now = hret_clock_now_ms();
     for (size_t i = 0; i < nbudgets && n < cap; i++) {
         const struct hret_budget *b = budgets[i];
         if (has_fleet(b) &&
@@ -186,7 +187,7 @@ void hret_budget_share(const char *model, double rpm, double tpm, long max_infli
     pthread_mutex_lock(&lock);
     struct hret_budget *b = find(model);
     if (b != NULL) {
-        double now = hret_http_now_ms();
+        double now = hret_clock_now_ms();
         hret_bucket_refill(&b->frpm, now);
         hret_bucket_refill(&b->ftpm, now);
         /* a zero share of a set limit must block, not read as "unlimited" */

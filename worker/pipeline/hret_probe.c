@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hret_backend.h"
+#include "hret_clock.h"
 #include "hret_http.h"
 #include "hret_json.h"
 #include "hret_logprobs.h"
@@ -249,7 +250,7 @@ enum hret_result hret_probe_run(const struct hret_model_config *model, bool chec
         hret_http_destroy(h);
         return HRET_E_CONFIG;
     }
-    double start = hret_http_now_ms();
+    double start = hret_clock_now_ms();
     cJSON *echo_extra = cJSON_CreateObject();
     cJSON_AddNumberToObject(echo_extra, "max_tokens", 0);
     cJSON_AddNumberToObject(echo_extra, "temperature", 0);
@@ -281,7 +282,7 @@ enum hret_result hret_probe_run(const struct hret_model_config *model, bool chec
     }
     cJSON_Delete(echo_extra);
     hret_http_destroy(h);
-    out->elapsed_ms = hret_http_now_ms() - start;
+    out->elapsed_ms = hret_clock_now_ms() - start;
     if (out->models_detail == NULL) {
         out->models_detail = hret_xstrdup("no answer");
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hret_budget.h"
+#include "hret_clock.h"
 #include "hret_eval_external.h"
 #include "hret_hash.h"
 #include "hret_judge.h"
@@ -542,11 +543,11 @@ enum hret_result hret_run_stream(const struct hret_run_params *p, const struct h
     cJSON_AddNumberToObject(run.loglik_extra, "temperature", 0);
     hret_buf_init(&run.url, 8192);
     hret_buf_init(&run.body, (size_t)64 << 20);
-    double start = hret_http_now_ms(), last_progress = 0;
+    double start = hret_clock_now_ms(), last_progress = 0;
     submit_more(&run);
     while (run.done < run.next && !stopping(&run)) {
         hret_http_run(run.http, 100);
-        double now = hret_http_now_ms();
+        double now = hret_clock_now_ms();
         if (p->progress != NULL && now - last_progress >= 100) {
             p->progress(p->progress_user, run.done, count, run.errors);
             last_progress = now;
@@ -568,7 +569,7 @@ enum hret_result hret_run_stream(const struct hret_run_params *p, const struct h
     report->done = run.done;
     report->errors = run.errors;
     report->partial = run.done < count;
-    report->elapsed_s = (hret_http_now_ms() - start) / 1000.0;
+    report->elapsed_s = (hret_clock_now_ms() - start) / 1000.0;
     if (p->progress != NULL) {
         p->progress(p->progress_user, run.done, count, run.errors);
     }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "hret_budget.h"
+#include "hret_clock.h"
 #include "hret_log.h"
 #include "hret_mem.h"
 #include "hret_pg.h"
@@ -131,7 +132,7 @@ static void *keeper(void *arg)
     const struct timespec tick = {0, TICK_MS * 1000000L};
     while (!atomic_load(&b->stop)) {
         size_t n = hret_budget_demand(d, MAX_MODELS);
-        double now = hret_http_now_ms();
+        double now = hret_clock_now_ms();
         for (size_t i = 0; i < n; i++) {
             struct held *h = held_slot(b, d[i].name, true);
             if (h != NULL && (h->renewed_ms == 0 || now - h->renewed_ms >= HRET_BUDGET_RENEW_MS)) {

@@ -1,4 +1,5 @@
 /* Dataset source choice and the imported-version cache (see hret_store_dscache.h). */
+#include "hret_clock.h"
 #include "hret_store_dscache.h"
 
 #include <pthread.h>
@@ -153,7 +154,7 @@ enum hret_result hret_store_dataset_open(struct hret_store *s,
                             "dataset %s: imported versions need a database (postgres.conninfo)",
                             name);
     }
-    double t0 = hret_http_now_ms();
+    double t0 = hret_clock_now_ms();
     long long id = 0;
     bool found = false;
     if (hret_store_dsfiles_find(s, name, want, &id, out->version, &found, err) != HRET_OK) {
@@ -178,7 +179,7 @@ enum hret_result hret_store_dataset_open(struct hret_store *s,
     }
     out->from_store = true;
     out->files = &out->entry->files.view;
-    out->load_ms = hret_http_now_ms() - t0;
+    out->load_ms = hret_clock_now_ms() - t0;
     hret_log_info("dataset", NULL,
                   "%s version %.12s from postgres: %zu files, %zu bytes, %s in %.1f ms", name,
                   out->version, out->files->count, out->entry->files.bytes,
