@@ -1,5 +1,6 @@
-/* The endpoint engine: libcurl multi handles on one epoll loop (hret_http_mux.h) drive every HTTP
- * request of a process. Requests go to pools (one per model) that own the limits:
+/* The endpoint engine: every HTTP request of a run, on one epoll loop (hret_http_mux.h): plain
+ * http to an IP address through hret's own HTTP/1.1 client (hret_h1.h), everything else through
+ * libcurl multi handles. Requests go to pools (one per model) that own the limits:
  * requests in flight, requests and tokens per minute, retry budget, timeouts and body cap.
  *
  * - Retries on 408, 409, 429, 5xx, timeouts and connection errors, with exponential backoff

@@ -2,7 +2,8 @@
  * (inline endpoints). The address checked is the one libcurl is about to connect to (its
  * open-socket callback) and the one a reused connection is connected to (its pre-request
  * callback), so a name that resolves to a forbidden address is refused without resolving it
- * twice. Operator-configured endpoints are not restricted (HRET_NET_ANY).
+ * twice; hret_h1 (IP addresses only) checks the address of every request it sends.
+ * Operator-configured endpoints are not restricted (HRET_NET_ANY).
  *
  * Classes, for IPv4 and for IPv6, including IPv4 carried in IPv6 (IPv4-mapped ::ffff:a.b.c.d,
  * IPv4-compatible ::a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16):

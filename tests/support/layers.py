@@ -18,7 +18,6 @@ ALLOWED_CYCLES = {
     frozenset({"hret_eval_regex", "hret_eval_regex_prog"}),  # compiler and matcher share the program
     frozenset({"hret_request", "hret_request_walk"}),  # parser and its field-table walker
     frozenset({"hret_run", "hret_run_state"}),  # requests and scoring share the run's state
-    frozenset({"hret_http", "hret_http_mux"}),  # the HTTP engine and its event loop share a clock
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
