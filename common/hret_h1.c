@@ -41,7 +41,7 @@ struct conn {
     size_t sent;                /* bytes of head and body written */
     struct hret_h1_parser parser;
     double sent_ms, connect_by_ms, deadline_ms, first_byte_ms;
-    bool reused, resent;
+    bool reused;                /* a kept-alive connection, not yet resent on a new one */
     struct hret_h1_result fail; /* C_FAILED: what the deferred completion reports */
     char msg[128];
 };
@@ -67,6 +67,11 @@ bool hret_h1_target(const char *url, struct hret_h1_target *t)
     static const char scheme[] = "http://";
     if (strncmp(url, scheme, sizeof scheme - 1) != 0) {
         return false;
+    }
+    for (const char *u = url; *u != '\0'; u++) {
+        if ((unsigned char)*u <= ' ' || *u == 0x7f) {
+            return false; /* never into a request line or Host header: libcurl says why */
+        }
     }
     const char *host = url + sizeof scheme - 1;
     const char *end = host + strcspn(host, "/?#");
@@ -94,9 +99,12 @@ bool hret_h1_target(const char *url, struct hret_h1_target *t)
     }
     long portnum = 80;
     if (port != NULL) {
-        char *stop = NULL;
-        portnum = strtol(port + 1, &stop, 10);
-        if (stop != end || stop == port + 1 || portnum < 1 || portnum > 65535) {
+        const char *d = port + 1;
+        portnum = 0;
+        for (; d < end && *d >= '0' && *d <= '9' && portnum <= 65535; d++) {
+            portnum = portnum * 10 + (*d - '0');
+        }
+        if (d != end || d == port + 1 || portnum < 1 || portnum > 65535) {
             return false;
         }
     }
@@ -301,6 +309,15 @@ static void complete(struct hret_h1 *h, struct conn *c, const struct hret_h1_res
     h->done(user, &out);
 }
 
+/* A whole response came. */
+static void answered(struct hret_h1 *h, struct conn *c)
+{
+    complete(h, c,
+             &(struct hret_h1_result){.status = c->parser.status,
+                                      .retry_after_ms = c->parser.retry_after_ms,
+                                      .error = ""});
+}
+
 static void fail(struct hret_h1 *h, struct conn *c, enum hret_h1_outcome outcome, const char *msg)
 {
     snprintf(c->msg, sizeof c->msg, "%s", msg);
@@ -320,17 +337,18 @@ static void flush(struct hret_h1 *h, struct conn *c);
 /* A reused connection the server closed before answering: the request again on a new one. */
 static bool resend(struct hret_h1 *h, struct conn *c)
 {
-    if (!c->reused || c->resent || hret_h1_parse_started(&c->parser)) {
+    if (!c->reused || hret_h1_parse_started(&c->parser)) { /* conn_open clears reused */
         return false;
     }
     close(c->fd);
     c->fd = -1;
-    c->resent = true;
     c->sent = 0;
     hret_buf_reset(c->req.resp);
     hret_h1_parse_init(&c->parser, c->req.resp, c->req.head_only);
-    if (!conn_open(h, c)) {
-        complete(h, c, &c->fail);
+    if (!conn_open(h, c)) { /* reported by the next drive: never from inside hret_h1_send */
+        unlink_conn(&h->active, c);
+        c->state = C_FAILED;
+        push_conn(&h->failed, c);
     }
     return true;
 }
@@ -364,9 +382,7 @@ static void receive(struct hret_h1 *h, struct conn *c)
         if (n == 0) {
             if (hret_h1_parse_eof(&c->parser) == HRET_H1_DONE) {
                 c->parser.keep_alive = false;
-                complete(h, c,
-                         &(struct hret_h1_result){.status = c->parser.status,
-                                                  .retry_after_ms = c->parser.retry_after_ms});
+                answered(h, c);
             } else {
                 closed_early(h, c, 0);
             }
@@ -381,9 +397,7 @@ static void receive(struct hret_h1 *h, struct conn *c)
             if (used < (size_t)n) {
                 c->parser.keep_alive = false; /* bytes nobody asked for: not reused */
             }
-            complete(h, c,
-                     &(struct hret_h1_result){.status = c->parser.status,
-                                              .retry_after_ms = c->parser.retry_after_ms});
+            answered(h, c);
             return;
         }
         if (s == HRET_H1_TOO_BIG) {
@@ -475,7 +489,6 @@ void hret_h1_send(struct hret_h1 *h, const struct hret_h1_request *req)
     }
     c->req = *req;
     c->sent = 0;
-    c->resent = false;
     c->reused = c->fd >= 0;
     c->first_byte_ms = 0;
     c->sent_ms = now;
