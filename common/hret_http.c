@@ -58,7 +58,7 @@ struct job {
     double retry_after_ms; /* from retry-after-ms, < 0 when absent */
     const char *refused;   /* a guarded pool refused an address of this class (static) */
     bool refused_private;  /* ... which allow_private_networks would allow */
-    char errbuf[CURL_ERROR_SIZE];
+    char *errbuf;          /* libcurl's words (CURL_ERROR_SIZE), for a job it carries; else NULL */
 };
 
 struct pool {
@@ -219,6 +219,7 @@ static void free_job(struct job *j)
     hret_strlist_fini(&j->extra_headers);
     hret_buf_fini(&j->head);
     hret_buf_fini(&j->resp);
+    free(j->errbuf);
     free(j);
 }
 
@@ -614,6 +615,10 @@ static void curl_send(struct hret_http *h, struct pool *p, struct job *j, CURL *
 {
     curl_easy_setopt(e, CURLOPT_URL, j->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)j);
+    if (j->errbuf == NULL) {
+        j->errbuf = hret_xmalloc(CURL_ERROR_SIZE);
+    }
+    j->errbuf[0] = '\0';
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, p->lim.timeout_ms);
@@ -663,7 +668,6 @@ static void send_job(struct hret_http *h, struct job *j)
     j->attempts++;
     j->retry_after_ms = -1;
     j->ttfb_ms = 0;
-    j->errbuf[0] = '\0';
     j->refused = NULL;
     hret_buf_reset(&j->resp);
     j->sent_ms = hret_clock_now_ms();
