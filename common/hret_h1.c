@@ -42,6 +42,7 @@ struct conn {
     struct hret_h1_parser parser;
     double sent_ms, connect_by_ms, deadline_ms, first_byte_ms;
     bool reused;                /* a kept-alive connection, not yet resent on a new one */
+    bool peer_closed;           /* the server closed its side with or after the reply */
     struct hret_h1_result fail; /* C_FAILED: what the deferred completion reports */
     char msg[128];
 };
@@ -299,7 +300,7 @@ static void complete(struct hret_h1 *h, struct conn *c, const struct hret_h1_res
     struct hret_h1_result out = *r;
     out.ttfb_ms = c->first_byte_ms > 0 ? c->first_byte_ms - c->sent_ms : 0;
     void *user = c->req.user;
-    if (r->outcome == HRET_H1_OK && c->parser.keep_alive) {
+    if (r->outcome == HRET_H1_OK && c->parser.keep_alive && !c->peer_closed) {
         c->state = C_IDLE;
         c->req = (struct hret_h1_request){0};
         push_conn(&h->origins[c->origin].idle, c);
@@ -471,6 +472,9 @@ static void on_event(struct hret_h1 *h, struct conn *c, uint32_t events)
         flush(h, c);
     }
     if (c->state == C_RECEIVING && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+        /* the server's close came with the reply: edge-triggered, it would not be told again
+         * while the connection is idle */
+        c->peer_closed = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
         receive(h, c);
     }
 }
@@ -490,6 +494,7 @@ void hret_h1_send(struct hret_h1 *h, const struct hret_h1_request *req)
     c->req = *req;
     c->sent = 0;
     c->reused = c->fd >= 0;
+    c->peer_closed = false;
     c->first_byte_ms = 0;
     c->sent_ms = now;
     c->deadline_ms = now + (double)req->timeout_ms;
