@@ -223,11 +223,11 @@ static void free_job(struct job *j)
     free(j);
 }
 
-/* An attempt sent under the gate is over. */
-static void gate_release(struct pool *p)
+/* An attempt sent under the gate is over (busy_until_ms: see hret_http_gate). */
+static void gate_release(struct pool *p, double busy_until_ms)
 {
     if (p->gate.release != NULL) {
-        p->gate.release(p->gate.user);
+        p->gate.release(p->gate.user, busy_until_ms);
     }
 }
 
@@ -252,7 +252,8 @@ void hret_http_destroy(struct hret_http *h)
     }
     for (struct job *j = h->active, *next; j != NULL; j = next) {
         next = j->next;
-        gate_release(&h->pools[j->pool]);
+        /* abandoned: the server may answer it until its timeout, and the budget says so */
+        gate_release(&h->pools[j->pool], j->sent_ms + (double)h->pools[j->pool].lim.timeout_ms);
         if (!j->own) {
             hret_mux_remove(h->mux, j->lane, j->easy);
             curl_easy_cleanup(j->easy);
@@ -660,7 +661,7 @@ static void send_job(struct hret_http *h, struct job *j)
     if ((!j->own && e == NULL) ||
         (j->own ? own_head(p, j, &err) : curl_headers(p, j, &err)) != HRET_OK) {
         free_headers(j);
-        gate_release(p);
+        gate_release(p, 0);
         deliver(j, err.code ? err.code : HRET_E_FATAL, 0, err.code ? err.msg : "no handle");
         finish(h, j); /* the handle goes back to the idle list */
         return;
@@ -836,7 +837,7 @@ static void attempt_over(struct hret_http *h, struct job *j, const struct attemp
     j->next = j->prev = NULL;
     struct pool *p = &h->pools[j->pool];
     p->stats.inflight--;
-    gate_release(p);
+    gate_release(p, 0);
     count_status(p, a);
     struct outcome o = classify(p, j, a);
     long status = a->status;

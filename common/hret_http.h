@@ -34,7 +34,9 @@ struct hret_http;
 struct hret_http_gate {
     /* 0: one attempt of est_tokens may be sent now and is counted; else ms to wait first */
     double (*acquire)(void *user, long est_tokens);
-    void (*release)(void *user);            /* an attempt acquire let through is over */
+    /* an attempt acquire let through is over; busy_until_ms > now (hret_clock_now_ms): it was
+     * abandoned while the server may still be working on it, so it counts until then */
+    void (*release)(void *user, double busy_until_ms);
     void (*adjust)(void *user, long delta); /* tokens: actual - estimated */
     void *user;                             /* borrowed for the engine's life */
 };

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "hret_budget.h"
+#include "hret_clock.h"
 
 static struct hret_model_config model(char *name, long long max_inflight, long long rpm)
 {
@@ -35,14 +36,37 @@ static void runs_share_max_inflight(void **state)
     }
     assert_true(ga.acquire(ga.user, 10) > 0); /* the fifth waits, for either run */
     assert_true(gb.acquire(gb.user, 10) > 0);
-    gb.release(gb.user); /* any release frees one for any run */
+    gb.release(gb.user, 0); /* any release frees one for any run */
     assert_true(gb.acquire(gb.user, 10) == 0);
     assert_true(ga.acquire(ga.user, 10) > 0);
     for (int i = 0; i < 4; i++) {
-        ga.release(ga.user);
+        ga.release(ga.user, 0);
     }
     hret_budget_put(a);
     hret_budget_put(b);
+}
+
+/* An attempt abandoned before its answer (a run cancelled on a lost lease) keeps its place until
+ * its timeout: the server may still be working on it. */
+static void abandoned_attempts_count_until_their_timeout(void **state)
+{
+    (void)state;
+    struct hret_model_config m = model((char[]){"abandoned"}, 2, 0);
+    struct hret_budget *a = hret_budget_get(&m);
+    struct hret_http_gate g;
+    hret_budget_gate(a, &g);
+    assert_true(g.acquire(g.user, 10) == 0);
+    assert_true(g.acquire(g.user, 10) == 0);
+    g.release(g.user, hret_clock_now_ms() + 300.0); /* abandoned: busy for 300 ms more */
+    assert_true(g.acquire(g.user, 10) > 0);         /* a sibling may not send in its place */
+    g.release(g.user, 0);                           /* an answered one frees at once */
+    assert_true(g.acquire(g.user, 10) == 0);
+    assert_true(g.acquire(g.user, 10) > 0);
+    nanosleep(&(struct timespec){0, 350 * 1000000L}, NULL);
+    assert_true(g.acquire(g.user, 10) == 0); /* the abandoned attempt's time is over */
+    g.release(g.user, 0);
+    g.release(g.user, 0);
+    hret_budget_put(a);
 }
 
 static void runs_share_rpm(void **state)
@@ -91,10 +115,10 @@ static void fleet_share_gates_models_with_fleet_limits(void **state)
         nanosleep(&ts, NULL);
     }
     assert_true(gf.acquire(gf.user, 1) > 0); /* the share's one in flight is taken */
-    gf.release(gf.user);
+    gf.release(gf.user, 0);
     hret_budget_unshare("fleet-limited");
     assert_true(gf.acquire(gf.user, 1) > 0);
-    gl.release(gl.user);
+    gl.release(gl.user, 0);
     hret_budget_put(f);
     hret_budget_put(l);
 }
@@ -103,6 +127,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(runs_share_max_inflight),
+        cmocka_unit_test(abandoned_attempts_count_until_their_timeout),
         cmocka_unit_test(runs_share_rpm),
         cmocka_unit_test(fleet_share_gates_models_with_fleet_limits),
     };

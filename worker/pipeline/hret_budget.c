@@ -25,6 +25,8 @@ struct hret_budget {
     bool shared;                   /* a fleet share is set */
     long share_inflight;           /* -1: no fleet in-flight limit */
     struct hret_bucket frpm, ftpm; /* the share: one second's burst, starting empty */
+    double *busy_until; /* abandoned attempts still counted in inflight, until these times */
+    size_t nbusy;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -81,9 +83,23 @@ void hret_budget_put(struct hret_budget *b)
     }
 }
 
+/* Abandoned attempts whose time is over stop counting; lock held. */
+static void settle_abandoned(struct hret_budget *b, double now)
+{
+    for (size_t i = 0; i < b->nbusy;) {
+        if (b->busy_until[i] <= now) {
+            b->busy_until[i] = b->busy_until[--b->nbusy];
+            b->inflight--;
+        } else {
+            i++;
+        }
+    }
+}
+
 /* Milliseconds until an attempt of est tokens may go (0: now); lock held. */
 static double wait_ms(struct hret_budget *b, long est, double now)
 {
+    settle_abandoned(b, now);
     hret_bucket_refill(&b->rpm, now);
     hret_bucket_refill(&b->tpm, now);
     double wait = fmax(hret_bucket_wait(&b->rpm, 1), hret_bucket_wait(&b->tpm, (double)est));
@@ -123,11 +139,19 @@ static double gate_acquire(void *user, long est)
     return wait;
 }
 
-static void gate_release(void *user)
+/* An attempt abandoned before its answer (a run cancelled on a lost lease, a worker stopping)
+ * keeps its place until its timeout: the server may still be working on it, and a sibling run
+ * sending in its place would put more than max_inflight on the model (e2e.fleet_stall). */
+static void gate_release(void *user, double busy_until_ms)
 {
     struct hret_budget *b = user;
     pthread_mutex_lock(&lock);
-    b->inflight--;
+    if (busy_until_ms > hret_clock_now_ms()) {
+        b->busy_until = hret_xrealloc(b->busy_until, (b->nbusy + 1) * sizeof *b->busy_until);
+        b->busy_until[b->nbusy++] = busy_until_ms;
+    } else {
+        b->inflight--;
+    }
     pthread_mutex_unlock(&lock);
 }
 
