@@ -19,11 +19,7 @@ stack_submit --dataset kmmlu --model a --request-id drain-1 >"$work/submit.out" 
   fail "submit: $(cat "$work/submit.out")"
 grep -q "^completed run=" "$work/submit.out" || fail "not completed: $(cat "$work/submit.out")"
 run_id=$(pg_sql "SELECT run_id FROM runs WHERE request_id = 'drain-1'")
-[ "$(pg_sql "SELECT count(*), count(DISTINCT sample_idx) FROM samples WHERE run_id = '$run_id'")" = "$items|$items" ] ||
-  fail "samples: $(pg_sql "SELECT count(*), count(DISTINCT sample_idx) FROM samples WHERE run_id = '$run_id'")"
-shards=$(pg_sql "SELECT count(*) FILTER (WHERE status = 'done' AND attempts = 1) || ' of ' || count(*) FROM shards WHERE run_id = '$run_id'")
-[ "$shards" = "8 of 8" ] ||
-  fail "shards done at the first attempt: $shards: $(pg_sql "SELECT shard_idx, status, owner, attempts FROM shards WHERE run_id = '$run_id'")"
+stack_check_run "$run_id" "$items" 8
 stack_check_calls "$items"
 curl -sf "http://127.0.0.1:$port/fake/stats" >"$work/stats.json"
 stack_stop "$worker" worker
