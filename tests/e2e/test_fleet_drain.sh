@@ -2,16 +2,16 @@
 # Issue 25 (stragglers): a slot whose shard has sent its last sample, and only waits for the
 # answers in flight, no longer holds the worker's place: the worker starts its next shard while
 # the last one drains. One worker with ONE slot (max_workers 1), 8 shards of 5 samples, 16 in
-# flight and every call 800 ms: a shard's 5 requests leave at once and are all still out while
+# flight and every call 1.5 s: a shard's 5 requests leave at once and are all still out while
 # the slot waits. Before, the worker ran one shard at a time, so fake-llm never had more than 5
-# requests in flight (one shard's); now the next shard starts during the 800 ms, so more than 5
+# requests in flight (one shard's); now the next shard starts during those 1.5 s, so more than 5
 # are, never more than the model's max_inflight (the process's budget), every shard is done once
 # and the model is called exactly once per sample.
 source "$HRET_SOURCE_DIR/tests/support/test_env.sh"
 source "$src/tests/support/stack_env.sh"
 
 items=40
-STACK_FAKE_FLAGS="--latency-ms 800" stack_up "$items"
+STACK_FAKE_FLAGS="--latency-ms 1500" stack_up "$items"
 STACK_SHARD_SIZE=5 STACK_INFLIGHT=16 stack_config "max_workers: 1" "response_cache: off"
 stack_worker
 curl -sf -X POST "http://127.0.0.1:$port/fake/reset" >/dev/null
