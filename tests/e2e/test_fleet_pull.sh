@@ -29,11 +29,7 @@ stack_submit --dataset kmmlu --model b --request-id pull-1 >"$work/submit.out" |
   fail "submit: $(cat "$work/submit.out")"
 grep -q "^completed run=.* model=b" "$work/submit.out" || fail "no result: $(cat "$work/submit.out")"
 run_id=$(pg_sql "SELECT run_id FROM runs WHERE request_id = 'pull-1'")
-[ "$(pg_sql "SELECT count(*), count(DISTINCT sample_idx) FROM samples WHERE run_id = '$run_id'")" = "$items|$items" ] ||
-  fail "samples: $(pg_sql "SELECT count(*), count(DISTINCT sample_idx) FROM samples WHERE run_id = '$run_id'")"
-shards=$(pg_sql "SELECT count(*) FILTER (WHERE status = 'done' AND attempts = 1) || ' of ' || count(*) FROM shards WHERE run_id = '$run_id'")
-[ "$shards" = "8 of 8" ] ||
-  fail "shards done at the first attempt: $shards: $(pg_sql "SELECT shard_idx, status, owner, attempts FROM shards WHERE run_id = '$run_id'")"
+stack_check_run "$run_id" "$items" 8
 stack_check_calls "$items"
 # owner ids are host:pid:nonce:slot: the workers are host:pid:nonce
 workers=$(pg_sql "SELECT count(DISTINCT regexp_replace(owner, ':[0-9]+\$', '')) FROM shards WHERE run_id = '$run_id'")

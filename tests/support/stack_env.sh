@@ -189,6 +189,15 @@ stack_outbox_drained() { # what
   fail "$1: outbox rows left unpublished: $(pg_sql "SELECT event_id, ce_type, attempts, last_error FROM outbox WHERE published_at IS NULL LIMIT 3")"
 }
 
+stack_check_run() { # run_id items shards: each sample stored once, every shard done at its first attempt
+  local got
+  got=$(pg_sql "SELECT count(*), count(DISTINCT sample_idx) FROM samples WHERE run_id = '$1'")
+  [ "$got" = "$2|$2" ] || fail "samples (stored, distinct): $got, want $2|$2"
+  got=$(pg_sql "SELECT count(*) FILTER (WHERE status = 'done' AND attempts = 1) || ' of ' || count(*) FROM shards WHERE run_id = '$1'")
+  [ "$got" = "$3 of $3" ] ||
+    fail "shards done at the first attempt: $got: $(pg_sql "SELECT shard_idx, status, owner, attempts FROM shards WHERE run_id = '$1'")"
+}
+
 stack_check_calls() { # want [slack] [port]
   local got
   got=$(stack_llm_calls "${3:-}") || fail "fake-llm stats"

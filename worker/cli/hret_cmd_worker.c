@@ -107,18 +107,24 @@ static rd_kafka_message_t *stash_pop(struct loop *l)
     return m;
 }
 
+/* Hands m to a slot; when a drained slot took the last place meanwhile (the caller saw room),
+ * m waits in the stash and the partitions pause. */
 static void start(struct loop *l, rd_kafka_message_t *m)
 {
     bool request = strcmp(rd_kafka_topic_name(m->rkt), l->w->cfg->kafka.requests_topic) == 0;
     rd_kafka_timestamp_type_t type;
     int64_t published = rd_kafka_message_timestamp(m, &type);
+    if (!hret_worker_slots_start(l->slots, m, request)) {
+        stash_push(l, m);
+        pause_all(l, true);
+        return;
+    }
     if (published > 0) {
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         double ms = (double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6 - (double)published;
         hret_ops_dispatch(request ? "request" : "task", ms / 1000.0);
     }
-    hret_worker_slots_start(l->slots, m, request); /* a slot is free: the caller checked */
 }
 
 /* Relays the outbox when something finished (or every second; while events are in flight,
@@ -158,16 +164,16 @@ static void housekeeping(struct loop *l)
 
 static int run_loop(struct loop *l)
 {
-    size_t cap = hret_worker_slots_count(l->slots);
     while (!hret_role_stop) {
         hret_worker_slots_reap(l->slots, on_finished, l);
         housekeeping(l);
         hret_ops_tick(hret_store_pg(l->w->store), l->c, l->w->producer);
         size_t busy = hret_worker_slots_busy(l->slots);
-        if (busy < cap && l->paused) {
+        bool room = hret_worker_slots_room(l->slots);
+        if (room && l->paused) {
             pause_all(l, false);
         }
-        if (busy < cap && l->stashed > 0) {
+        if (room && l->stashed > 0) {
             start(l, stash_pop(l));
             continue;
         }
@@ -177,7 +183,7 @@ static int run_loop(struct loop *l)
             hret_kafka_consumer_poll(l->c, busy > 0 ? POLL_BUSY_MS : POLL_IDLE_MS, &m, &err);
         if (r == HRET_OK) {
             hret_ops_kafka(true);
-            if (busy < cap) {
+            if (hret_worker_slots_room(l->slots)) {
                 start(l, m);
             } else {
                 stash_push(l, m); /* prefetched before the pause, or a new partition */
@@ -189,7 +195,7 @@ static int run_loop(struct loop *l)
         } else if (r != HRET_AGAIN) {
             hret_log_warn("worker", NULL, "consumer: %s", err.msg);
         }
-        if (!l->paused && hret_worker_slots_busy(l->slots) == cap) {
+        if (!l->paused && !hret_worker_slots_room(l->slots)) {
             pause_all(l, true);
         }
     }
@@ -242,7 +248,12 @@ static int serve(struct hret_role *r)
         .sasl_password_env = r->cfg.kafka.sasl_password_env,
     };
     const char *topics[] = {r->cfg.kafka.requests_topic, r->cfg.kafka.tasks_topic};
-    struct hret_worker w = {&r->cfg, r->store, r->producer, r->id, &hret_role_stop, 1};
+    struct hret_worker w = {.cfg = &r->cfg,
+                            .store = r->store,
+                            .producer = r->producer,
+                            .worker_id = r->id,
+                            .stop = &hret_role_stop,
+                            .slots = 1};
     struct loop l = {.w = &w, .relay = hret_outbox_relay_new(r->producer)};
     size_t slots = (size_t)r->cfg.max_workers;
     int rc = HRET_EXIT_FAILURE;

@@ -25,6 +25,14 @@ struct hret_worker {
     const char *worker_id; /* borrowed: shard lease owner (a slot: host:pid:nonce:slot) */
     const volatile sig_atomic_t *stop; /* borrowed, nullable */
     size_t slots;                      /* shards run at once: endpoint limits are shared */
+    /* The slot pool's (hret_worker_slots.c; NULL outside a slot): a shard that has sent its
+     * last request calls draining(slot), and the pool lets another thread take the slot's place
+     * while this one waits for the answers in flight; before it takes another shard (work
+     * stealing) it asks resume(slot) for a place again: false, the pool is full, and the
+     * message ends there (the shards left have their own tasks). */
+    void (*draining)(void *slot);
+    bool (*resume)(void *slot);
+    void *slot;
 };
 
 /* SQL: the run of the shards row in scope is live (planned or running). A failed or cancelled

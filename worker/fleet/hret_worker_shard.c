@@ -105,6 +105,7 @@ struct shard {
     /* hret_run's stop flag for this shard: set when the worker stops or the lease is lost, and
      * then the shard's queued and in-flight requests are dropped at once */
     volatile sig_atomic_t halt;
+    bool drained; /* the shard sent its last request: the slot gave its place up (draining) */
     struct hret_store_cache *cache; /* while the shard runs: flushed on every progress tick */
     double renewed_ms;              /* when the lease was last renewed */
     char *request_id, *version;     /* owned */
@@ -370,6 +371,28 @@ static void set_modes(const struct hret_config *cfg, const struct hret_request *
     p->language_gate = q->language_gate;
 }
 
+/* hret_run's sent hook: only answers in flight are left, the slot's place goes to the next
+ * shard while they come back. */
+static void on_sent(void *user)
+{
+    struct shard *s = user;
+    if (s->w->draining != NULL && !s->drained) {
+        s->drained = true;
+        s->w->draining(s->w->slot);
+    }
+}
+
+/* Whether the slot may take another shard after this one: a drained slot needs its place back
+ * (false: the pool gave it to another message meanwhile). */
+static bool may_take_more(struct shard *s)
+{
+    if (!s->drained) {
+        return true;
+    }
+    s->drained = false;
+    return s->w->resume == NULL || s->w->resume(s->w->slot);
+}
+
 static enum hret_result run_samples(struct shard *s, struct hret_err *err)
 {
     const struct hret_evaluator_ops *ev = hret_eval_find(s->req->method);
@@ -398,6 +421,8 @@ static enum hret_result run_samples(struct shard *s, struct hret_err *err)
         .stop = &s->halt,
         .progress = renew_lease,
         .progress_user = s,
+        .sent = on_sent,
+        .sent_user = s,
         .mode = strcmp(s->req->method, "log_likelihood") == 0 ? HRET_RUN_LOGLIK : HRET_RUN_GENERATE,
     };
     set_modes(s->w->cfg, s->req, &p);
@@ -535,7 +560,7 @@ static enum hret_worker_outcome work(struct shard *s, bool extra)
         r = run_claimed(s, &err);
     }
     bool stolen = extra; /* the message's own shard is done: what follows is extra */
-    while (r == HRET_OK && steal(s)) {
+    while (r == HRET_OK && may_take_more(s) && steal(s)) {
         stolen = true;
         r = run_claimed(s, &err);
     }

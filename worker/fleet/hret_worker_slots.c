@@ -1,9 +1,13 @@
 /* hret worker, slots: up to max_workers messages (requests or shard tasks) run at once, each on
  * a thread of its own with its own database connection, while the main thread keeps polling
- * Kafka (hret_cmd_worker.c). A slot retries its message until it is done or the worker stops;
- * the main thread reaps finished slots and stores their offsets. Only the main thread touches
- * the consumer; the producer is shared (librdkafka producers are thread-safe). A slot left idle
- * for a while pulls a shard that waits with no task taken (hret_worker_shard_pull): the tasks
+ * Kafka (hret_cmd_worker.c). A message holds one of the max_workers places while it has work to
+ * send; a shard that has sent its last request (only stragglers in flight, hret_run's sent hook)
+ * gives its place up and drains on its thread while another thread takes the next message, so
+ * the pool has twice as many threads as places. A drained thread takes a place again before it
+ * steals another shard, and only if one is free. A slot retries its message until it is done or the
+ * worker stops; the main thread reaps finished slots and stores their offsets. Only the main thread
+ * touches the consumer; the producer is shared (librdkafka producers are thread-safe). A slot left
+ * idle for a while pulls a shard that waits with no task taken (hret_worker_shard_pull): the tasks
  * topic's partitions may sit with busy workers or be fewer than the workers. */
 #include "hret_worker_slots.h"
 
@@ -32,6 +36,7 @@ struct slot {
     bool started;
     /* under owner->lock */
     enum slot_state state;
+    bool holds; /* one of the max_workers places (not while its shard drains) */
     rd_kafka_message_t *msg;
     bool request;
     bool done; /* the message's effects are committed: its offset may be stored */
@@ -43,9 +48,54 @@ struct hret_worker_slots {
     bool quit;
     void (*notify)(void *user); /* nullable: told of each finished message */
     void *notify_user;
-    size_t count;
+    size_t places; /* max_workers: messages sending at once */
+    size_t held;   /* places held (struct slot.holds) */
+    size_t count;  /* threads: 2 x places */
     struct slot *slots;
 };
+
+/* Under the lock. */
+static void take_place(struct slot *s)
+{
+    if (!s->holds) {
+        s->holds = true;
+        s->owner->held++;
+    }
+}
+
+/* Under the lock: the main thread may start the next message (the notify hook wakes it). */
+static void give_place(struct slot *s)
+{
+    if (s->holds) {
+        s->holds = false;
+        s->owner->held--;
+        if (s->owner->notify != NULL) {
+            s->owner->notify(s->owner->notify_user);
+        }
+    }
+}
+
+/* hret_worker.draining: the slot's shard has only answers in flight left. */
+static void on_draining(void *slot)
+{
+    struct slot *s = slot;
+    pthread_mutex_lock(&s->owner->lock);
+    give_place(s);
+    pthread_mutex_unlock(&s->owner->lock);
+}
+
+/* hret_worker.resume: a drained slot takes a place again to steal a shard, if one is free. */
+static bool on_resume(void *slot)
+{
+    struct slot *s = slot;
+    pthread_mutex_lock(&s->owner->lock);
+    bool ok = s->holds || s->owner->held < s->owner->places;
+    if (ok) {
+        take_place(s);
+    }
+    pthread_mutex_unlock(&s->owner->lock);
+    return ok;
+}
 
 bool hret_worker_db_ready(struct hret_worker *w)
 {
@@ -57,10 +107,15 @@ bool hret_worker_db_ready(struct hret_worker *w)
     return true;
 }
 
-/* One message until it is done or the worker stops (then it stays unstored: redelivered). */
+/* One message until it is done or the worker stops (then it stays unstored: redelivered). A
+ * retry holds a place again at once, even past max_workers while others are full: the message
+ * is this slot's to finish. */
 static bool run_message(struct slot *s, const rd_kafka_message_t *m, bool request)
 {
     for (;;) {
+        pthread_mutex_lock(&s->owner->lock);
+        take_place(s);
+        pthread_mutex_unlock(&s->owner->lock);
         enum hret_worker_outcome out = HRET_WORKER_RETRY;
         if (hret_worker_db_ready(&s->w)) { /* it may have died while the slot was idle */
             out = request ? hret_worker_request(&s->w, m) : hret_worker_shard(&s->w, m);
@@ -104,12 +159,14 @@ static void *slot_main(void *arg)
             if (pthread_cond_timedwait(&o->wake, &o->lock, &due) != ETIMEDOUT) {
                 continue; /* a message for some slot, or the end */
             }
-            if (s->state == SLOT_FREE) {
+            if (s->state == SLOT_FREE && o->held < o->places) {
                 s->state = SLOT_PULLING; /* not free: no message is handed to it meanwhile */
+                take_place(s);
                 pthread_mutex_unlock(&o->lock);
                 bool pulled = pull(s);
                 pthread_mutex_lock(&o->lock);
                 s->state = SLOT_FREE;
+                give_place(s);
                 if (pulled && o->notify != NULL) {
                     o->notify(o->notify_user); /* it may have paused the partitions */
                 }
@@ -145,14 +202,18 @@ enum hret_result hret_worker_slots_new(const struct hret_worker *proto, size_t c
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* next_pull's deadlines */
     pthread_cond_init(&o->wake, &attr);
     pthread_condattr_destroy(&attr);
-    o->slots = hret_xcalloc(count, sizeof *o->slots);
-    o->count = count;
+    o->places = count;
+    o->count = 2 * count; /* as many draining as sending */
+    o->slots = hret_xcalloc(o->count, sizeof *o->slots);
     *out = o;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < o->count; i++) {
         struct slot *s = &o->slots[i];
         s->owner = o;
         s->w = *proto;
         s->w.slots = count;
+        s->w.draining = on_draining;
+        s->w.resume = on_resume;
+        s->w.slot = s;
         snprintf(s->id, sizeof s->id, "%s:%zu", proto->worker_id, i);
         s->w.worker_id = s->id;
         if (hret_store_open(db, password_env, false, &s->w.store, err) != HRET_OK) {
@@ -178,13 +239,14 @@ bool hret_worker_slots_start(struct hret_worker_slots *o, rd_kafka_message_t *m,
 {
     bool taken = false;
     pthread_mutex_lock(&o->lock);
-    for (size_t i = 0; i < o->count && !taken; i++) {
+    for (size_t i = 0; i < o->count && !taken && o->held < o->places; i++) {
         struct slot *s = &o->slots[i];
         if (s->state == SLOT_FREE) {
             s->msg = m;
             s->request = request;
             s->done = false;
             s->state = SLOT_BUSY;
+            take_place(s);
             taken = true;
         }
     }
@@ -208,6 +270,7 @@ size_t hret_worker_slots_reap(struct hret_worker_slots *o, hret_worker_slots_don
         if (finished) {
             s->state = SLOT_FREE;
             s->msg = NULL;
+            give_place(s);
         }
         pthread_mutex_unlock(&o->lock);
         if (finished) {
@@ -230,9 +293,15 @@ size_t hret_worker_slots_busy(struct hret_worker_slots *o)
     return n;
 }
 
-size_t hret_worker_slots_count(const struct hret_worker_slots *o)
+bool hret_worker_slots_room(struct hret_worker_slots *o)
 {
-    return o->count;
+    bool room = false;
+    pthread_mutex_lock(&o->lock);
+    for (size_t i = 0; i < o->count && !room && o->held < o->places; i++) {
+        room = o->slots[i].state == SLOT_FREE;
+    }
+    pthread_mutex_unlock(&o->lock);
+    return room;
 }
 
 void hret_worker_slots_destroy(struct hret_worker_slots *o)

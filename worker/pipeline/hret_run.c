@@ -437,6 +437,23 @@ static void submit_more(struct run *run)
     }
 }
 
+/* Every sample started and every request of the run's engine on the wire (none queued on the
+ * limits nor waiting to be retried). */
+static bool all_sent(const struct run *run)
+{
+    if (run->next < run->count || stopping(run)) {
+        return false;
+    }
+    struct hret_http_stats st;
+    hret_http_stats(run->http, run->pool, &st);
+    long inflight = st.inflight;
+    if (run->p->judge_model != NULL) {
+        hret_http_stats(run->http, run->judge_pool, &st);
+        inflight += st.inflight;
+    }
+    return run->live <= (size_t)inflight;
+}
+
 void hret_run_limits(const struct hret_model_config *m, struct hret_http_limits *l)
 {
     hret_backend_limits(m, hret_backend_for(m), l);
@@ -545,8 +562,13 @@ enum hret_result hret_run_stream(const struct hret_run_params *p, const struct h
     hret_buf_init(&run.body, (size_t)64 << 20);
     double start = hret_clock_now_ms(), last_progress = 0;
     submit_more(&run);
+    bool sent = p->sent == NULL;
     while (run.done < run.next && !stopping(&run)) {
         hret_http_run(run.http, 100);
+        if (!sent && all_sent(&run)) {
+            sent = true;
+            p->sent(p->sent_user);
+        }
         double now = hret_clock_now_ms();
         if (p->progress != NULL && now - last_progress >= 100) {
             p->progress(p->progress_user, run.done, count, run.errors);

@@ -84,6 +84,12 @@ struct hret_run_params {
     /* Appended to every answer prompt in generate mode (HRET's self-consistency prompt_cot),
      * not to judge prompts; borrowed, nullable. */
     const char *prompt_suffix;
+    /* Called at most once (nullable), from the run's thread, when every sample has been started
+     * and no request waits to be sent: what is left is in flight (a judge stage or a missing
+     * self-consistency path may still send once an answer is back). The worker lets the next
+     * shard start while this one's stragglers are out. */
+    void (*sent)(void *user);
+    void *sent_user;
 };
 
 struct hret_run_report {
