@@ -111,7 +111,8 @@ record store_samples_per_s_new_prompts "$new_rate" samples/s "" \
   "the same for the first run of a benchmark, which also writes its 100k prompts"
 
 HRET_BENCH_RESULTS=$results HRET_BENCH_BIN=$bin tests/bench/fleet.sh # fleet_scaling_4x, e2e_overhead_ms_p50
-HRET_BENCH_RESULTS=$results tests/bench/peers.sh || echo "bench: tests/bench/peers.sh failed" >&2 # peers, scale
+# without the store bench's HRET_PG: every hret run of the sweeps would also store its samples
+HRET_BENCH_RESULTS=$results env -u HRET_PG tests/bench/peers.sh || echo "bench: tests/bench/peers.sh failed" >&2 # peers, scale
 
 python3 - "$results" "$out" <<'PY'
 import json, sys, platform, os, datetime
