@@ -431,7 +431,8 @@ static bool stopping(const struct run *run)
 
 static void submit_more(struct run *run)
 {
-    size_t window = (size_t)run->p->model->max_inflight * WINDOW_PER_SLOT;
+    size_t inflight = (size_t)run->p->model->max_inflight;
+    size_t window = inflight + (inflight < WINDOW_AHEAD_MAX ? inflight : WINDOW_AHEAD_MAX);
     while (run->next < run->count && run->live < window && !stopping(run)) {
         start_sample(run, run->next++);
     }

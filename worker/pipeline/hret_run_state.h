@@ -11,7 +11,10 @@
 #include "hret_ops.h"
 #include "hret_run.h"
 
-#define WINDOW_PER_SLOT 2 /* live requests per in-flight slot of the model */
+/* Live samples: the model's in-flight limit and as many more ready behind it, at most
+ * WINDOW_AHEAD_MAX more (completions come back a few hundred at a time: at 10,000 in flight a
+ * full second window was 10,000 more prepared requests and samples, 20 MB, for nothing). */
+#define WINDOW_AHEAD_MAX 1024
 
 enum stage { STAGE_ANSWER, STAGE_JUDGE };
 
