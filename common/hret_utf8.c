@@ -358,14 +358,47 @@ static bool invalid_at(const char *s, size_t n, size_t *used)
     return *used == 1 && cp >= HRET_UTF8_ESCAPE_BASE + 0x80 && cp <= HRET_UTF8_ESCAPE_BASE + 0xFF;
 }
 
+/* Length of the valid UTF-8 that s starts with, as hret_utf8_decode judges it: a run of ASCII
+ * is skipped eight bytes at a time (the loaders check whole files). */
+static size_t valid_prefix(const unsigned char *u, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = u[i];
+        uint64_t w;
+        if (c < 0x80) {
+            i += n - i >= 8 && (memcpy(&w, u + i, 8), (w & 0x8080808080808080ULL) == 0) ? 8 : 1;
+            continue;
+        }
+        if (c >= 0xE0 && c <= 0xEF && n - i >= 3) { /* three bytes, as Hangul: second_ok inline */
+            unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+            if (u[i + 1] < lo || u[i + 1] > hi || !cont(u[i + 2])) {
+                return i;
+            }
+            i += 3;
+            continue;
+        }
+        size_t need = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (need == 0 || n - i < need || !second_ok(c, u[i + 1])) {
+            return i;
+        }
+        for (size_t k = 2; k < need; k++) {
+            if (!cont(u[i + k])) {
+                return i;
+            }
+        }
+        i += need;
+    }
+    return n;
+}
+
 char *hret_utf8_sanitize(const char *s, size_t n, size_t *out_len, size_t *replaced, size_t *first)
 {
     size_t bad = 0, used;
     *first = n;
-    for (size_t i = 0; i < n; i += used) {
-        if (invalid_at(s + i, n - i, &used)) {
-            *first = bad++ == 0 ? i : *first;
-        }
+    for (size_t i = valid_prefix((const unsigned char *)s, n); i < n;
+         i += 1 + valid_prefix((const unsigned char *)s + i + 1, n - i - 1)) {
+        *first = bad++ == 0 ? i : *first; /* an invalid byte: decoding skips just it */
     }
     *replaced = bad;
     if (bad == 0) {

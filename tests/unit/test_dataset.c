@@ -161,6 +161,27 @@ static void check_repeatable(const struct hret_dataset_spec *spec, const struct 
         assert_string_equal(again->samples[i].id, ds->samples[i].id);
     }
     hret_dataset_destroy(again);
+    /* opened, the version is the same: computed at open, or on demand after in-order reads of
+     * none, half or all of the samples (a stopped run) with an out-of-order read between */
+    for (size_t read = 0; read <= 3; read++) {
+        struct hret_dataset_spec opened = *spec;
+        opened.version_on_demand = read > 0;
+        struct hret_dataset *o = NULL;
+        assert_int_equal(hret_dataset_open(&opened, &o, &err), HRET_OK);
+        size_t upto = read == 1 ? 0 : read == 2 ? o->count / 2 : o->count;
+        for (size_t i = 0; i < upto; i++) {
+            struct hret_sample s;
+            assert_int_equal(hret_dataset_get(o, i, &s, &err), HRET_OK);
+            hret_sample_fini(&s);
+            if (i + 1 < o->count && hret_dataset_get(o, o->count - 1, &s, &err) == HRET_OK) {
+                hret_sample_fini(&s);
+            }
+        }
+        assert_true(read == 0 || o->version == NULL || upto == o->count);
+        assert_int_equal(hret_dataset_version(o, &err), HRET_OK);
+        assert_string_equal(o->version, ds->version);
+        hret_dataset_destroy(o);
+    }
 }
 
 static void run_golden(void **state)

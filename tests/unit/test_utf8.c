@@ -222,14 +222,54 @@ static void test_utf8_sanitize(void **state)
     free(s);
 }
 
+/* The fast validator agrees with hret_utf8_decode on random text: ASCII runs long enough for
+ * the eight-byte skip, Hangul, and every kind of broken sequence at every position. */
+static void test_utf8_sanitize_matches_decode(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "abcdefghij",   "\xea\xb0\x80", "\xf0\x9f\x98\x80", "\xc3\xa9", "\xff", "\xea\xb0",
+        "\xed\xa0\x80", "\xe0\x80\x80", "\xf4\x90\x80\x80", "\x80",     "x"};
+    unsigned seed = 7;
+    for (int round = 0; round < 2000; round++) {
+        char text[256];
+        size_t n = 0;
+        for (int k = (int)(seed % 24); k >= 0; k--) {
+            seed = seed * 1103515245u + 12345u;
+            const char *p = pieces[(seed >> 16) % (sizeof pieces / sizeof pieces[0])];
+            memcpy(text + n, p, strlen(p));
+            n += strlen(p);
+        }
+        size_t bad = 0, first = n;
+        for (size_t i = 0; i < n;) {
+            uint32_t cp;
+            size_t used = hret_utf8_decode(text + i, n - i, &cp);
+            if (used == 1 && (unsigned char)text[i] >= 0x80) {
+                first = bad++ == 0 ? i : first;
+            }
+            i += used;
+        }
+        size_t replaced = 0, got_first = 0;
+        free(hret_utf8_sanitize(text, n, NULL, &replaced, &got_first));
+        assert_int_equal(replaced, bad);
+        assert_int_equal(got_first, first);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_utf8_sanitize),     cmocka_unit_test(test_lower),
-        cmocka_unit_test(test_lower_final_sigma), cmocka_unit_test(test_split),
-        cmocka_unit_test(test_splitlines),        cmocka_unit_test(test_strip),
-        cmocka_unit_test(test_invalid_utf8),      cmocka_unit_test(test_every_byte_round_trips),
-        cmocka_unit_test(test_classes_and_fold),  cmocka_unit_test(test_hangul_share),
+        cmocka_unit_test(test_utf8_sanitize),
+        cmocka_unit_test(test_utf8_sanitize_matches_decode),
+        cmocka_unit_test(test_lower),
+        cmocka_unit_test(test_lower_final_sigma),
+        cmocka_unit_test(test_split),
+        cmocka_unit_test(test_splitlines),
+        cmocka_unit_test(test_strip),
+        cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_every_byte_round_trips),
+        cmocka_unit_test(test_classes_and_fold),
+        cmocka_unit_test(test_hangul_share),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

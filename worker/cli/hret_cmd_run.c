@@ -407,6 +407,9 @@ static int execute(struct hret_run_args *a, struct run_state *st)
     if (opened != HRET_EXIT_OK) {
         return opened;
     }
+    /* without a database the version is needed only for the results, after the run has read
+     * every sample in order (and hashed it on the way) */
+    spec.version_on_demand = st->db == NULL;
     enum hret_result loaded = hret_store_dataset_load(
         st->db ? hret_store_runlog_store(st->db) : NULL, &st->cfg.datasets, &spec, a->version,
         a->data_dir != NULL, true, st->data_version, &st->ds, &err);
@@ -462,6 +465,9 @@ static int execute(struct hret_run_args *a, struct run_state *st)
         hret_run_stream(&params, &st->feed.source, st->ds->count, &st->report, &err);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    if (run_result == HRET_OK) {
+        run_result = hret_dataset_version(st->ds, &err); /* reads what a stop left unread */
+    }
     if (run_result != HRET_OK) {
         fprintf(stderr, "hret run: %s\n", err.msg);
         return HRET_EXIT_FAILURE;

@@ -235,8 +235,10 @@ static enum hret_result check_spec(const struct hret_dataset_spec *spec,
 /* The rendered samples of an opened dataset, in a spool file. */
 struct hret_dataset_stream {
     struct hret_ds_spool *spool;
-    size_t *sel;  /* count spool entries, in dataset order */
-    char *prefix; /* the few-shot prefix, "" when none */
+    size_t *sel;   /* count spool entries, in dataset order */
+    char *prefix;  /* the few-shot prefix, "" when none */
+    uint64_t hash; /* the version's FNV-1a-64 over samples 0..hashed-1 */
+    size_t hashed;
 };
 
 static void free_samples(struct hret_sample *items, size_t from, size_t to)
@@ -376,21 +378,19 @@ static uint64_t hash_sample(uint64_t h, const struct hret_sample *s)
     return h;
 }
 
-/* Reads every sample once, in order. */
-static enum hret_result version_of(struct hret_dataset *ds, struct hret_err *err)
+enum hret_result hret_dataset_version(struct hret_dataset *ds, struct hret_err *err)
 {
-    uint64_t h = HRET_FNV1A64_INIT;
+    struct hret_dataset_stream *st = ds->stream;
     enum hret_result r = HRET_OK;
-    for (size_t i = 0; r == HRET_OK && i < ds->count; i++) {
+    while (ds->version == NULL && r == HRET_OK && st->hashed < ds->count) {
         struct hret_sample s;
-        r = hret_dataset_get(ds, i, &s, err);
+        r = hret_dataset_get(ds, st->hashed, &s, err); /* hashes it */
         if (r == HRET_OK) {
-            h = hash_sample(h, &s);
             hret_sample_fini(&s);
         }
     }
-    if (r == HRET_OK) {
-        ds->version = hret_xasprintf("%016" PRIx64, h);
+    if (r == HRET_OK && ds->version == NULL) {
+        ds->version = hret_xasprintf("%016" PRIx64, st->hash);
     }
     return r;
 }
@@ -459,6 +459,10 @@ enum hret_result hret_dataset_get(const struct hret_dataset *ds, size_t idx,
         out->input = s;
     }
     out->idx = idx;
+    if (ds->version == NULL && idx == st->hashed) {
+        ds->stream->hash = hash_sample(st->hash, out);
+        ds->stream->hashed++;
+    }
     return HRET_OK;
 }
 
@@ -525,21 +529,23 @@ enum hret_result hret_dataset_open(const struct hret_dataset_spec *given, struct
     struct hret_dataset *ds = hret_xcalloc(1, sizeof *ds);
     ds->name = hret_xstrdup(l->name);
     ds->stream = hret_xcalloc(1, sizeof *ds->stream);
+    ds->stream->hash = HRET_FNV1A64_INIT;
     r = load_split(spec, l, spec->split ? spec->split : "test", subs, nsubs, &ds->stream->spool,
                    err);
     if (r == HRET_OK) {
         r = shape(spec, l, subs, nsubs, ds, err);
     }
     free(subs);
-    if (r == HRET_OK) {
-        r = version_of(ds, err);
+    if (r == HRET_OK && !spec->version_on_demand) {
+        r = hret_dataset_version(ds, err);
     }
     if (r != HRET_OK) {
         hret_dataset_destroy(ds);
         return r;
     }
     hret_log_debug("dataset", NULL, "opened dataset %s: %zu samples, version %s, few-shot %d",
-                   ds->name, ds->count, ds->version, ds->num_few_shot_applied);
+                   ds->name, ds->count, ds->version ? ds->version : "(on demand)",
+                   ds->num_few_shot_applied);
     *out = ds;
     return HRET_OK;
 }
@@ -559,12 +565,17 @@ enum hret_result hret_dataset_load(const struct hret_dataset_spec *spec, struct 
                                    struct hret_err *err)
 {
     struct hret_dataset *ds = NULL;
-    enum hret_result r = hret_dataset_open(spec, &ds, err);
+    struct hret_dataset_spec lazy = *spec;
+    lazy.version_on_demand = true; /* reading every sample below hashes them */
+    enum hret_result r = hret_dataset_open(&lazy, &ds, err);
     if (r == HRET_OK) {
         ds->samples = hret_xcalloc(ds->count ? ds->count : 1, sizeof *ds->samples);
         for (size_t i = 0; r == HRET_OK && i < ds->count; i++) {
             r = hret_dataset_get(ds, i, &ds->samples[i], err); /* with its prefix and idx */
         }
+    }
+    if (r == HRET_OK) {
+        r = hret_dataset_version(ds, err);
     }
     if (ds != NULL) {
         stream_close(ds);

@@ -67,11 +67,15 @@ struct hret_dataset_spec {              /* all borrowed */
     /* NULL: invalid UTF-8 in a file is an error naming file:line:column; else it is replaced by
      * U+FFFD and the bytes replaced are added here (--invalid-utf8 replace). */
     size_t *invalid_utf8_replaced;
+    /* hret_dataset_open: leave version NULL until hret_dataset_version asks for it, so that a
+     * caller reading every sample in order (hret run) pays for no second pass over the spool */
+    bool version_on_demand;
 };
 
 struct hret_dataset {
     char *name;    /* registry name (owned) */
-    char *version; /* 16 hex digits of FNV-1a-64 over the samples (owned) */
+    char *version; /* 16 hex digits of FNV-1a-64 over the samples (owned); NULL until
+                      hret_dataset_version with spec.version_on_demand */
     /* hret_dataset_load: count samples, idx = 0..count-1 (owned); hret_dataset_open: NULL, the
      * samples are read one at a time with hret_dataset_get */
     struct hret_sample *samples;
@@ -95,6 +99,9 @@ enum hret_result hret_dataset_open(const struct hret_dataset_spec *spec, struct 
  * caller owns *out (hret_sample_fini). Any order, any number of times. */
 enum hret_result hret_dataset_get(const struct hret_dataset *ds, size_t idx,
                                   struct hret_sample *out, struct hret_err *err);
+/* Sets ds->version if it is not set yet: reads the samples that in-order hret_dataset_get calls
+ * (0, 1, 2, ...) have not already hashed. */
+enum hret_result hret_dataset_version(struct hret_dataset *ds, struct hret_err *err);
 void hret_dataset_destroy(struct hret_dataset *ds);
 /* What hret_dataset_load checks before reading any file: the name, subsets the dataset has,
  * params the loader takes, templates with its placeholders. For refusing a request when it is

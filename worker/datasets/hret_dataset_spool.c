@@ -1,26 +1,34 @@
 /* Rendered samples in an unlinked temporary file (see hret_dataset_spool.h).
  *
  * An entry is its fields, each a little-endian u64 length (UINT64_MAX for NULL) and the bytes:
- * id, subset, input, reference, the option count as text and each option, the metadata's JSON. */
+ * id, subset, input, reference, the option count as text and each option, the metadata's JSON.
+ * Entries are gathered in a write buffer and written in chunks of about WRITE_CHUNK bytes; an
+ * entry is read back with one pread of its recorded length. */
 #include "hret_dataset_spool.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hret_json.h"
 #include "hret_mem.h"
 #include "hret_outfile.h"
 
 #define FIELD_MAX ((uint64_t)1 << 31) /* a field longer than this is a corrupt spool */
+#define WRITE_CHUNK ((size_t)1 << 20)
 
 struct hret_ds_spool {
-    FILE *f;
+    FILE *f;        /* the scratch file; written and read through its descriptor only */
     uint64_t *offs; /* count entries */
+    uint64_t *lens; /* their lengths in bytes */
     size_t count, alloc;
-    uint64_t end;    /* bytes written */
-    bool writing;    /* the stream's last operation was a write */
+    uint64_t written; /* bytes in the file */
+    char *wbuf;       /* entries not yet written, from offset `written` */
+    size_t wlen, wcap;
+    char *rbuf; /* the last entry read */
+    size_t rcap;
     int write_errno; /* first write error, 0 = none */
 };
 
@@ -32,7 +40,6 @@ enum hret_result hret_ds_spool_new(struct hret_ds_spool **out, struct hret_err *
     }
     struct hret_ds_spool *sp = hret_xcalloc(1, sizeof *sp);
     sp->f = f;
-    sp->writing = true;
     *out = sp;
     return HRET_OK;
 }
@@ -44,20 +51,48 @@ void hret_ds_spool_destroy(struct hret_ds_spool *sp)
     }
     fclose(sp->f);
     free(sp->offs);
+    free(sp->lens);
+    free(sp->wbuf);
+    free(sp->rbuf);
     free(sp);
+}
+
+/* Writes the buffered entries out; the first error is kept (their bytes are then lost). */
+static void flush_writes(struct hret_ds_spool *sp)
+{
+    int fd = fileno(sp->f);
+    size_t done = 0;
+    while (done < sp->wlen && sp->write_errno == 0) {
+        ssize_t n = pwrite(fd, sp->wbuf + done, sp->wlen - done, (off_t)(sp->written + done));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            sp->write_errno = n < 0 && errno ? errno : EIO;
+            break;
+        }
+        done += (size_t)n;
+    }
+    sp->written += sp->wlen;
+    sp->wlen = 0;
 }
 
 static void put_field(struct hret_ds_spool *sp, const char *s, size_t len)
 {
+    size_t need = 8 + (s ? len : 0);
+    if (sp->wlen + need > sp->wcap) {
+        sp->wcap = sp->wlen + need > 2 * WRITE_CHUNK ? sp->wlen + need : 2 * WRITE_CHUNK;
+        sp->wbuf = hret_xrealloc(sp->wbuf, sp->wcap);
+    }
     uint64_t n = s ? (uint64_t)len : UINT64_MAX;
-    unsigned char le[8];
+    unsigned char *le = (unsigned char *)sp->wbuf + sp->wlen;
     for (int i = 0; i < 8; i++) {
         le[i] = (unsigned char)(n >> (8 * i));
     }
-    if (fwrite(le, 1, 8, sp->f) != 8 || (s && len && fwrite(s, 1, len, sp->f) != len)) {
-        sp->write_errno = sp->write_errno ? sp->write_errno : (errno ? errno : EIO);
+    if (s != NULL && len > 0) {
+        memcpy(sp->wbuf + sp->wlen + 8, s, len);
     }
-    sp->end += 8 + (s ? len : 0);
+    sp->wlen += need;
 }
 
 static void put_str(struct hret_ds_spool *sp, const char *s)
@@ -67,15 +102,13 @@ static void put_str(struct hret_ds_spool *sp, const char *s)
 
 void hret_ds_spool_push(struct hret_ds_spool *sp, const struct hret_sample *s)
 {
-    if (!sp->writing) {
-        fseeko(sp->f, (off_t)sp->end, SEEK_SET);
-        sp->writing = true;
-    }
     if (sp->count == sp->alloc) {
         sp->alloc = sp->alloc ? sp->alloc * 2 : 1024;
         sp->offs = hret_xrealloc(sp->offs, sp->alloc * sizeof *sp->offs);
+        sp->lens = hret_xrealloc(sp->lens, sp->alloc * sizeof *sp->lens);
     }
-    sp->offs[sp->count++] = sp->end;
+    size_t start = sp->wlen;
+    sp->offs[sp->count] = sp->written + start;
     put_str(sp, s->id);
     put_str(sp, s->subset);
     put_str(sp, s->input);
@@ -89,10 +122,15 @@ void hret_ds_spool_push(struct hret_ds_spool *sp, const struct hret_sample *s)
     char *meta = s->metadata ? hret_json_print(s->metadata) : NULL;
     put_str(sp, meta);
     free(meta);
+    sp->lens[sp->count++] = sp->wlen - start;
+    if (sp->wlen >= WRITE_CHUNK) {
+        flush_writes(sp);
+    }
 }
 
-enum hret_result hret_ds_spool_check(const struct hret_ds_spool *sp, struct hret_err *err)
+enum hret_result hret_ds_spool_check(struct hret_ds_spool *sp, struct hret_err *err)
 {
+    flush_writes(sp);
     if (sp->write_errno == 0) {
         return HRET_OK;
     }
@@ -105,31 +143,50 @@ size_t hret_ds_spool_count(const struct hret_ds_spool *sp)
     return sp->count;
 }
 
-/* One field into a new string (*out NULL for a NULL field); false on a short read. */
-static bool get_field(struct hret_ds_spool *sp, char **out)
+/* Reads len bytes at off into sp->rbuf; false on a short read. */
+static bool read_entry(struct hret_ds_spool *sp, uint64_t off, size_t len)
 {
-    unsigned char le[8];
-    if (fread(le, 1, 8, sp->f) != 8) {
+    if (len > sp->rcap) {
+        sp->rcap = len;
+        sp->rbuf = hret_xrealloc(sp->rbuf, sp->rcap);
+    }
+    int fd = fileno(sp->f);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pread(fd, sp->rbuf + done, len - done, (off_t)(off + done));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        done += (size_t)n;
+    }
+    return true;
+}
+
+/* The field at *at of the entry in rbuf (len bytes) into a new string (*out NULL for a NULL
+ * field); false when it runs past the entry. */
+static bool get_field(const struct hret_ds_spool *sp, size_t len, size_t *at, char **out)
+{
+    if (len - *at < 8) {
         return false;
     }
+    const unsigned char *le = (const unsigned char *)sp->rbuf + *at;
     uint64_t n = 0;
     for (int i = 0; i < 8; i++) {
         n |= (uint64_t)le[i] << (8 * i);
     }
+    *at += 8;
     if (n == UINT64_MAX) {
         *out = NULL;
         return true;
     }
-    if (n > FIELD_MAX) {
+    if (n > FIELD_MAX || n > len - *at) {
         return false;
     }
-    *out = hret_xmalloc((size_t)n + 1);
-    if (n > 0 && fread(*out, 1, (size_t)n, sp->f) != n) {
-        free(*out);
-        *out = NULL;
-        return false;
-    }
-    (*out)[n] = '\0';
+    *out = hret_xstrndup(sp->rbuf + *at, (size_t)n);
+    *at += (size_t)n;
     return true;
 }
 
@@ -137,25 +194,28 @@ enum hret_result hret_ds_spool_read(struct hret_ds_spool *sp, size_t i, struct h
                                     struct hret_err *err)
 {
     memset(out, 0, sizeof *out);
-    if (sp->writing && fflush(sp->f) != 0) {
-        return hret_err_set(err, HRET_E_UNAVAILABLE, "writing the sample spool file: %s",
-                            strerror(errno));
+    if (i < sp->count && sp->offs[i] + sp->lens[i] > sp->written) {
+        flush_writes(sp);
     }
-    sp->writing = false;
+    if (sp->write_errno != 0) {
+        return hret_err_set(err, HRET_E_UNAVAILABLE, "writing the sample spool file: %s",
+                            strerror(sp->write_errno));
+    }
+    size_t len = i < sp->count ? (size_t)sp->lens[i] : 0, at = 0;
     char *count = NULL, *meta = NULL;
-    bool ok = i < sp->count && fseeko(sp->f, (off_t)sp->offs[i], SEEK_SET) == 0 &&
-              get_field(sp, &out->id) && get_field(sp, &out->subset) &&
-              get_field(sp, &out->input) && get_field(sp, &out->reference) &&
-              get_field(sp, &count) && count != NULL;
+    bool ok = i < sp->count && read_entry(sp, sp->offs[i], len) &&
+              get_field(sp, len, &at, &out->id) && get_field(sp, len, &at, &out->subset) &&
+              get_field(sp, len, &at, &out->input) && get_field(sp, len, &at, &out->reference) &&
+              get_field(sp, len, &at, &count) && count != NULL;
     size_t n = ok ? strtoul(count, NULL, 10) : 0;
     for (size_t k = 0; ok && k < n; k++) {
         char *opt = NULL;
-        ok = get_field(sp, &opt) && opt != NULL;
+        ok = get_field(sp, len, &at, &opt) && opt != NULL;
         if (ok) {
             hret_strlist_push(&out->options, opt);
         }
     }
-    ok = ok && get_field(sp, &meta);
+    ok = ok && get_field(sp, len, &at, &meta);
     if (ok && meta != NULL) {
         out->metadata = cJSON_Parse(meta);
         ok = out->metadata != NULL;
@@ -172,11 +232,13 @@ enum hret_result hret_ds_spool_read(struct hret_ds_spool *sp, size_t i, struct h
 
 void hret_ds_spool_keep(struct hret_ds_spool *sp, size_t first, const size_t *perm, size_t k)
 {
-    uint64_t *kept = hret_xmalloc((k ? k : 1) * sizeof *kept);
+    uint64_t *kept = hret_xmalloc((k ? k : 1) * 2 * sizeof *kept);
     for (size_t i = 0; i < k; i++) {
         kept[i] = sp->offs[first + perm[i]];
+        kept[k + i] = sp->lens[first + perm[i]];
     }
     memcpy(sp->offs + first, kept, k * sizeof *kept);
+    memcpy(sp->lens + first, kept + k, k * sizeof *kept);
     sp->count = first + k;
     free(kept);
 }

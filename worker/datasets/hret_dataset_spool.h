@@ -20,8 +20,8 @@ void hret_ds_spool_destroy(struct hret_ds_spool *sp);
 /* Appends s (borrowed; its idx is not kept). A write error is kept and reported by
  * hret_ds_spool_check; the entry is still counted. */
 void hret_ds_spool_push(struct hret_ds_spool *sp, const struct hret_sample *s);
-/* The first write error (disk full), else HRET_OK. */
-enum hret_result hret_ds_spool_check(const struct hret_ds_spool *sp, struct hret_err *err);
+/* Writes out what is buffered; the first write error (disk full), else HRET_OK. */
+enum hret_result hret_ds_spool_check(struct hret_ds_spool *sp, struct hret_err *err);
 size_t hret_ds_spool_count(const struct hret_ds_spool *sp);
 
 /* Reads entry i (< count) into *out (caller owns, hret_sample_fini; idx 0). */

@@ -52,24 +52,24 @@ static enum hret_result csv_field(struct hret_table *t, struct csv_state *s, siz
     if (s->p < s->end && *s->p == '"') {
         unsigned long open_line = s->line;
         s->p++;
-        for (;;) {
-            if (s->p >= s->end) {
+        for (;;) { /* a run up to the next quote, moved down over the doubled quotes so far */
+            char *q = memchr(s->p, '"', (size_t)(s->end - s->p));
+            if (q == NULL) {
                 return hret_err_set(err, HRET_E_INVAL, "%s:%lu: unterminated quoted field", t->name,
                                     open_line);
             }
-            if (*s->p == '"') {
-                if (s->p + 1 < s->end && s->p[1] == '"') {
-                    *w++ = '"';
-                    s->p += 2;
-                    continue;
-                }
-                s->p++;
-                break;
-            }
-            if (*s->p == '\n') {
+            for (char *nl = s->p; (nl = memchr(nl, '\n', (size_t)(q - nl))) != NULL; nl++) {
                 s->line++;
             }
-            *w++ = *s->p++;
+            memmove(w, s->p, (size_t)(q - s->p));
+            w += q - s->p;
+            s->p = q + 1;
+            if (s->p < s->end && *s->p == '"') {
+                *w++ = '"';
+                s->p++;
+                continue;
+            }
+            break;
         }
     }
     /* Unquoted text, or anything between a closing quote and the delimiter (kept, as pandas). */
