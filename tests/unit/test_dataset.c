@@ -310,6 +310,42 @@ static void test_version_tracks_content(void **state)
     free(orig_dir);
 }
 
+/* Subsets load side by side, yet the error is a sequential load's: the first failing subset in
+ * list order, whichever thread fails first (Law has no file, Biology an unterminated quote). */
+static void test_first_failing_subset_wins(void **state)
+{
+    (void)state;
+    char tmp[] = "/tmp/hret_ds_XXXXXX";
+    assert_non_null(mkdtemp(tmp));
+    char *cmd = hret_xasprintf("cp -r '%s/tests/data/datasets/kmmlu/data' '%s/' && "
+                               "printf '\\n\"open' >> '%s/data/Biology-test.csv'",
+                               source_dir(), tmp, tmp);
+    assert_int_equal(run(cmd), 0);
+    free(cmd);
+    static const char *const orders[][4] = {{"Accounting", "Biology", "Law", "Biology"},
+                                            {"Law", "Accounting", "Biology", "Accounting"}};
+    for (int round = 0; round < 20; round++) {
+        const char *const *order = orders[round % 2];
+        struct hret_strlist subs = {0};
+        for (size_t i = 0; i < 3; i++) {
+            hret_strlist_push(&subs, hret_xstrdup(order[i]));
+        }
+        struct hret_dataset_spec spec = {.name = "kmmlu", .data_dir = tmp, .subsets = &subs};
+        struct hret_dataset *ds = NULL;
+        struct hret_err err = HRET_ERR_INIT;
+        assert_int_not_equal(hret_dataset_load(&spec, &ds, &err), HRET_OK);
+        assert_null(ds);
+        const char *first_bad = round % 2 ? "Law" : "Biology";
+        if (strstr(err.msg, first_bad) == NULL) {
+            fail_msg("round %d: the error should name %s: %s", round, first_bad, err.msg);
+        }
+        hret_strlist_fini(&subs);
+    }
+    cmd = hret_xasprintf("rm -rf '%s'", tmp);
+    assert_int_equal(run(cmd), 0);
+    free(cmd);
+}
+
 static void test_sampling(void **state)
 {
     (void)state;
@@ -484,20 +520,21 @@ static void test_synth_answer_key(void **state)
 int main(void)
 {
     struct hret_strlist files = golden_files();
-    size_t n = files.count + 6;
-    struct CMUnitTest *tests = hret_xcalloc(n, sizeof *tests);
-    for (size_t i = 0; i < files.count; i++) {
-        tests[i] = (struct CMUnitTest){strrchr(files.items[i], '/') + 1, run_golden, NULL, NULL,
-                                       files.items[i]};
-    }
     const struct CMUnitTest fixed[] = {
         cmocka_unit_test(test_version_tracks_content),
         cmocka_unit_test(test_sampling),
+        cmocka_unit_test(test_first_failing_subset_wins),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_prompt_format),
         cmocka_unit_test(test_prompt_strip),
         cmocka_unit_test(test_synth_answer_key),
     };
+    size_t n = files.count + sizeof fixed / sizeof fixed[0];
+    struct CMUnitTest *tests = hret_xcalloc(n, sizeof *tests);
+    for (size_t i = 0; i < files.count; i++) {
+        tests[i] = (struct CMUnitTest){strrchr(files.items[i], '/') + 1, run_golden, NULL, NULL,
+                                       files.items[i]};
+    }
     memcpy(tests + files.count, fixed, sizeof fixed);
     if (files.count < 30) {
         print_error("expected the golden cases in %s/tests/data/golden, found %zu\n", source_dir(),

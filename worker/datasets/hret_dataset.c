@@ -3,11 +3,13 @@
 #include "hret_dataset.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "hret_dataset_loader.h"
 #include "hret_dataset_path.h"
@@ -248,32 +250,130 @@ static void free_samples(struct hret_sample *items, size_t from, size_t to)
     }
 }
 
-/* Loads every subset of split into a new spool (caller owns *out). */
+/* ---- loading the subsets side by side ---------------------------------------------------- */
+
+/* Subsets load side by side, one spool per thread, joined in subset order afterwards: the
+ * 45 KMMLU subsets of a 350k set take a core each at a time instead of one core for all. */
+#define LOAD_THREADS 4
+
+struct load_job {
+    const char **subs;
+    size_t nsubs;
+    pthread_mutex_t lock;
+    size_t next;   /* the next subset to take */
+    size_t failed; /* the first subset in list order that failed so far, nsubs: none */
+    struct hret_ds_spool_range *ranges; /* per subset: where its samples are */
+    enum hret_result *results;          /* per subset */
+    struct hret_err *errs;              /* per subset */
+};
+
+struct lane { /* one thread's share of the job */
+    struct load_job *job;
+    size_t index;
+    struct hret_dataset_spec spec; /* the caller's, counting invalid UTF-8 on its own */
+    size_t invalid_utf8;
+    struct hret_ds_load ld;
+    pthread_t thread;
+    bool started;
+};
+
+/* Takes subsets in list order until none is left or one before them failed, as a sequential load
+ * would never have reached them. */
+static void *lane_run(void *arg)
+{
+    struct lane *ln = arg;
+    struct load_job *job = ln->job;
+    for (;;) {
+        pthread_mutex_lock(&job->lock);
+        size_t i = job->next < job->failed ? job->next++ : job->nsubs;
+        pthread_mutex_unlock(&job->lock);
+        if (i >= job->nsubs) {
+            return NULL;
+        }
+        size_t first = hret_ds_spool_count(ln->ld.spool);
+        job->errs[i] = (struct hret_err)HRET_ERR_INIT;
+        job->results[i] = ln->ld.loader->load(&ln->ld, job->subs[i], &job->errs[i]);
+        job->ranges[i] = (struct hret_ds_spool_range){ln->index, first,
+                                                      hret_ds_spool_count(ln->ld.spool) - first};
+        if (job->results[i] != HRET_OK) {
+            pthread_mutex_lock(&job->lock);
+            job->failed = i < job->failed ? i : job->failed;
+            pthread_mutex_unlock(&job->lock);
+        }
+    }
+}
+
+static size_t lane_count(size_t nsubs)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t n = cores > 1 ? (size_t)cores : 1;
+    n = n < LOAD_THREADS ? n : LOAD_THREADS;
+    return n < nsubs ? n : nsubs;
+}
+
+/* Loads every subset of split into a new spool (caller owns *out): the outcome of loading them
+ * one after another, the first failing subset's error included. */
 static enum hret_result load_split(const struct hret_dataset_spec *spec,
                                    const struct hret_dataset_loader *l, const char *split,
                                    const char **subs, size_t nsubs, struct hret_ds_spool **out,
                                    struct hret_err *err)
 {
-    struct hret_ds_load ld = {.spec = spec, .loader = l, .split = split};
-    ld.tmpl = spec->prompt_template ? spec->prompt_template : l->default_template;
-    enum hret_result r = hret_ds_spool_new(&ld.spool, err);
-    if (r != HRET_OK) {
-        return r;
+    size_t nlanes = lane_count(nsubs ? nsubs : 1);
+    struct load_job job = {.subs = subs, .nsubs = nsubs, .failed = nsubs};
+    pthread_mutex_init(&job.lock, NULL);
+    job.ranges = hret_xcalloc(nsubs ? nsubs : 1, sizeof *job.ranges);
+    job.results = hret_xcalloc(nsubs ? nsubs : 1, sizeof *job.results);
+    job.errs = hret_xcalloc(nsubs ? nsubs : 1, sizeof *job.errs);
+    struct lane *lanes = hret_xcalloc(nlanes, sizeof *lanes);
+    struct hret_ds_spool **spools = hret_xcalloc(nlanes, sizeof *spools);
+    enum hret_result r = HRET_OK;
+    for (size_t k = 0; k < nlanes && r == HRET_OK; k++) {
+        struct lane *ln = &lanes[k];
+        ln->job = &job;
+        ln->index = k;
+        ln->spec = *spec;
+        ln->spec.invalid_utf8_replaced = spec->invalid_utf8_replaced ? &ln->invalid_utf8 : NULL;
+        ln->ld = (struct hret_ds_load){.spec = &ln->spec, .loader = l, .split = split};
+        ln->ld.tmpl = spec->prompt_template ? spec->prompt_template : l->default_template;
+        r = hret_ds_spool_new(&spools[k], err);
+        ln->ld.spool = spools[k];
+        hret_buf_init(&ln->ld.buf, 64u << 20);
     }
-    hret_buf_init(&ld.buf, 64u << 20);
-    for (size_t i = 0; r == HRET_OK && i < nsubs; i++) {
-        r = l->load(&ld, subs[i], err);
+    for (size_t k = 1; k < nlanes && r == HRET_OK; k++) { /* a lane not started takes nothing */
+        lanes[k].started = pthread_create(&lanes[k].thread, NULL, lane_run, &lanes[k]) == 0;
     }
-    hret_buf_fini(&ld.buf);
     if (r == HRET_OK) {
-        r = hret_ds_spool_check(ld.spool, err);
+        lane_run(&lanes[0]);
     }
-    if (r != HRET_OK) {
-        hret_ds_spool_destroy(ld.spool);
-        return r;
+    for (size_t k = 0; k < nlanes; k++) {
+        if (lanes[k].started) {
+            pthread_join(lanes[k].thread, NULL);
+        }
+        if (spec->invalid_utf8_replaced != NULL) {
+            *spec->invalid_utf8_replaced += lanes[k].invalid_utf8;
+        }
+        hret_buf_fini(&lanes[k].ld.buf);
     }
-    *out = ld.spool;
-    return HRET_OK;
+    if (r == HRET_OK && job.failed < nsubs) {
+        r = job.results[job.failed];
+        *err = job.errs[job.failed];
+    }
+    if (r == HRET_OK) {
+        r = hret_ds_spool_join(spools, nlanes, job.ranges, nsubs, err);
+    }
+    for (size_t k = r == HRET_OK ? 1 : 0; k < nlanes; k++) {
+        hret_ds_spool_destroy(spools[k]);
+    }
+    if (r == HRET_OK) {
+        *out = spools[0];
+    }
+    pthread_mutex_destroy(&job.lock);
+    free(spools);
+    free(lanes);
+    free(job.ranges);
+    free(job.results);
+    free(job.errs);
+    return r;
 }
 
 /* The first n entries that sel names (NULL: 0..n-1) read back; caller frees (free_samples). */

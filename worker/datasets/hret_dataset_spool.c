@@ -19,12 +19,19 @@
 #define FIELD_MAX ((uint64_t)1 << 31) /* a field longer than this is a corrupt spool */
 #define WRITE_CHUNK ((size_t)1 << 20)
 
+struct entry {
+    uint64_t off;
+    uint32_t len;  /* bytes */
+    uint32_t file; /* index in files */
+};
+
 struct hret_ds_spool {
-    FILE *f;        /* the scratch file; written and read through its descriptor only */
-    uint64_t *offs; /* count entries */
-    uint64_t *lens; /* their lengths in bytes */
+    FILE **files; /* scratch files, written and read through their descriptors only; new
+                     entries go to the first, the others come from joined spools */
+    size_t nfiles;
+    struct entry *ents; /* count of them */
     size_t count, alloc;
-    uint64_t written; /* bytes in the file */
+    uint64_t written; /* bytes in the first file */
     char *wbuf;       /* entries not yet written, from offset `written` */
     size_t wlen, wcap;
     char *rbuf; /* the last entry read */
@@ -39,7 +46,9 @@ enum hret_result hret_ds_spool_new(struct hret_ds_spool **out, struct hret_err *
         return HRET_E_UNAVAILABLE;
     }
     struct hret_ds_spool *sp = hret_xcalloc(1, sizeof *sp);
-    sp->f = f;
+    sp->files = hret_xmalloc(sizeof *sp->files);
+    sp->files[0] = f;
+    sp->nfiles = 1;
     *out = sp;
     return HRET_OK;
 }
@@ -49,9 +58,11 @@ void hret_ds_spool_destroy(struct hret_ds_spool *sp)
     if (sp == NULL) {
         return;
     }
-    fclose(sp->f);
-    free(sp->offs);
-    free(sp->lens);
+    for (size_t i = 0; i < sp->nfiles; i++) {
+        fclose(sp->files[i]);
+    }
+    free(sp->files);
+    free(sp->ents);
     free(sp->wbuf);
     free(sp->rbuf);
     free(sp);
@@ -60,7 +71,7 @@ void hret_ds_spool_destroy(struct hret_ds_spool *sp)
 /* Writes the buffered entries out; the first error is kept (their bytes are then lost). */
 static void flush_writes(struct hret_ds_spool *sp)
 {
-    int fd = fileno(sp->f);
+    int fd = fileno(sp->files[0]);
     size_t done = 0;
     while (done < sp->wlen && sp->write_errno == 0) {
         ssize_t n = pwrite(fd, sp->wbuf + done, sp->wlen - done, (off_t)(sp->written + done));
@@ -104,11 +115,10 @@ void hret_ds_spool_push(struct hret_ds_spool *sp, const struct hret_sample *s)
 {
     if (sp->count == sp->alloc) {
         sp->alloc = sp->alloc ? sp->alloc * 2 : 1024;
-        sp->offs = hret_xrealloc(sp->offs, sp->alloc * sizeof *sp->offs);
-        sp->lens = hret_xrealloc(sp->lens, sp->alloc * sizeof *sp->lens);
+        sp->ents = hret_xrealloc(sp->ents, sp->alloc * sizeof *sp->ents);
     }
     size_t start = sp->wlen;
-    sp->offs[sp->count] = sp->written + start;
+    sp->ents[sp->count] = (struct entry){.off = sp->written + start};
     put_str(sp, s->id);
     put_str(sp, s->subset);
     put_str(sp, s->input);
@@ -122,7 +132,11 @@ void hret_ds_spool_push(struct hret_ds_spool *sp, const struct hret_sample *s)
     char *meta = s->metadata ? hret_json_print(s->metadata) : NULL;
     put_str(sp, meta);
     free(meta);
-    sp->lens[sp->count++] = sp->wlen - start;
+    if (sp->wlen - start > UINT32_MAX) { /* no prompt is 4 GB: a corrupt row */
+        sp->write_errno = sp->write_errno ? sp->write_errno : EFBIG;
+        sp->wlen = start;
+    }
+    sp->ents[sp->count++].len = (uint32_t)(sp->wlen - start);
     if (sp->wlen >= WRITE_CHUNK) {
         flush_writes(sp);
     }
@@ -143,14 +157,16 @@ size_t hret_ds_spool_count(const struct hret_ds_spool *sp)
     return sp->count;
 }
 
-/* Reads len bytes at off into sp->rbuf; false on a short read. */
-static bool read_entry(struct hret_ds_spool *sp, uint64_t off, size_t len)
+/* Reads entry e into sp->rbuf; false on a short read. */
+static bool read_entry(struct hret_ds_spool *sp, const struct entry *e)
 {
+    size_t len = e->len;
+    uint64_t off = e->off;
     if (len > sp->rcap) {
         sp->rcap = len;
         sp->rbuf = hret_xrealloc(sp->rbuf, sp->rcap);
     }
-    int fd = fileno(sp->f);
+    int fd = fileno(sp->files[e->file]);
     size_t done = 0;
     while (done < len) {
         ssize_t n = pread(fd, sp->rbuf + done, len - done, (off_t)(off + done));
@@ -194,19 +210,19 @@ enum hret_result hret_ds_spool_read(struct hret_ds_spool *sp, size_t i, struct h
                                     struct hret_err *err)
 {
     memset(out, 0, sizeof *out);
-    if (i < sp->count && sp->offs[i] + sp->lens[i] > sp->written) {
+    if (i < sp->count && sp->ents[i].file == 0 && sp->ents[i].off + sp->ents[i].len > sp->written) {
         flush_writes(sp);
     }
     if (sp->write_errno != 0) {
         return hret_err_set(err, HRET_E_UNAVAILABLE, "writing the sample spool file: %s",
                             strerror(sp->write_errno));
     }
-    size_t len = i < sp->count ? (size_t)sp->lens[i] : 0, at = 0;
+    size_t len = i < sp->count ? sp->ents[i].len : 0, at = 0;
     char *count = NULL, *meta = NULL;
-    bool ok = i < sp->count && read_entry(sp, sp->offs[i], len) &&
-              get_field(sp, len, &at, &out->id) && get_field(sp, len, &at, &out->subset) &&
-              get_field(sp, len, &at, &out->input) && get_field(sp, len, &at, &out->reference) &&
-              get_field(sp, len, &at, &count) && count != NULL;
+    bool ok = i < sp->count && read_entry(sp, &sp->ents[i]) && get_field(sp, len, &at, &out->id) &&
+              get_field(sp, len, &at, &out->subset) && get_field(sp, len, &at, &out->input) &&
+              get_field(sp, len, &at, &out->reference) && get_field(sp, len, &at, &count) &&
+              count != NULL;
     size_t n = ok ? strtoul(count, NULL, 10) : 0;
     for (size_t k = 0; ok && k < n; k++) {
         char *opt = NULL;
@@ -232,15 +248,56 @@ enum hret_result hret_ds_spool_read(struct hret_ds_spool *sp, size_t i, struct h
 
 void hret_ds_spool_keep(struct hret_ds_spool *sp, size_t first, const size_t *perm, size_t k)
 {
-    uint64_t *kept = hret_xmalloc((k ? k : 1) * 2 * sizeof *kept);
+    struct entry *kept = hret_xmalloc((k ? k : 1) * sizeof *kept);
     for (size_t i = 0; i < k; i++) {
-        kept[i] = sp->offs[first + perm[i]];
-        kept[k + i] = sp->lens[first + perm[i]];
+        kept[i] = sp->ents[first + perm[i]];
     }
-    memcpy(sp->offs + first, kept, k * sizeof *kept);
-    memcpy(sp->lens + first, kept + k, k * sizeof *kept);
+    memcpy(sp->ents + first, kept, k * sizeof *kept);
     sp->count = first + k;
     free(kept);
+}
+
+enum hret_result hret_ds_spool_join(struct hret_ds_spool **parts, size_t nparts,
+                                    const struct hret_ds_spool_range *ranges, size_t nranges,
+                                    struct hret_err *err)
+{
+    enum hret_result r = HRET_OK;
+    for (size_t p = 0; p < nparts && r == HRET_OK; p++) {
+        r = hret_ds_spool_check(parts[p], err);
+    }
+    if (r != HRET_OK) {
+        return r;
+    }
+    struct hret_ds_spool *sp = parts[0];
+    size_t total = 0, *file0 = hret_xcalloc(nparts, sizeof *file0);
+    for (size_t i = 0; i < nranges; i++) {
+        total += ranges[i].count;
+    }
+    struct entry *ents = hret_xmalloc((total ? total : 1) * sizeof *ents);
+    for (size_t p = 1; p < nparts; p++) { /* the other parts' files move to the first */
+        file0[p] = sp->nfiles;
+        sp->files = hret_xrealloc(sp->files, (sp->nfiles + parts[p]->nfiles) * sizeof *sp->files);
+        memcpy(sp->files + sp->nfiles, parts[p]->files, parts[p]->nfiles * sizeof *sp->files);
+        sp->nfiles += parts[p]->nfiles;
+        parts[p]->nfiles = 0;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < nranges; i++) {
+        const struct hret_ds_spool *from = parts[ranges[i].part];
+        for (size_t k = 0; k < ranges[i].count; k++) {
+            ents[n] = from->ents[ranges[i].first + k];
+            ents[n++].file += (uint32_t)file0[ranges[i].part];
+        }
+    }
+    for (size_t p = 1; p < nparts; p++) {
+        hret_ds_spool_destroy(parts[p]);
+        parts[p] = NULL;
+    }
+    free(sp->ents);
+    sp->ents = ents;
+    sp->count = sp->alloc = total;
+    free(file0);
+    return HRET_OK;
 }
 
 /* ---- sampling: splitmix64 + partial Fisher-Yates ----------------------------------------- */

@@ -328,11 +328,20 @@ static void start_judge(struct run *run, size_t idx)
     part_finished(run, idx);
 }
 
-/* A sample's answer prompt: its input and the run's prompt suffix. Caller frees. */
-static char *answer_prompt(const struct run *run, const struct hret_sample *s)
+/* A sample's answer prompt: its input and the run's prompt suffix, the input itself when there
+ * is no suffix (*owned NULL), else a new string in *owned (caller frees). */
+static const char *answer_prompt(const struct run *run, const struct hret_sample *s, char **owned)
 {
     const char *suffix = run->p->prompt_suffix;
-    return hret_xasprintf("%s%s", s->input, suffix != NULL ? suffix : "");
+    *owned = NULL;
+    if (suffix == NULL || suffix[0] == '\0') {
+        return s->input;
+    }
+    size_t n = strlen(s->input), k = strlen(suffix);
+    *owned = hret_xmalloc(n + k + 1);
+    memcpy(*owned, s->input, n);
+    memcpy(*owned + n, suffix, k + 1);
+    return *owned;
 }
 
 /* Self-consistency: one request per path the first answer did not bring. */
@@ -342,13 +351,14 @@ static void top_up(struct run *run, size_t idx)
     struct hret_gen_params g = run->p->gen;
     g.n = 1;
     run->jobs[idx].pending++;
-    char *prompt = answer_prompt(run, s);
+    char *owned;
+    const char *prompt = answer_prompt(run, s, &owned);
     for (size_t i = run->jobs[idx].o->paths.count; i < run->p->paths; i++) {
         char salt[32];
         snprintf(salt, sizeof salt, "path=%zu", i);
         send(run, idx, STAGE_ANSWER, (unsigned)i, prompt, &g, salt);
     }
-    free(prompt);
+    free(owned);
     part_finished(run, idx);
 }
 
@@ -417,9 +427,9 @@ static void start_sample(struct run *run, size_t idx)
     } else {
         struct hret_gen_params g = p->gen;
         g.n = p->paths > 1 ? p->paths : g.n;
-        char *prompt = answer_prompt(run, s);
-        send(run, idx, STAGE_ANSWER, 0, prompt, &g, "");
-        free(prompt);
+        char *owned;
+        send(run, idx, STAGE_ANSWER, 0, answer_prompt(run, s, &owned), &g, "");
+        free(owned);
     }
     part_finished(run, idx);
 }
