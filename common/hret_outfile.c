@@ -307,3 +307,35 @@ FILE *hret_outfile_scratch(const char *what, struct hret_err *err)
     free(path);
     return f;
 }
+
+bool hret_outfile_pread(int fd, void *dst, size_t n, uint64_t off)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t got = pread(fd, (char *)dst + done, n - done, (off_t)(off + done));
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            errno = got < 0 ? errno : 0;
+            return false;
+        }
+        done += (size_t)got;
+    }
+    return true;
+}
+
+bool hret_outfile_pwrite(int fd, const void *src, size_t n, uint64_t off)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t put = pwrite(fd, (const char *)src + done, n - done, (off_t)(off + done));
+        if (put < 0 && errno == EINTR) {
+            continue;
+        }
+        if (put <= 0) {
+            errno = put < 0 && errno != 0 ? errno : EIO;
+            return false;
+        }
+        done += (size_t)put;
+    }
+    return true;
+}

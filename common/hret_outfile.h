@@ -13,6 +13,8 @@
 #ifndef HRET_OUTFILE_H
 #define HRET_OUTFILE_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "hret_err.h"
@@ -37,5 +39,10 @@ void hret_outfile_abort(struct hret_outfile *f);
  * already unlinked so it vanishes with the process. Caller owns result (fclose); NULL with
  * HRET_E_UNAVAILABLE naming the folder when none can be made. what (borrowed) names it. */
 FILE *hret_outfile_scratch(const char *what, struct hret_err *err);
+
+/* n bytes at offset off of fd, read or written whole: interrupted and short calls are resumed.
+ * False on failure with errno set; a read past the end of the file fails with errno 0. */
+bool hret_outfile_pread(int fd, void *dst, size_t n, uint64_t off);
+bool hret_outfile_pwrite(int fd, const void *src, size_t n, uint64_t off);
 
 #endif

@@ -1,5 +1,7 @@
 #include "hret_test.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -109,6 +111,32 @@ static int teardown(void **state)
     return rc;
 }
 
+/* Positional I/O on a scratch file: written and read back at offsets, a read past the end
+ * fails with errno 0, a write to a read-only descriptor with the system's errno. */
+static void test_outfile_positional_io(void **state)
+{
+    (void)state;
+    struct hret_err err = HRET_ERR_INIT;
+    FILE *f = hret_outfile_scratch("test", &err);
+    assert_non_null(f);
+    int fd = fileno(f);
+    assert_true(hret_outfile_pwrite(fd, "hello", 5, 0));
+    assert_true(hret_outfile_pwrite(fd, "world", 5, 100)); /* a hole between */
+    char got[6] = "";
+    assert_true(hret_outfile_pread(fd, got, 5, 100));
+    assert_string_equal(got, "world");
+    assert_true(hret_outfile_pread(fd, got, 5, 0));
+    assert_string_equal(got, "hello");
+    errno = EINVAL;
+    assert_false(hret_outfile_pread(fd, got, 5, 103));
+    assert_int_equal(errno, 0);
+    fclose(f);
+    int ro = open("/dev/null", O_RDONLY);
+    assert_false(hret_outfile_pwrite(ro, "x", 1, 0));
+    assert_int_not_equal(errno, 0);
+    close(ro);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -117,6 +145,7 @@ int main(void)
         cmocka_unit_test(test_outfile_exclusive_never_replaces),
         cmocka_unit_test(test_outfile_abort_leaves_nothing),
         cmocka_unit_test(test_outfile_folder_refused),
+        cmocka_unit_test(test_outfile_positional_io),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

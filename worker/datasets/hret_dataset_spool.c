@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "hret_json.h"
 #include "hret_mem.h"
@@ -71,18 +70,9 @@ void hret_ds_spool_destroy(struct hret_ds_spool *sp)
 /* Writes the buffered entries out; the first error is kept (their bytes are then lost). */
 static void flush_writes(struct hret_ds_spool *sp)
 {
-    int fd = fileno(sp->files[0]);
-    size_t done = 0;
-    while (done < sp->wlen && sp->write_errno == 0) {
-        ssize_t n = pwrite(fd, sp->wbuf + done, sp->wlen - done, (off_t)(sp->written + done));
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            sp->write_errno = n < 0 && errno ? errno : EIO;
-            break;
-        }
-        done += (size_t)n;
+    if (sp->wlen > 0 && sp->write_errno == 0 &&
+        !hret_outfile_pwrite(fileno(sp->files[0]), sp->wbuf, sp->wlen, sp->written)) {
+        sp->write_errno = errno;
     }
     sp->written += sp->wlen;
     sp->wlen = 0;
@@ -160,25 +150,11 @@ size_t hret_ds_spool_count(const struct hret_ds_spool *sp)
 /* Reads entry e into sp->rbuf; false on a short read. */
 static bool read_entry(struct hret_ds_spool *sp, const struct entry *e)
 {
-    size_t len = e->len;
-    uint64_t off = e->off;
-    if (len > sp->rcap) {
-        sp->rcap = len;
+    if (e->len > sp->rcap) {
+        sp->rcap = e->len;
         sp->rbuf = hret_xrealloc(sp->rbuf, sp->rcap);
     }
-    int fd = fileno(sp->files[e->file]);
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = pread(fd, sp->rbuf + done, len - done, (off_t)(off + done));
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return false;
-        }
-        done += (size_t)n;
-    }
-    return true;
+    return hret_outfile_pread(fileno(sp->files[e->file]), sp->rbuf, e->len, e->off);
 }
 
 /* The field at *at of the entry in rbuf (len bytes) into a new string (*out NULL for a NULL

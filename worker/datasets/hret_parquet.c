@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hret_mem.h"
+#include "hret_outfile.h"
 #include "hret_parquet_column.h"
 #include "hret_parquet_meta.h"
 
@@ -36,17 +37,9 @@ static enum hret_result source_read(const struct source *src, uint64_t off, size
         memcpy(dst, src->data + off, n);
         return HRET_OK;
     }
-    size_t done = 0;
-    while (done < n) {
-        ssize_t got = pread(src->fd, dst + done, n - done, (off_t)(off + done));
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got <= 0) {
-            return hret_err_set(err, HRET_E_INVAL, "%s: read failed: %s", src->name,
-                                got < 0 ? strerror(errno) : "unexpected end of file");
-        }
-        done += (size_t)got;
+    if (!hret_outfile_pread(src->fd, dst, n, off)) {
+        return hret_err_set(err, HRET_E_INVAL, "%s: read failed: %s", src->name,
+                            errno ? strerror(errno) : "unexpected end of file");
     }
     return HRET_OK;
 }

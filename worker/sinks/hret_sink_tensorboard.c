@@ -22,6 +22,7 @@
 #include "hret_cloudevents.h"
 #include "hret_log.h"
 #include "hret_mem.h"
+#include "hret_outfile.h"
 #include "hret_sink.h"
 #include "hret_tfrecord.h"
 
@@ -166,12 +167,7 @@ static enum hret_result write_file(const char *dir, const char *path, const stru
 {
     char *tmp = hret_xasprintf("%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    bool ok = fd >= 0;
-    for (size_t off = 0; ok && off < b->len;) {
-        ssize_t w = write(fd, b->data + off, b->len - off);
-        ok = w > 0 || (w < 0 && errno == EINTR);
-        off += w > 0 ? (size_t)w : 0;
-    }
+    bool ok = fd >= 0 && hret_outfile_pwrite(fd, b->data, b->len, 0);
     ok = ok && fsync(fd) == 0;
     if (fd >= 0 && close(fd) != 0) {
         ok = false;
